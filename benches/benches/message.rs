@@ -1,0 +1,75 @@
+//! Parse and serialize benches of `sip-message`, with the `rsip` crate on the same messages.
+//!
+//! - `parse/sipkit`: `Message::parse` plus decoding Via, From, To, Call-ID, CSeq,
+//!   Max-Forwards, Content-Length, Contact and Route (a full parse).
+//! - `parse/sipkit_parse_only`: `Message::parse` alone (every header located; the
+//!   transaction-critical ones checked).
+//! - `parse/rsip`: `rsip::SipMessage::try_from` plus the typed forms of the same headers.
+//! - `serialize/sipkit`: `Message::encode` into a `BytesMut`.
+
+use std::hint::black_box;
+
+use bytes::{Bytes, BytesMut};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rsip::headers::ToTypedHeader;
+use rsip::message::HasHeaders;
+use sip_message::Message;
+use sipkit_benches::{MESSAGES, received, sipkit_full_parse};
+
+/// rsip's closest equivalent of a full parse.
+fn rsip_full_parse(buf: &Bytes) -> usize {
+    let Ok(m) = rsip::SipMessage::try_from(buf.clone()) else {
+        return 0;
+    };
+    let mut n = 0;
+    for h in m.headers().iter() {
+        let ok = match h {
+            rsip::Header::Via(v) => v.typed().is_ok(),
+            rsip::Header::From(v) => v.typed().is_ok(),
+            rsip::Header::To(v) => v.typed().is_ok(),
+            rsip::Header::CallId(v) => !v.to_string().is_empty(),
+            rsip::Header::CSeq(v) => v.typed().is_ok(),
+            rsip::Header::MaxForwards(v) => v.num().is_ok(),
+            rsip::Header::ContentLength(v) => v.length().is_ok(),
+            rsip::Header::Contact(v) => v.typed().is_ok(),
+            rsip::Header::Route(v) => v.typed().is_ok(),
+            _ => false,
+        };
+        n += usize::from(ok);
+    }
+    n
+}
+
+fn parse(c: &mut Criterion) {
+    let mut g = c.benchmark_group("parse");
+    for (name, bytes) in MESSAGES {
+        let buf = received(bytes);
+        g.throughput(Throughput::Bytes(bytes.len() as u64));
+        g.bench_function(format!("sipkit/{name}"), |b| b.iter(|| sipkit_full_parse(black_box(&buf))));
+        g.bench_function(format!("sipkit_parse_only/{name}"), |b| {
+            b.iter(|| Message::parse(black_box(&buf).clone()).is_ok())
+        });
+        g.bench_function(format!("rsip/{name}"), |b| b.iter(|| rsip_full_parse(black_box(&buf))));
+    }
+    g.finish();
+}
+
+fn serialize(c: &mut Criterion) {
+    let mut g = c.benchmark_group("serialize");
+    for (name, bytes) in MESSAGES {
+        let m = Message::parse(received(bytes)).expect("bench message parses");
+        g.throughput(Throughput::Bytes(bytes.len() as u64));
+        let mut out = BytesMut::with_capacity(4096);
+        g.bench_function(format!("sipkit/{name}"), |b| {
+            b.iter(|| {
+                out.clear();
+                black_box(&m).encode(&mut out);
+                out.len()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, parse, serialize);
+criterion_main!(benches);

@@ -1,0 +1,284 @@
+//! Header parameters: `*( SEMI generic-param )` with the LWS the grammar allows around them.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::{BufMut, BytesMut};
+
+use crate::error::DecodeError;
+use crate::lex::{self, Cursor, Span};
+use crate::uri::{parse_ipv6, scan_host};
+
+/// One header parameter: its name and its value as written (a quoted value keeps its
+/// quotes; see [`Param::unquoted`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param<'a> {
+    /// The name (a token).
+    pub name: &'a str,
+    /// The value as written, if any.
+    pub value: Option<&'a [u8]>,
+}
+
+impl<'a> Param<'a> {
+    /// The value without the quotes and escapes of a quoted string.
+    pub fn unquoted(&self) -> Option<Cow<'a, [u8]>> {
+        self.value.map(|v| if v.first() == Some(&b'"') { Cow::Owned(lex::unquote(v)) } else { Cow::Borrowed(v) })
+    }
+
+    /// The value as text, when it is a token or a host (not a quoted string).
+    pub fn token(&self) -> Option<&'a str> {
+        self.value.filter(|v| v.first() != Some(&b'"')).map(lex::ascii)
+    }
+}
+
+/// The parameters of a header value (`;tag=1928;branch=z9hG4bK...`), as written: a view into
+/// the typed header that holds them. Names compare without regard to case.
+#[derive(Clone, Copy, Default)]
+pub struct Params<'a> {
+    raw: &'a [u8],
+}
+
+impl<'a> Params<'a> {
+    pub(crate) fn new(raw: &'a [u8]) -> Self {
+        Self { raw }
+    }
+
+    /// The parameters as written, from the first `;` (empty when there are none).
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// Whether there are no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// The parameters in order.
+    pub fn iter(&self) -> ParamIter<'a> {
+        ParamIter { cursor: Cursor::new(self.raw) }
+    }
+
+    /// The first parameter named `name`.
+    pub fn get(&self, name: &str) -> Option<Param<'a>> {
+        self.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The value of `name`, unquoted, when present with a value.
+    pub fn value(&self, name: &str) -> Option<Cow<'a, [u8]>> {
+        self.get(name).and_then(|p| p.unquoted())
+    }
+
+    /// Whether a parameter named `name` is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+/// Compares the parameter lists: same names (without regard to case) with equal values,
+/// in the same order.
+impl PartialEq for Params<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().zip(other.iter()).all(|(a, b)| a.name.eq_ignore_ascii_case(b.name) && a.value == b.value)
+            && self.iter().count() == other.iter().count()
+    }
+}
+
+impl fmt::Debug for Params<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.raw))
+    }
+}
+
+/// Iterator over [`Params`].
+pub struct ParamIter<'a> {
+    cursor: Cursor<'a>,
+}
+
+impl<'a> Iterator for ParamIter<'a> {
+    type Item = Param<'a>;
+
+    fn next(&mut self) -> Option<Param<'a>> {
+        let c = &mut self.cursor;
+        c.skip_sws();
+        if !c.eat(b';') {
+            return None;
+        }
+        c.skip_sws();
+        let buf: &'a [u8] = c.buf;
+        let name = c.token()?;
+        let mut value = None;
+        if c.eat_sep(b'=') {
+            value = Some(&buf[scan_gen_value(c).ok()?]);
+        }
+        Some(Param { name: lex::ascii(&buf[name]), value })
+    }
+}
+
+/// Scans `*( SEMI generic-param )` at the cursor and returns its span (from the first `;`;
+/// empty, at the cursor, when there are none). The cursor ends after the last parameter.
+pub(crate) fn scan_params(c: &mut Cursor<'_>) -> Result<Span, DecodeError> {
+    scan_params_checked(c, |_, _| true)
+}
+
+/// [`scan_params`], also failing when `check(name, value)` rejects a parameter.
+pub(crate) fn scan_params_checked(
+    c: &mut Cursor<'_>,
+    mut check: impl FnMut(&[u8], Option<&[u8]>) -> bool,
+) -> Result<Span, DecodeError> {
+    let mut start = None;
+    loop {
+        let save = c.pos;
+        c.skip_sws();
+        if c.peek() != Some(b';') {
+            c.pos = save;
+            break;
+        }
+        start.get_or_insert(c.pos);
+        c.pos += 1;
+        c.skip_sws();
+        let name = c.expect_token("expected a parameter name")?;
+        let value = if c.eat_sep(b'=') { Some(scan_gen_value(c)?) } else { None };
+        if !check(&c.buf[name.clone()], value.map(|v| &c.buf[v])) {
+            return Err(DecodeError::new("invalid parameter value", name.start));
+        }
+    }
+    Ok(Span::of(start.unwrap_or(c.pos)..c.pos))
+}
+
+/// `gen-value = token / host / quoted-string`; a bare IPv6 address is also taken, as the
+/// Via `received` parameter carries one (RFC 5118 §4.5).
+pub(crate) fn scan_gen_value(c: &mut Cursor<'_>) -> Result<std::ops::Range<usize>, DecodeError> {
+    if c.peek() == Some(b'"') {
+        return c.quoted_string();
+    }
+    let start = c.pos;
+    let mut token = true;
+    while let Some(b) = c.peek() {
+        if lex::is(b, lex::TOKEN) {
+        } else if matches!(b, b':' | b'[' | b']') {
+            token = false;
+        } else {
+            break;
+        }
+        c.pos += 1;
+    }
+    let r = start..c.pos;
+    if r.is_empty() {
+        return Err(c.error("expected a parameter value"));
+    }
+    if token {
+        return Ok(r);
+    }
+    let v = &c.buf[r.clone()];
+    let mut h = Cursor::new(v);
+    if (scan_host(&mut h).is_ok() && h.at_end()) || parse_ipv6(v).is_some() {
+        Ok(r)
+    } else {
+        Err(DecodeError::new("invalid parameter value", r.start))
+    }
+}
+
+/// Writes `raw` with `;name[=value]` set: every earlier `name` removed, the new one last.
+/// The value must be a token, a host or a quoted string (with its quotes).
+pub(crate) fn write_params_with(
+    out: &mut BytesMut,
+    raw: &[u8],
+    name: &str,
+    value: Option<&str>,
+) -> Result<(), DecodeError> {
+    if !lex::is_token(name.as_bytes()) {
+        return Err(DecodeError::new("parameter name is not a token", 0));
+    }
+    if let Some(v) = value {
+        let mut c = Cursor::new(v.as_bytes());
+        scan_gen_value(&mut c)?;
+        if !c.at_end() {
+            return Err(c.error("invalid parameter value"));
+        }
+    }
+    write_params_without(out, raw, name);
+    out.put_u8(b';');
+    out.put_slice(name.as_bytes());
+    if let Some(v) = value {
+        out.put_u8(b'=');
+        out.put_slice(v.as_bytes());
+    }
+    Ok(())
+}
+
+/// Writes `raw` without any parameter named `name`.
+pub(crate) fn write_params_without(out: &mut BytesMut, raw: &[u8], name: &str) {
+    let params = Params::new(raw);
+    if !params.contains(name) {
+        out.put_slice(raw);
+        return;
+    }
+    for p in params.iter().filter(|p| !p.name.eq_ignore_ascii_case(name)) {
+        out.put_u8(b';');
+        out.put_slice(p.name.as_bytes());
+        if let Some(v) = p.value {
+            out.put_u8(b'=');
+            out.put_slice(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(s: &'static str) -> Result<(Params<'static>, usize), DecodeError> {
+        let mut c = Cursor::new(s.as_bytes());
+        let span = scan_params(&mut c)?;
+        Ok((Params::new(span.of_text(s.as_bytes())), c.pos))
+    }
+
+    #[test]
+    fn lws_around_separators() {
+        let (p, end) = scan(" ;   tag    = 1918181833n ; x ;q=\"a;b\" rest").unwrap();
+        assert_eq!(end, 38);
+        assert_eq!(p.iter().count(), 3);
+        assert_eq!(p.get("TAG").unwrap().token(), Some("1918181833n"));
+        assert_eq!(p.get("x").unwrap().value, None);
+        assert_eq!(p.value("q").unwrap().as_ref(), b"a;b");
+    }
+
+    #[test]
+    fn folded_params() {
+        let (p, _) = scan("\r\n  ;\r\n  tag = 98asjd8").unwrap();
+        assert_eq!(p.value("tag").unwrap().as_ref(), b"98asjd8");
+    }
+
+    #[test]
+    fn rejects_empty_params() {
+        assert!(scan(";;").is_err());
+        assert!(scan(";a=").is_err());
+        assert!(scan(";a=b c").is_ok());
+        assert!(scan(";=b").is_err());
+        assert!(scan(";a=\"open").is_err());
+    }
+
+    #[test]
+    fn hosts_and_addresses_as_values() {
+        let (p, _) = scan(";received=[2001:db8::9:255];maddr=192.0.2.1").unwrap();
+        assert_eq!(p.value("received").unwrap().as_ref(), b"[2001:db8::9:255]");
+        let (p, _) = scan(";received=2001:db8::9:255;branch=z9hG4bKas3").unwrap();
+        assert_eq!(p.value("received").unwrap().as_ref(), b"2001:db8::9:255");
+        assert_eq!(p.get("branch").unwrap().token(), Some("z9hG4bKas3"));
+        assert!(scan(";a=b:c").is_err());
+    }
+
+    #[test]
+    fn edit() {
+        let mut out = BytesMut::new();
+        write_params_with(&mut out, b";tag=abc;lr", "tag", Some("x")).unwrap();
+        assert_eq!(&out[..], b";lr;tag=x");
+        let mut out = BytesMut::new();
+        write_params_without(&mut out, b";tag=abc;lr", "LR");
+        assert_eq!(&out[..], b";tag=abc");
+        let mut out = BytesMut::new();
+        assert!(write_params_with(&mut out, b"", "bad name", None).is_err());
+        assert!(write_params_with(&mut out, b"", "a", Some("b\r\nVia: x")).is_err());
+        assert!(write_params_with(&mut out, b"", "a", Some("\"quoted ok\"")).is_ok());
+    }
+}

@@ -1,0 +1,648 @@
+//! The header section: every field in order, raw, with typed access.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::error::DecodeError;
+use crate::header::{self, TypedHeader};
+use crate::lex::{self, ListSplitter};
+use crate::name::{HeaderName, Known, Multiplicity};
+
+/// One header field: its name and its value as received (folds included, surrounding
+/// white space removed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Header {
+    name: HeaderName,
+    value: Bytes,
+}
+
+impl Header {
+    /// A field with `value`, which must not contain a line break other than a fold
+    /// (CRLF followed by white space), so it cannot inject another header field.
+    pub fn new(name: HeaderName, value: impl Into<Bytes>) -> Result<Self, DecodeError> {
+        let value = value.into();
+        check_field_value(&value)?;
+        let r = lex::trim_lws(&value, 0..value.len());
+        Ok(Self { name, value: value.slice(r) })
+    }
+
+    /// A field from a typed header.
+    pub fn typed<H: TypedHeader>(h: &H) -> Self {
+        Self { name: H::NAME, value: h.to_bytes() }
+    }
+
+    /// A field from parsed input: the value is already checked and trimmed.
+    pub(crate) fn from_parts(name: HeaderName, value: Bytes) -> Self {
+        Self { name, value }
+    }
+
+    /// The name.
+    pub fn name(&self) -> &HeaderName {
+        &self.name
+    }
+
+    /// The value as received.
+    pub fn value(&self) -> &Bytes {
+        &self.value
+    }
+
+    /// The value with folds replaced by a single space.
+    pub fn value_unfolded(&self) -> Bytes {
+        if memchr::memchr(b'\r', &self.value).is_none() {
+            return self.value.clone();
+        }
+        let mut out = BytesMut::with_capacity(self.value.len());
+        let mut c = lex::Cursor::new(&self.value);
+        while let Some(b) = c.peek() {
+            if b == b'\r' {
+                c.skip_sws();
+                out.put_u8(b' ');
+            } else {
+                out.put_u8(b);
+                c.pos += 1;
+            }
+        }
+        out.freeze()
+    }
+
+    /// Writes `Name: value\r\n` with the name as received.
+    pub fn encode(&self, out: &mut BytesMut) {
+        out.put_slice(self.name.spelling());
+        out.put_u8(b':');
+        if !self.value.is_empty() {
+            out.put_u8(b' ');
+            out.put_slice(&self.value);
+        }
+        out.put_slice(b"\r\n");
+    }
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name, String::from_utf8_lossy(&self.value))
+    }
+}
+
+/// Rejects a CR or LF that is not part of a fold.
+fn check_field_value(v: &[u8]) -> Result<(), DecodeError> {
+    let mut i = 0;
+    while let Some(off) = memchr::memchr2(b'\r', b'\n', &v[i..]) {
+        let at = i + off;
+        let fold = v[at] == b'\r' && v.get(at + 1) == Some(&b'\n') && matches!(v.get(at + 2), Some(b' ' | b'\t'));
+        if !fold {
+            return Err(DecodeError::new("line break in a header value", at));
+        }
+        i = at + 3;
+    }
+    Ok(())
+}
+
+/// The header fields that get an index slot for O(1) lookup of their first occurrence.
+const HOT: [Known; 12] = [
+    Known::Via,
+    Known::From,
+    Known::To,
+    Known::CallId,
+    Known::CSeq,
+    Known::MaxForwards,
+    Known::ContentLength,
+    Known::ContentType,
+    Known::Contact,
+    Known::Route,
+    Known::RecordRoute,
+    Known::Expires,
+];
+
+const NONE: u16 = u16::MAX;
+
+fn hot_slot(k: Known) -> Option<usize> {
+    // Matches the order of `HOT`.
+    Some(match k {
+        Known::Via => 0,
+        Known::From => 1,
+        Known::To => 2,
+        Known::CallId => 3,
+        Known::CSeq => 4,
+        Known::MaxForwards => 5,
+        Known::ContentLength => 6,
+        Known::ContentType => 7,
+        Known::Contact => 8,
+        Known::Route => 9,
+        Known::RecordRoute => 10,
+        Known::Expires => 11,
+        _ => return None,
+    })
+}
+
+/// The header fields of a message, in order, kept as received; lookups ignore name case
+/// and compact forms, and the common fields are found in constant time.
+#[derive(Clone)]
+pub struct Headers {
+    fields: Vec<Header>,
+    index: [u16; HOT.len()],
+}
+
+impl Default for Headers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields == other.fields
+    }
+}
+
+impl Eq for Headers {}
+
+impl Headers {
+    /// No fields.
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// No fields, with room for `n`.
+    pub fn with_capacity(n: usize) -> Self {
+        Self { fields: Vec::with_capacity(n), index: [NONE; HOT.len()] }
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The fields in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Header> {
+        self.fields.iter()
+    }
+
+    fn reindex(&mut self) {
+        self.index = [NONE; HOT.len()];
+        for (i, f) in self.fields.iter().enumerate() {
+            if let Some(slot) = f.name.kind().and_then(hot_slot) {
+                if self.index[slot] == NONE {
+                    self.index[slot] = u16::try_from(i).unwrap_or(NONE);
+                }
+            }
+        }
+    }
+
+    fn position(&self, name: &HeaderName) -> Option<usize> {
+        if let Some(slot) = name.kind().and_then(hot_slot) {
+            let i = self.index[slot];
+            if i != NONE {
+                return Some(usize::from(i));
+            }
+            if self.fields.len() < usize::from(NONE) {
+                return None;
+            }
+        }
+        self.fields.iter().position(|f| f.name == *name)
+    }
+
+    /// The first field named `name`.
+    pub fn get(&self, name: &HeaderName) -> Option<&Header> {
+        self.position(name).map(|i| &self.fields[i])
+    }
+
+    /// Whether a field named `name` is present.
+    pub fn contains(&self, name: &HeaderName) -> bool {
+        self.position(name).is_some()
+    }
+
+    /// Every field named `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a Header> + 'a {
+        let start = self.position(name).unwrap_or(self.fields.len());
+        self.fields[start..].iter().filter(move |f| f.name == *name)
+    }
+
+    /// Every value of `name`: the elements of all its fields for a list header (split on
+    /// commas outside quotes and angle brackets), else each field's whole value.
+    pub fn values(&self, name: &HeaderName) -> Values<'_> {
+        Values { inner: self.value_refs(name) }
+    }
+
+    fn value_refs(&self, name: &HeaderName) -> ValueRefs<'_> {
+        let start = self.position(name).unwrap_or(self.fields.len());
+        ValueRefs {
+            fields: self.fields[start..].iter(),
+            split: name.multiplicity() == Multiplicity::List,
+            may_be_empty: header::list_may_be_empty(name),
+            matcher: Matcher::new(name),
+            current: None,
+        }
+    }
+
+    /// The first value of `H` decoded; `None` when absent.
+    pub fn typed<H: TypedHeader>(&self) -> Option<Result<H, DecodeError>> {
+        // A single-valued header is the whole value of its first field.
+        if H::NAME.multiplicity() == Multiplicity::Single {
+            return self.get(&H::NAME).map(|f| H::decode(&f.value));
+        }
+        self.typed_all::<H>().next()
+    }
+
+    /// Every value of `H`, decoded one by one.
+    pub fn typed_all<H: TypedHeader>(&self) -> TypedValues<'_, H> {
+        TypedValues { inner: self.value_refs(&H::NAME), _marker: PhantomData }
+    }
+
+    /// Appends a field.
+    pub fn push(&mut self, field: Header) {
+        if let Some(slot) = field.name.kind().and_then(hot_slot) {
+            if self.index[slot] == NONE {
+                self.index[slot] = u16::try_from(self.fields.len()).unwrap_or(NONE);
+            }
+        }
+        self.fields.push(field);
+    }
+
+    /// Appends a typed field.
+    pub fn push_typed<H: TypedHeader>(&mut self, h: &H) {
+        self.push(Header::typed(h));
+    }
+
+    /// Inserts a field at `index` (0 is the top).
+    pub fn insert(&mut self, index: usize, field: Header) {
+        self.fields.insert(index.min(self.fields.len()), field);
+        self.reindex();
+    }
+
+    /// Inserts a typed field before every other field of its name (a proxy's Via, a
+    /// pre-loaded Route), or at the end when there is none.
+    pub fn insert_typed_first<H: TypedHeader>(&mut self, h: &H) {
+        let at = self.position(&H::NAME).unwrap_or(self.fields.len());
+        self.insert(at, Header::typed(h));
+    }
+
+    /// Replaces every field named `H::NAME` with one holding `h`, where the first one was
+    /// (or at the end).
+    pub fn set_typed<H: TypedHeader>(&mut self, h: &H) {
+        self.set(Header::typed(h));
+    }
+
+    /// Replaces every field named like `field` with it, where the first one was (or at the end).
+    pub fn set(&mut self, field: Header) {
+        match self.position(field.name()) {
+            Some(at) => {
+                let name = field.name.clone();
+                self.fields[at] = field;
+                let mut i = 0;
+                self.fields.retain(|f| {
+                    let keep = i <= at || f.name != name;
+                    i += 1;
+                    keep
+                });
+                self.reindex();
+            }
+            None => self.push(field),
+        }
+    }
+
+    /// Removes every field named `name`; returns how many were removed.
+    pub fn remove(&mut self, name: &HeaderName) -> usize {
+        let before = self.fields.len();
+        self.fields.retain(|f| f.name != *name);
+        let removed = before - self.fields.len();
+        if removed > 0 {
+            self.reindex();
+        }
+        removed
+    }
+
+    /// Removes the first value of `name`: the first element of the first field for a list
+    /// header (a proxy removing its Via, §16.7), the first field otherwise.
+    pub fn remove_first_value(&mut self, name: &HeaderName) -> Option<Bytes> {
+        let at = self.position(name)?;
+        let field = &self.fields[at];
+        if name.multiplicity() == Multiplicity::List {
+            let mut parts = ListSplitter::new(&field.value);
+            let first = parts.next()?;
+            if let Some(second) = parts.next() {
+                let value = field.value.clone();
+                let rest = value.slice(second.start..);
+                self.fields[at].value = rest;
+                return Some(value.slice(first));
+            }
+        }
+        let removed = self.fields.remove(at);
+        self.reindex();
+        Some(removed.value)
+    }
+
+    /// Writes every field.
+    pub fn encode(&self, out: &mut BytesMut) {
+        for f in &self.fields {
+            f.encode(out);
+        }
+    }
+
+    /// Checks every value of every header this crate knows against its grammar.
+    pub(crate) fn validate(&self) -> Result<(), (HeaderName, DecodeError)> {
+        for f in &self.fields {
+            if !f.name.is_known() {
+                continue;
+            }
+            let name = &f.name;
+            let split = name.multiplicity() == Multiplicity::List;
+            if split {
+                if f.value.is_empty() && header::list_may_be_empty(name) {
+                    continue;
+                }
+                for r in ListSplitter::new(&f.value) {
+                    let start = r.start;
+                    header::validate_value(name, &f.value.slice(r)).map_err(|e| (name.clone(), e.shift(start)))?;
+                }
+            } else {
+                header::validate_value(name, &f.value).map_err(|e| (name.clone(), e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `Via` values, top first.
+    pub fn via(&self) -> TypedValues<'_, header::Via> {
+        self.typed_all()
+    }
+
+    /// The top `Via`.
+    pub fn top_via(&self) -> Option<Result<header::Via, DecodeError>> {
+        self.typed()
+    }
+
+    /// `From`.
+    pub fn from(&self) -> Option<Result<header::From, DecodeError>> {
+        self.typed()
+    }
+
+    /// `To`.
+    pub fn to(&self) -> Option<Result<header::To, DecodeError>> {
+        self.typed()
+    }
+
+    /// `Call-ID`.
+    pub fn call_id(&self) -> Option<Result<header::CallId, DecodeError>> {
+        self.typed()
+    }
+
+    /// `CSeq`.
+    pub fn cseq(&self) -> Option<Result<header::CSeq, DecodeError>> {
+        self.typed()
+    }
+
+    /// `Max-Forwards`.
+    pub fn max_forwards(&self) -> Option<Result<header::MaxForwards, DecodeError>> {
+        self.typed()
+    }
+
+    /// `Content-Length`.
+    pub fn content_length(&self) -> Option<Result<header::ContentLength, DecodeError>> {
+        self.typed()
+    }
+
+    /// `Content-Type`.
+    pub fn content_type(&self) -> Option<Result<header::ContentType, DecodeError>> {
+        self.typed()
+    }
+
+    /// `Contact` values.
+    pub fn contact(&self) -> TypedValues<'_, header::Contact> {
+        self.typed_all()
+    }
+
+    /// `Route` values, in order.
+    pub fn route(&self) -> TypedValues<'_, header::Route> {
+        self.typed_all()
+    }
+
+    /// `Record-Route` values, in order.
+    pub fn record_route(&self) -> TypedValues<'_, header::RecordRoute> {
+        self.typed_all()
+    }
+
+    /// `Expires`.
+    pub fn expires(&self) -> Option<Result<header::Expires, DecodeError>> {
+        self.typed()
+    }
+
+    /// `Require` option tags.
+    pub fn require(&self) -> TypedValues<'_, header::Require> {
+        self.typed_all()
+    }
+
+    /// `Supported` option tags.
+    pub fn supported(&self) -> TypedValues<'_, header::Supported> {
+        self.typed_all()
+    }
+
+    /// Whether `Supported` or `Require` lists the option tag `tag`.
+    pub fn supports(&self, tag: &str) -> bool {
+        let eq = |v: &[u8]| v.eq_ignore_ascii_case(tag.as_bytes());
+        self.supported().any(|s| s.is_ok_and(|s| eq(&s.0))) || self.require().any(|s| s.is_ok_and(|s| eq(&s.0)))
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.fields).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Headers {
+    type Item = &'a Header;
+    type IntoIter = std::slice::Iter<'a, Header>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.fields.iter()
+    }
+}
+
+/// Which fields an iterator picks.
+#[derive(Clone)]
+enum Matcher {
+    Known(Known),
+    Other(HeaderName),
+}
+
+impl Matcher {
+    fn new(name: &HeaderName) -> Self {
+        match name.kind() {
+            Some(k) => Self::Known(k),
+            None => Self::Other(name.clone()),
+        }
+    }
+
+    #[inline]
+    fn matches(&self, f: &Header) -> bool {
+        match self {
+            Self::Known(k) => f.name.kind() == Some(*k),
+            Self::Other(n) => f.name == *n,
+        }
+    }
+}
+
+/// Iterator over the values of one header: see [`Headers::values`].
+pub struct Values<'a> {
+    inner: ValueRefs<'a>,
+}
+
+impl Iterator for Values<'_> {
+    type Item = Bytes;
+
+    fn next(&mut self) -> Option<Bytes> {
+        self.inner.next().map(|v| match v {
+            ValueRef::Whole(b) => b.clone(),
+            ValueRef::Part(b) => b,
+        })
+    }
+}
+
+/// One value: a whole field value, borrowed, or one element of a list, sliced out.
+enum ValueRef<'a> {
+    Whole(&'a Bytes),
+    Part(Bytes),
+}
+
+impl ValueRef<'_> {
+    fn bytes(&self) -> &Bytes {
+        match self {
+            Self::Whole(b) => b,
+            Self::Part(b) => b,
+        }
+    }
+}
+
+struct ValueRefs<'a> {
+    fields: std::slice::Iter<'a, Header>,
+    matcher: Matcher,
+    split: bool,
+    may_be_empty: bool,
+    current: Option<(&'a Bytes, ListSplitter<'a>)>,
+}
+
+impl<'a> Iterator for ValueRefs<'a> {
+    type Item = ValueRef<'a>;
+
+    fn next(&mut self) -> Option<ValueRef<'a>> {
+        loop {
+            if let Some((value, parts)) = &mut self.current {
+                if let Some(r) = parts.next() {
+                    return Some(ValueRef::Part(value.slice(r)));
+                }
+                self.current = None;
+            }
+            let matcher = &self.matcher;
+            let f: &'a Header = self.fields.find(|f| matcher.matches(f))?;
+            if !self.split {
+                return Some(ValueRef::Whole(&f.value));
+            }
+            if f.value.is_empty() && self.may_be_empty {
+                continue;
+            }
+            // A value without a comma is one element: no need to split it.
+            if memchr::memchr(b',', &f.value).is_none() {
+                return Some(ValueRef::Whole(&f.value));
+            }
+            self.current = Some((&f.value, ListSplitter::new(&f.value)));
+        }
+    }
+}
+
+/// Iterator over the decoded values of a typed header: see [`Headers::typed_all`].
+pub struct TypedValues<'a, H> {
+    inner: ValueRefs<'a>,
+    _marker: PhantomData<fn() -> H>,
+}
+
+impl<H: TypedHeader> Iterator for TypedValues<'_, H> {
+    type Item = Result<H, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next().map(|v| H::decode(v.bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::header::{Contact, Supported, Transport, Via};
+
+    fn h(name: &'static str, value: &'static str) -> Header {
+        Header::new(HeaderName::from_static(name), Bytes::from_static(value.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn hot_slots_match_the_table() {
+        for (i, &k) in HOT.iter().enumerate() {
+            assert_eq!(hot_slot(k), Some(i));
+        }
+    }
+
+    #[test]
+    fn lookup_and_lists() {
+        let mut hs = Headers::new();
+        hs.push(h("v", "SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/UDP b.example.com;branch=z9hG4bK2"));
+        hs.push(h("Subject", "x"));
+        hs.push(h("VIA", "SIP/2.0/TCP c.example.com;branch=z9hG4bK3"));
+        hs.push(h("Contact", "<sip:a@b>, \"x, y\" <sip:c@d>"));
+        let hosts: Vec<String> = hs.via().map(|v| v.unwrap().host().to_string()).collect();
+        assert_eq!(hosts, ["a.example.com", "b.example.com", "c.example.com"]);
+        assert_eq!(hs.contact().count(), 2);
+        assert_eq!(hs.get_all(&HeaderName::VIA).count(), 2);
+        assert!(hs.get(&HeaderName::from_static("subject")).is_some());
+        assert!(hs.get(&HeaderName::from_static("X-None")).is_none());
+        assert_eq!(hs.top_via().unwrap().unwrap().host().as_str(), "a.example.com");
+    }
+
+    #[test]
+    fn remove_first_value_pops_a_list_element() {
+        let mut hs = Headers::new();
+        hs.push(h("Via", "SIP/2.0/UDP a.example.com, SIP/2.0/UDP b.example.com"));
+        hs.push(h("Via", "SIP/2.0/UDP c.example.com"));
+        assert_eq!(hs.remove_first_value(&HeaderName::VIA).unwrap().as_ref(), b"SIP/2.0/UDP a.example.com");
+        assert_eq!(hs.remove_first_value(&HeaderName::VIA).unwrap().as_ref(), b"SIP/2.0/UDP b.example.com");
+        assert_eq!(hs.len(), 1);
+        assert_eq!(hs.top_via().unwrap().unwrap().host().as_str(), "c.example.com");
+    }
+
+    #[test]
+    fn edits_keep_the_index() {
+        let mut hs = Headers::new();
+        hs.push(h("Subject", "x"));
+        hs.push(h("Via", "SIP/2.0/UDP b.example.com"));
+        let top = Via::new(&Transport::UDP, &"a.example.com".parse().unwrap(), None);
+        hs.insert_typed_first(&top);
+        assert_eq!(hs.top_via().unwrap().unwrap().host().as_str(), "a.example.com");
+        assert_eq!(hs.iter().nth(1).unwrap().name(), &HeaderName::VIA);
+        hs.set(h("Via", "SIP/2.0/UDP z.example.com"));
+        assert_eq!(hs.via().count(), 1);
+        assert_eq!(hs.remove(&HeaderName::VIA), 1);
+        assert!(hs.top_via().is_none());
+    }
+
+    #[test]
+    fn empty_lists() {
+        let mut hs = Headers::new();
+        hs.push(h("Supported", ""));
+        assert_eq!(hs.typed_all::<Supported>().count(), 0);
+        hs.push(h("Contact", ""));
+        assert!(hs.typed_all::<Contact>().next().unwrap().is_err());
+    }
+
+    #[test]
+    fn no_header_injection() {
+        assert!(Header::new(HeaderName::SUBJECT, "a\r\nVia: x").is_err());
+        assert!(Header::new(HeaderName::SUBJECT, "a\nb").is_err());
+        assert!(Header::new(HeaderName::SUBJECT, "a\rb").is_err());
+        let folded = Header::new(HeaderName::SUBJECT, "a\r\n b").unwrap();
+        assert_eq!(folded.value_unfolded().as_ref(), b"a b");
+    }
+}

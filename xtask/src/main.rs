@@ -1,0 +1,127 @@
+//! `cargo xtask`: sipkit's project tasks.
+//!
+//! - `cargo xtask conformance [--corpus DIR]...` runs the torture-test corpora
+//!   (`../shared/conformance/rfc4475` and `rfc5118` by default) through `Message::parse` and
+//!   `Message::validate` and compares each verdict with the manifest.
+//! - `cargo xtask fuzz [--seconds N] [TARGET...]` runs the cargo-fuzz targets with their seed
+//!   corpora (10 s each by default: a smoke run).
+//! - `cargo xtask bench` runs the criterion benches and the allocation count.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod conformance;
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage:\n  cargo xtask conformance [--corpus DIR]...\n  cargo xtask fuzz [--seconds N] [TARGET]...\n  cargo xtask bench"
+    );
+    ExitCode::from(2)
+}
+
+/// The workspace root (the parent of this crate's directory).
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        return usage();
+    };
+    match task.as_str() {
+        "conformance" => conformance_task(rest),
+        "fuzz" => fuzz_task(rest),
+        "bench" => bench_task(rest),
+        _ => usage(),
+    }
+}
+
+fn conformance_task(args: &[String]) -> ExitCode {
+    let mut corpora = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next()) {
+            ("--corpus", Some(dir)) => corpora.push(PathBuf::from(dir)),
+            _ => return usage(),
+        }
+    }
+    if corpora.is_empty() {
+        let shared = workspace_root().join("../shared/conformance");
+        corpora = vec![shared.join("rfc4475"), shared.join("rfc5118")];
+    }
+    let mut totals = conformance::Totals::default();
+    for dir in &corpora {
+        match conformance::run(dir) {
+            Ok(t) => totals.add(t),
+            Err(e) => {
+                eprintln!("{}: {e}", dir.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    println!("{} passed, {} failed", totals.passed, totals.failed);
+    if totals.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// The fuzz targets, each with its seed corpus under `fuzz/seeds/<target>`.
+const FUZZ_TARGETS: &[&str] = &["parse_message"];
+
+fn fuzz_task(args: &[String]) -> ExitCode {
+    let mut seconds = 10u64;
+    let mut targets = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--seconds" {
+            match it.next().and_then(|s| s.parse().ok()) {
+                Some(s) => seconds = s,
+                None => return usage(),
+            }
+        } else {
+            targets.push(a.clone());
+        }
+    }
+    if targets.is_empty() {
+        targets = FUZZ_TARGETS.iter().map(|s| (*s).to_string()).collect();
+    }
+    let root = workspace_root();
+    for target in &targets {
+        let corpus = root.join("fuzz/corpus").join(target);
+        if let Err(e) = std::fs::create_dir_all(&corpus) {
+            eprintln!("creating {}: {e}", corpus.display());
+            return ExitCode::FAILURE;
+        }
+        let seeds = root.join("fuzz/seeds").join(target);
+        println!("fuzzing {target} for {seconds} s");
+        let status = Command::new("cargo")
+            .current_dir(&root)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args(["fuzz", "run", target])
+            .arg(&corpus)
+            .arg(&seeds)
+            .args(["--", &format!("-max_total_time={seconds}")])
+            .status();
+        match status {
+            Ok(s) if s.success() => {}
+            Ok(s) => {
+                eprintln!("fuzz target {target} failed: {s}");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("running cargo fuzz (install it with `cargo install cargo-fuzz`): {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn bench_task(args: &[String]) -> ExitCode {
+    let root = workspace_root();
+    let run = |cmd: &mut Command| cmd.current_dir(&root).status().is_ok_and(|s| s.success());
+    let ok = run(Command::new("cargo").args(["bench", "-p", "sipkit-benches", "--bench", "message", "--"]).args(args))
+        && run(Command::new("cargo").args(["run", "--release", "-p", "sipkit-benches", "--bin", "alloc-count"]));
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
