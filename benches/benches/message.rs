@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use bytes::{Bytes, BytesMut};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rsip::headers::ToTypedHeader;
 use rsip::message::HasHeaders;
 use sip_message::Message;
@@ -45,11 +45,11 @@ fn parse(c: &mut Criterion) {
     for (name, bytes) in MESSAGES {
         let buf = received(bytes);
         g.throughput(Throughput::Bytes(bytes.len() as u64));
-        g.bench_function(format!("sipkit/{name}"), |b| b.iter(|| sipkit_full_parse(black_box(&buf))));
-        g.bench_function(format!("sipkit_parse_only/{name}"), |b| {
+        g.bench_function(BenchmarkId::new("sipkit", name), |b| b.iter(|| sipkit_full_parse(black_box(&buf))));
+        g.bench_function(BenchmarkId::new("sipkit_parse_only", name), |b| {
             b.iter(|| Message::parse(black_box(&buf).clone()).is_ok())
         });
-        g.bench_function(format!("rsip/{name}"), |b| b.iter(|| rsip_full_parse(black_box(&buf))));
+        g.bench_function(BenchmarkId::new("rsip", name), |b| b.iter(|| rsip_full_parse(black_box(&buf))));
     }
     g.finish();
 }
@@ -60,7 +60,7 @@ fn serialize(c: &mut Criterion) {
         let m = Message::parse(received(bytes)).expect("bench message parses");
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         let mut out = BytesMut::with_capacity(4096);
-        g.bench_function(format!("sipkit/{name}"), |b| {
+        g.bench_function(BenchmarkId::new("sipkit", name), |b| {
             b.iter(|| {
                 out.clear();
                 black_box(&m).encode(&mut out);

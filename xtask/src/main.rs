@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod bench_report;
 mod conformance;
 
 fn usage() -> ExitCode {
@@ -122,6 +123,26 @@ fn bench_task(args: &[String]) -> ExitCode {
     let root = workspace_root();
     let run = |cmd: &mut Command| cmd.current_dir(&root).status().is_ok_and(|s| s.success());
     let ok = run(Command::new("cargo").args(["bench", "-p", "sipkit-benches", "--bench", "message", "--"]).args(args))
-        && run(Command::new("cargo").args(["run", "--release", "-p", "sipkit-benches", "--bin", "alloc-count"]));
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        && run(Command::new("cargo").args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "sipkit-benches",
+            "--bin",
+            "alloc-count",
+        ]));
+    if !ok {
+        return ExitCode::FAILURE;
+    }
+    match bench_report::message_table(&root.join("target/criterion")) {
+        Ok(table) => {
+            println!("\n{table}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("reading criterion results: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -8,44 +8,46 @@ use std::ops::Range;
 use crate::error::DecodeError;
 
 /// `ALPHA`
-pub(crate) const ALPHA: u16 = 1 << 0;
+pub(crate) const ALPHA: u32 = 1 << 0;
 /// `DIGIT`
-pub(crate) const DIGIT: u16 = 1 << 1;
+pub(crate) const DIGIT: u32 = 1 << 1;
 /// `HEXDIG`
-pub(crate) const HEX: u16 = 1 << 2;
+pub(crate) const HEX: u32 = 1 << 2;
 /// `token` characters.
-pub(crate) const TOKEN: u16 = 1 << 3;
+pub(crate) const TOKEN: u32 = 1 << 3;
 /// `word` characters (Call-ID).
-pub(crate) const WORD: u16 = 1 << 4;
+pub(crate) const WORD: u32 = 1 << 4;
 /// `unreserved` = alphanum / mark.
-pub(crate) const UNRESERVED: u16 = 1 << 5;
+pub(crate) const UNRESERVED: u32 = 1 << 5;
 /// `reserved`.
-pub(crate) const RESERVED: u16 = 1 << 6;
+pub(crate) const RESERVED: u32 = 1 << 6;
 /// `user-unreserved`.
-pub(crate) const USER_UNRESERVED: u16 = 1 << 7;
+pub(crate) const USER_UNRESERVED: u32 = 1 << 7;
 /// The extra characters of `password`: "&" / "=" / "+" / "$" / ",".
-pub(crate) const PASSWORD_EXTRA: u16 = 1 << 8;
+pub(crate) const PASSWORD_EXTRA: u32 = 1 << 8;
 /// `param-unreserved`.
-pub(crate) const PARAM_UNRESERVED: u16 = 1 << 9;
+pub(crate) const PARAM_UNRESERVED: u32 = 1 << 9;
 /// `hnv-unreserved`.
-pub(crate) const HNV_UNRESERVED: u16 = 1 << 10;
+pub(crate) const HNV_UNRESERVED: u32 = 1 << 10;
 /// Characters of a `scheme` after its first letter.
-pub(crate) const SCHEME: u16 = 1 << 11;
+pub(crate) const SCHEME: u32 = 1 << 11;
 /// Characters of a hostname or IPv4 address: alphanum / "-" / ".".
-pub(crate) const HOST: u16 = 1 << 12;
+pub(crate) const HOST: u32 = 1 << 12;
 /// `WSP`: SP / HTAB.
-pub(crate) const WSP: u16 = 1 << 13;
+pub(crate) const WSP: u32 = 1 << 13;
 /// Printable US-ASCII and UTF-8 octets allowed as `TEXT-UTF8char` (no controls).
-pub(crate) const TEXT: u16 = 1 << 14;
+pub(crate) const TEXT: u32 = 1 << 14;
 /// Characters of a SIP URI's `userinfo` before the `@`: user, `:` and password, `%`.
-pub(crate) const USERINFO: u16 = 1 << 15;
+pub(crate) const USERINFO: u32 = 1 << 15;
+/// [`USERINFO`] without `;`, `?` and `,`, which end a URI outside angle brackets (§20.10).
+pub(crate) const USERINFO_BARE: u32 = 1 << 16;
 
-const fn build() -> [u16; 256] {
-    let mut t = [0u16; 256];
+const fn build() -> [u32; 256] {
+    let mut t = [0u32; 256];
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
-        let mut c = 0u16;
+        let mut c = 0u32;
         let alpha = b.is_ascii_alphabetic();
         let digit = b.is_ascii_digit();
         if alpha {
@@ -100,6 +102,9 @@ const fn build() -> [u16; 256] {
         }
         if c & (UNRESERVED | USER_UNRESERVED | PASSWORD_EXTRA) != 0 || b == b':' || b == b'%' {
             c |= USERINFO;
+            if !matches!(b, b';' | b'?' | b',') {
+                c |= USERINFO_BARE;
+            }
         }
         t[i] = c;
         i += 1;
@@ -107,12 +112,18 @@ const fn build() -> [u16; 256] {
     t
 }
 
-static CLASS: [u16; 256] = build();
+static CLASS: [u32; 256] = build();
 
 /// Whether `b` belongs to any of the classes in `class`.
 #[inline]
-pub(crate) fn is(b: u8, class: u16) -> bool {
+pub(crate) fn is(b: u8, class: u32) -> bool {
     CLASS[b as usize] & class != 0
+}
+
+/// Every class `b` belongs to.
+#[inline]
+pub(crate) fn class(b: u8) -> u32 {
+    CLASS[b as usize]
 }
 
 /// Whether every byte of `s` is a token character and `s` is not empty.
@@ -157,7 +168,7 @@ pub(crate) fn hex_value(b: u8) -> Option<u8> {
 
 /// Checks that `s` consists of characters of `class` or `%HH` escapes, and is not empty
 /// when `non_empty` is set.
-pub(crate) fn check_escaped(s: &[u8], class: u16, non_empty: bool) -> bool {
+pub(crate) fn check_escaped(s: &[u8], class: u32, non_empty: bool) -> bool {
     if non_empty && s.is_empty() {
         return false;
     }
@@ -298,7 +309,7 @@ impl<'a> Cursor<'a> {
 
     /// Consumes bytes while they are in `class`; returns the consumed range.
     #[inline]
-    pub(crate) fn take_while(&mut self, class: u16) -> Range<usize> {
+    pub(crate) fn take_while(&mut self, class: u32) -> Range<usize> {
         let start = self.pos;
         while let Some(b) = self.peek() {
             if is(b, class) {
@@ -444,11 +455,6 @@ impl<'a> Cursor<'a> {
             self.pos += 1;
         }
         Ok(start..self.pos)
-    }
-
-    /// The rest of the input from the cursor.
-    pub(crate) fn rest(&self) -> Range<usize> {
-        self.pos..self.buf.len()
     }
 }
 

@@ -14,7 +14,7 @@ use crate::method::Method;
 use crate::multipart::{self, Part};
 use crate::name::{HeaderName, Known, Multiplicity};
 use crate::status::StatusCode;
-use crate::uri::{Uri, UriContext, parse_uri};
+use crate::uri::{Uri, UriContext, scan_uri};
 
 /// The only SIP version this crate speaks.
 pub const SIP_VERSION: &str = "SIP/2.0";
@@ -440,10 +440,9 @@ fn err(kind: ParseErrorKind, offset: usize) -> ParseError {
 
 /// Finds the CRLF ending the line that starts at `from`: returns the index of its CR.
 fn line_end(b: &[u8], from: usize) -> Result<usize, ParseError> {
-    match memchr::memchr2(b'\r', b'\n', &b[from..]) {
+    match memchr::memchr2(b'\r', b'\n', &b[from..]).map(|i| from + i) {
         None => Err(err(ParseErrorKind::Unterminated, b.len())),
-        Some(i) => {
-            let at = from + i;
+        Some(at) => {
             if b[at] == b'\r' && b.get(at + 1) == Some(&b'\n') {
                 Ok(at)
             } else if b[at] == b'\r' && at + 1 == b.len() {
@@ -502,15 +501,15 @@ fn parse_request_line(buf: &Bytes, start: usize, end: usize, limits: &ParseLimit
         return Err(err(ParseErrorKind::UriTooLong { limit: limits.max_uri_bytes }, start + uri_start));
     }
     let at = start + uri_start;
-    let uri = parse_uri(buf.slice(at..start + uri_end), UriContext::Bracketed)
-        .map_err(|e| err(ParseErrorKind::RequestUri(e.clone()), at + e.offset()))?;
+    let (uri, _) = scan_uri(buf, at, start + uri_end, UriContext::Whole)
+        .map_err(|e| err(ParseErrorKind::RequestUri(e.clone()), e.offset()))?;
     if uri.as_sip().is_some_and(|u| u.headers().is_some()) {
         return Err(err(
             ParseErrorKind::RequestUri(DecodeError::new("headers are not allowed in a Request-URI", 0)),
             at,
         ));
     }
-    let method = Method::from_token(buf.slice(start..start + sp1));
+    let method = Method::from_slice(buf, start..start + sp1);
     Ok(StartLine::Request(method, uri))
 }
 

@@ -23,6 +23,7 @@ enum Standard {
 }
 
 impl Standard {
+    #[cfg(test)]
     const ALL: [Self; 14] = [
         Self::Invite,
         Self::Ack,
@@ -111,12 +112,34 @@ impl Method {
 
     /// Like [`Method::from_bytes`] for text already checked to be a token.
     pub(crate) fn from_token(token: Bytes) -> Self {
-        for s in Standard::ALL {
-            if s.as_str().as_bytes() == token.as_ref() {
-                return Self(Repr::Standard(s));
-            }
-        }
-        Self(Repr::Extension(token))
+        Self::standard(&token).unwrap_or(Self(Repr::Extension(token)))
+    }
+
+    /// The method at `range` of `buf`, already checked to be a token; a standard method
+    /// keeps no reference to the buffer.
+    pub(crate) fn from_slice(buf: &Bytes, range: std::ops::Range<usize>) -> Self {
+        Self::standard(&buf[range.clone()]).unwrap_or_else(|| Self(Repr::Extension(buf.slice(range))))
+    }
+
+    fn standard(token: &[u8]) -> Option<Self> {
+        let s = match token {
+            b"INVITE" => Standard::Invite,
+            b"ACK" => Standard::Ack,
+            b"BYE" => Standard::Bye,
+            b"CANCEL" => Standard::Cancel,
+            b"OPTIONS" => Standard::Options,
+            b"REGISTER" => Standard::Register,
+            b"PRACK" => Standard::Prack,
+            b"SUBSCRIBE" => Standard::Subscribe,
+            b"NOTIFY" => Standard::Notify,
+            b"PUBLISH" => Standard::Publish,
+            b"INFO" => Standard::Info,
+            b"REFER" => Standard::Refer,
+            b"MESSAGE" => Standard::Message,
+            b"UPDATE" => Standard::Update,
+            _ => return None,
+        };
+        Some(Self(Repr::Standard(s)))
     }
 
     /// Whether `token` names this method, without building a `Method`.
@@ -181,7 +204,9 @@ mod tests {
         assert!("BAD METHOD".parse::<Method>().is_err());
         assert!("".parse::<Method>().is_err());
         for s in Standard::ALL {
-            assert!(!s.as_str().parse::<Method>().unwrap().is_extension());
+            let m: Method = s.as_str().parse().unwrap();
+            assert!(!m.is_extension());
+            assert_eq!(m.as_str(), s.as_str());
         }
     }
 }

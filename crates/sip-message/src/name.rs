@@ -424,18 +424,16 @@ const fn words(name: &str) -> [u64; 3] {
     k
 }
 
-/// `name` as words, and folded (see [`key`]).
+/// `name` as zero-padded words.
 #[inline]
-fn runtime_words(name: &[u8]) -> ([u64; 3], [u64; 3]) {
+fn runtime_words(name: &[u8]) -> [u64; 3] {
     let mut buf = [0u8; MAX_KNOWN_LEN];
     let n = name.len().min(MAX_KNOWN_LEN);
     buf[..n].copy_from_slice(&name[..n]);
     let word = |i: usize| {
         u64::from_le_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3], buf[i + 4], buf[i + 5], buf[i + 6], buf[i + 7]])
     };
-    let raw = [word(0), word(8), word(16)];
-    const FOLD: u64 = 0x2020_2020_2020_2020;
-    (raw, [raw[0] | FOLD, raw[1] | FOLD, raw[2] | FOLD])
+    [word(0), word(8), word(16)]
 }
 
 /// Recognises a known name and whether it is spelled canonically.
@@ -444,10 +442,15 @@ fn classify_spelling(name: &[u8]) -> (Option<Known>, bool) {
     if name.len() > MAX_KNOWN_LEN {
         return (None, false);
     }
-    let (raw, folded) = runtime_words(name);
-    let known = classify_key(name, folded);
-    let canonical =
-        known.is_some_and(|k| CANONICAL[k as usize].len() == name.len() && CANONICAL_WORDS[k as usize] == raw);
+    classify_words(name.len(), runtime_words(name))
+}
+
+/// Recognises a known name of `len` bytes given as zero-padded words.
+#[inline]
+fn classify_words(len: usize, raw: [u64; 3]) -> (Option<Known>, bool) {
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+    let known = classify_key(len, [raw[0] | FOLD, raw[1] | FOLD, raw[2] | FOLD]);
+    let canonical = known.is_some_and(|k| CANONICAL[k as usize].len() == len && CANONICAL_WORDS[k as usize] == raw);
     (known, canonical)
 }
 
@@ -458,9 +461,10 @@ pub(crate) fn classify(name: &[u8]) -> Option<Known> {
     classify_spelling(name).0
 }
 
-fn classify_key(name: &[u8], k: [u64; 3]) -> Option<Known> {
-    match name.len() {
-        1 => compact(name[0]),
+fn classify_key(len: usize, k: [u64; 3]) -> Option<Known> {
+    match len {
+        // The folded byte of a one-letter token is its lower-case letter.
+        1 => compact(k[0] as u8),
         2 => {
             if k[0] == const { key("To")[0] } {
                 Some(Known::To)
@@ -1015,6 +1019,27 @@ mod tests {
             }
         }
         assert_eq!(classify(b"X-Custom-Header-That-Is-Long"), None);
+    }
+
+    /// The word-reading fast path of `from_received` agrees with the copying one.
+    #[test]
+    fn received_names_classify_like_tokens() {
+        let mut names: Vec<String> = Known::ALL.iter().map(|k| k.canonical().to_string()).collect();
+        names.extend(Known::ALL.iter().map(|k| k.canonical().to_ascii_lowercase()));
+        names.extend(Known::ALL.iter().filter_map(|k| k.compact().map(str::to_string)));
+        names.extend(["X-Custom", "Vias", "Vi", "Contact-X", "P-Asserted-Identity-Extra"].map(str::to_string));
+        for name in names {
+            for padding in [0usize, 1, 30] {
+                let text = format!("{}{name}: value\r\n{}", " ".repeat(padding), "x".repeat(padding));
+                let buf = Bytes::from(text);
+                let fast = HeaderName::from_received(&buf, padding..padding + name.len());
+                let slow = HeaderName::from_token(Bytes::from(name.clone()));
+                assert_eq!(fast, slow, "{name}");
+                assert_eq!(fast.kind(), slow.kind(), "{name}");
+                assert_eq!(fast.spelling(), name.as_bytes());
+                assert_eq!(fast.spelling.is_none(), slow.spelling.is_none(), "{name}");
+            }
+        }
     }
 
     #[test]

@@ -29,7 +29,8 @@ pub enum Uri {
 impl Uri {
     /// Parses a whole URI.
     pub fn parse(text: impl Into<Bytes>) -> Result<Self, DecodeError> {
-        parse_uri(text.into(), UriContext::Bracketed)
+        let text = text.into();
+        scan_uri(&text, 0, text.len(), UriContext::Whole).map(|(u, _)| u)
     }
 
     /// The SIP or SIPS URI, if this is one.
@@ -107,35 +108,51 @@ impl fmt::Debug for Uri {
     }
 }
 
-/// Where a URI stands, which decides what it may hold.
+/// Where a URI stands, which decides where it ends and what it may hold.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum UriContext {
-    /// The whole text is the URI (Request-URI, or inside `< >`).
+    /// The URI is the whole text (a Request-URI, [`Uri::parse`]).
+    Whole,
+    /// Inside `< >`: the URI ends at the `>`.
     Bracketed,
-    /// An `addr-spec` outside `< >`: it may not carry headers (§20.10).
+    /// An `addr-spec` outside `< >`: the URI ends at `;`, `,`, `?` or white space, and a
+    /// `;` after it starts the header parameters (§20.10).
     Unbracketed,
 }
 
-/// Parses `text` as a URI in `ctx`.
-pub(crate) fn parse_uri(text: Bytes, ctx: UriContext) -> Result<Uri, DecodeError> {
+/// Scans a URI in `src[start..limit]` and returns it with the index where it ends; in the
+/// `Whole` context it must end at `limit`. Error offsets are offsets in `src`.
+pub(crate) fn scan_uri(src: &Bytes, start: usize, limit: usize, ctx: UriContext) -> Result<(Uri, usize), DecodeError> {
+    let t = &src[..limit];
     // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ":"
-    let colon = text.iter().position(|&b| !lex::is(b, lex::SCHEME)).unwrap_or(text.len());
-    if text.get(colon) != Some(&b':') {
+    let colon = t[start..].iter().position(|&b| !lex::is(b, lex::SCHEME)).map_or(limit, |n| start + n);
+    if t.get(colon) != Some(&b':') {
         return Err(DecodeError::new("URI without a scheme", colon));
     }
-    let scheme = &text[..colon];
+    let scheme = &t[start..colon];
     if !scheme.first().is_some_and(u8::is_ascii_alphabetic) {
-        return Err(DecodeError::new("invalid URI scheme", 0));
+        return Err(DecodeError::new("invalid URI scheme", start));
     }
-    if scheme.eq_ignore_ascii_case(b"sip") {
-        SipUri::parse_after_scheme(text, false, ctx).map(Uri::Sip)
-    } else if scheme.eq_ignore_ascii_case(b"sips") {
-        SipUri::parse_after_scheme(text, true, ctx).map(Uri::Sip)
+    let (uri, end) = if scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips") {
+        let (u, end) = SipUri::scan(src, t, start, colon + 1, ctx)?;
+        (Uri::Sip(u), end)
     } else if scheme.eq_ignore_ascii_case(b"tel") {
-        TelUri::parse_after_scheme(text).map(Uri::Tel)
+        let (u, end) = TelUri::scan(src, t, start, colon + 1, ctx)?;
+        (Uri::Tel(u), end)
     } else {
-        AbsoluteUri::parse_after_scheme(text, colon).map(Uri::Absolute)
+        let (u, end) = AbsoluteUri::scan(src, t, start, colon + 1, ctx)?;
+        (Uri::Absolute(u), end)
+    };
+    if ctx == UriContext::Whole && end != limit {
+        return Err(DecodeError::new("unexpected character in URI", end));
     }
+    Ok((uri, end))
+}
+
+/// A span of `r` relative to `base`.
+#[inline]
+fn rel(r: std::ops::Range<usize>, base: usize) -> Span {
+    Span::of(r.start - base..r.end - base)
 }
 
 /// What kind of host a [`Host`] is.
@@ -275,47 +292,50 @@ pub(crate) fn scan_host(c: &mut Cursor<'_>) -> Result<(Span, HostKind), DecodeEr
         }
         return Ok((Span::of(r), HostKind::Ipv6));
     }
-    // hostname = *( domainlabel "." ) toplabel [ "." ]: first the run of host characters,
-    // then its labels. Only digits and dots make an IPv4 address instead.
+    // hostname = *( domainlabel "." ) toplabel [ "." ]: labels of alphanumerics with inner
+    // hyphens, the top one starting with a letter. Only digits and dots make IPv4 instead.
     let buf = c.buf;
-    let end = buf[start..].iter().position(|&b| !lex::is(b, lex::HOST)).map_or(buf.len(), |n| start + n);
-    c.pos = end;
-    let text = &buf[start..end];
-    let Some(&last) = text.last() else {
-        return Err(c.error("missing host"));
-    };
-    let name = if last == b'.' { &text[..text.len() - 1] } else { text };
-    let mut label_start = 0;
-    let mut letters = false;
-    for (i, &b) in name.iter().enumerate() {
-        match b {
-            b'.' => {
-                // A label starts and ends with an alphanumeric.
-                if i == label_start || name[i - 1] == b'-' {
-                    return Err(DecodeError::new("invalid host name", start + i));
-                }
-                label_start = i + 1;
-            }
-            b'-' => {
-                letters = true;
-                if i == label_start {
-                    return Err(DecodeError::new("invalid host name", start + i));
-                }
-            }
-            _ => letters |= b.is_ascii_alphabetic(),
+    let mut i = start;
+    let mut seen: u32 = 0; // every class met
+    let mut hyphen = false;
+    let mut label_start = start;
+    let mut previous_label = start; // start of the label before the last dot
+    while let Some(&b) = buf.get(i) {
+        let cl = lex::class(b);
+        if cl & lex::HOST == 0 {
+            break;
         }
+        if cl & (lex::ALPHA | lex::DIGIT) == 0 {
+            // '.' ends a label, '-' may not start one; neither may end one.
+            if i == label_start || (b == b'.' && buf[i - 1] == b'-') {
+                return Err(DecodeError::new("invalid host name", i));
+            }
+            if b == b'.' {
+                previous_label = label_start;
+                label_start = i + 1;
+            } else {
+                hyphen = true;
+            }
+        }
+        seen |= cl;
+        i += 1;
     }
-    if !letters {
-        return match parse_ipv4(text) {
-            Some(_) => Ok((Span::of(start..end), HostKind::Ipv4)),
+    c.pos = i;
+    if i == start {
+        return Err(c.error("missing host"));
+    }
+    if seen & lex::ALPHA == 0 && !hyphen {
+        return match parse_ipv4(&buf[start..i]) {
+            Some(_) => Ok((Span::of(start..i), HostKind::Ipv4)),
             None => Err(DecodeError::new("invalid IPv4 address", start)),
         };
     }
-    // The top label is not empty, ends with an alphanumeric and starts with a letter.
-    if label_start >= name.len() || name[name.len() - 1] == b'-' || !name[label_start].is_ascii_alphabetic() {
+    // After a trailing dot the top label is the one before it.
+    let top = if buf[i - 1] == b'.' { previous_label } else { label_start };
+    if buf[i - 1] == b'-' || !buf.get(top).is_some_and(u8::is_ascii_alphabetic) {
         return Err(DecodeError::new("invalid host name", start));
     }
-    Ok((Span::of(start..end), HostKind::Domain))
+    Ok((Span::of(start..i), HostKind::Domain))
 }
 
 /// `IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT`, each at most 255.
@@ -378,7 +398,7 @@ pub struct SipUri {
 }
 
 /// `paramchar = param-unreserved / unreserved / escaped`
-const PARAMCHAR: u16 = lex::PARAM_UNRESERVED | lex::UNRESERVED;
+const PARAMCHAR: u32 = lex::PARAM_UNRESERVED | lex::UNRESERVED;
 
 fn is_paramchar_or_pct(b: u8) -> bool {
     lex::is(b, PARAMCHAR) || b == b'%'
@@ -396,12 +416,11 @@ impl SipUri {
     /// Parses text built from valid components.
     fn reparse(text: BytesMut) -> Self {
         let text = text.freeze();
-        let secure = text.len() > 4 && text[..4].eq_ignore_ascii_case(b"sips");
-        match Self::parse_after_scheme(text, secure, UriContext::Bracketed) {
-            Ok(u) => u,
-            // Every builder validates its input first; this is unreachable, but an empty
-            // URI host is the harmless answer if it were not.
-            Err(_) => Self {
+        match scan_uri(&text, 0, text.len(), UriContext::Whole) {
+            Ok((Uri::Sip(u), _)) => u,
+            // Every builder validates its input first; this is unreachable, but an invalid
+            // host is the harmless answer if it were not.
+            _ => Self {
                 text: Bytes::from_static(b"sip:invalid"),
                 user: Span::NONE,
                 password: Span::NONE,
@@ -415,23 +434,25 @@ impl SipUri {
         }
     }
 
-    fn parse_after_scheme(text: Bytes, secure: bool, ctx: UriContext) -> Result<Self, DecodeError> {
-        let start = if secure { 5 } else { 4 };
-        let t = &text[..];
+    /// Scans the rest of a SIP URI whose scheme ends before `after`; `t` is `src` up to the
+    /// limit of the scan.
+    fn scan(src: &Bytes, t: &[u8], start: usize, after: usize, ctx: UriContext) -> Result<(Self, usize), DecodeError> {
+        let secure = after - start == 5;
         let mut user = Span::NONE;
         let mut password = Span::NONE;
-        let mut host_start = start;
+        let mut host_start = after;
         // The userinfo ends at the only '@' a SIP URI may hold unescaped.
-        let run = t[start..].iter().position(|&b| !lex::is(b, lex::USERINFO)).map_or(t.len(), |i| start + i);
+        let class = if ctx == UriContext::Unbracketed { lex::USERINFO_BARE } else { lex::USERINFO };
+        let run = t[after..].iter().position(|&b| !lex::is(b, class)).map_or(t.len(), |n| after + n);
         if t.get(run) == Some(&b'@') {
-            let userinfo = start..run;
+            let userinfo = after..run;
             let user_r = match t[userinfo.clone()].iter().position(|&b| b == b':') {
                 Some(i) => {
                     let pw = userinfo.start + i + 1..userinfo.end;
                     if !lex::check_escaped(&t[pw.clone()], lex::UNRESERVED | lex::PASSWORD_EXTRA, false) {
                         return Err(DecodeError::new("invalid password", pw.start));
                     }
-                    password = Span::of(pw);
+                    password = rel(pw, start);
                     userinfo.start..userinfo.start + i
                 }
                 None => userinfo.clone(),
@@ -439,11 +460,12 @@ impl SipUri {
             if !lex::check_escaped(&t[user_r.clone()], lex::UNRESERVED | lex::USER_UNRESERVED, true) {
                 return Err(DecodeError::new("invalid user part", user_r.start));
             }
-            user = Span::of(user_r);
+            user = rel(user_r, start);
             host_start = userinfo.end + 1;
         }
         let mut c = Cursor { buf: t, pos: host_start };
         let (host, host_kind) = scan_host(&mut c)?;
+        let host = rel(host.range().unwrap_or(0..0), start);
         let mut port = None;
         if c.eat(b':') {
             let r = c.take_while(lex::DIGIT);
@@ -454,7 +476,8 @@ impl SipUri {
             );
         }
         let params_start = c.pos;
-        while c.eat(b';') {
+        // Outside angle brackets a ';' starts the header parameters.
+        while ctx != UriContext::Unbracketed && c.eat(b';') {
             let name = c.take_while_fn(is_paramchar_or_pct);
             if !lex::check_escaped(&t[name.clone()], PARAMCHAR, true) {
                 return Err(DecodeError::new("invalid URI parameter", name.start));
@@ -469,21 +492,22 @@ impl SipUri {
             }
             check_uri_param(&t[name], value, c.pos)?;
         }
-        let params = Span::of(params_start..c.pos);
+        let params = rel(params_start..c.pos, start);
         let mut headers = Span::NONE;
-        if c.eat(b'?') {
+        if c.peek() == Some(b'?') {
             if ctx == UriContext::Unbracketed {
-                return Err(DecodeError::new("URI with headers outside angle brackets", c.pos - 1));
+                return Err(DecodeError::new("URI with headers outside angle brackets", c.pos));
             }
-            let r = c.rest();
+            c.pos += 1;
+            let r = c.take_while_fn(|b| {
+                lex::is(b, lex::HNV_UNRESERVED | lex::UNRESERVED) || matches!(b, b'%' | b'=' | b'&')
+            });
             check_uri_headers(&t[r.clone()]).map_err(|e| e.shift(r.start))?;
-            headers = Span::of(r);
-            c.pos = t.len();
+            headers = rel(r, start);
         }
-        if !c.at_end() {
-            return Err(c.error("unexpected character in SIP URI"));
-        }
-        Ok(Self { text, user, password, host, params, headers, port, host_kind, secure })
+        let end = c.pos;
+        let text = src.slice(start..end);
+        Ok((Self { text, user, password, host, params, headers, port, host_kind, secure }, end))
     }
 
     /// Whether the scheme is `sips`.
@@ -825,7 +849,7 @@ fn check_uri_param(name: &[u8], value: Option<&[u8]>, at: usize) -> Result<(), D
 
 /// `headers = header *( "&" header )`, `header = hname "=" hvalue`.
 fn check_uri_headers(h: &[u8]) -> Result<(), DecodeError> {
-    const HNV: u16 = lex::HNV_UNRESERVED | lex::UNRESERVED;
+    const HNV: u32 = lex::HNV_UNRESERVED | lex::UNRESERVED;
     let mut off = 0;
     for pair in h.split(|&b| b == b'&') {
         let Some(eq) = memchr::memchr(b'=', pair) else {
@@ -922,9 +946,9 @@ pub struct TelUri {
 }
 
 impl TelUri {
-    fn parse_after_scheme(text: Bytes) -> Result<Self, DecodeError> {
-        let t = &text[..];
-        let mut c = Cursor { buf: t, pos: 4 };
+    /// Scans the rest of a tel URI whose scheme ends before `after`.
+    fn scan(src: &Bytes, t: &[u8], start: usize, after: usize, ctx: UriContext) -> Result<(Self, usize), DecodeError> {
+        let mut c = Cursor { buf: t, pos: after };
         let global = c.eat(b'+');
         let digits = c.take_while_fn(|b| {
             b.is_ascii_digit()
@@ -934,10 +958,10 @@ impl TelUri {
         if !t[digits.clone()].iter().any(|b| b.is_ascii_hexdigit() || *b == b'*' || *b == b'#') {
             return Err(DecodeError::new("tel URI without digits", digits.start));
         }
-        let number = Span::of(4..digits.end);
+        let number = rel(after..digits.end, start);
         let params_start = c.pos;
         let mut context = false;
-        while c.eat(b';') {
+        while ctx != UriContext::Unbracketed && c.eat(b';') {
             let name = c.take_while_fn(|b| b.is_ascii_alphanumeric() || b == b'-');
             if name.is_empty() {
                 return Err(c.error("invalid tel URI parameter"));
@@ -950,14 +974,11 @@ impl TelUri {
                 }
             }
         }
-        if !c.at_end() {
-            return Err(c.error("unexpected character in tel URI"));
-        }
         if !global && !context {
-            return Err(DecodeError::new("local tel number without phone-context", 4));
+            return Err(DecodeError::new("local tel number without phone-context", after));
         }
-        let params = Span::of(params_start..c.pos);
-        Ok(Self { text, number, params })
+        let params = rel(params_start..c.pos, start);
+        Ok((Self { text: src.slice(start..c.pos), number, params }, c.pos))
     }
 
     /// The number as written, with its leading `+` when global.
@@ -1019,18 +1040,22 @@ pub struct AbsoluteUri {
 }
 
 impl AbsoluteUri {
-    fn parse_after_scheme(text: Bytes, colon: usize) -> Result<Self, DecodeError> {
-        let rest = &text[colon + 1..];
-        const URIC: u16 = lex::RESERVED | lex::UNRESERVED;
-        if rest.is_empty() {
-            return Err(DecodeError::new("empty URI after the scheme", colon + 1));
+    /// Scans the rest of an `absoluteURI` (`1*uric` after the scheme).
+    fn scan(src: &Bytes, t: &[u8], start: usize, after: usize, ctx: UriContext) -> Result<(Self, usize), DecodeError> {
+        const URIC: u32 = lex::RESERVED | lex::UNRESERVED;
+        let bare = ctx == UriContext::Unbracketed;
+        let end = t[after..]
+            .iter()
+            .position(|&b| !(lex::is(b, URIC) || b == b'%') || (bare && matches!(b, b';' | b',' | b'?')))
+            .map_or(t.len(), |n| after + n);
+        if end == after {
+            return Err(DecodeError::new("empty URI after the scheme", after));
         }
-        if !lex::check_escaped(rest, URIC, true) {
-            let bad = rest.iter().position(|&b| !lex::is(b, URIC) && b != b'%').unwrap_or(0);
-            return Err(DecodeError::new("invalid character in URI", colon + 1 + bad));
+        if !lex::check_escaped(&t[after..end], URIC, true) {
+            return Err(DecodeError::new("invalid escape in URI", after));
         }
-        let scheme_len = u32::try_from(colon).map_err(|_| DecodeError::new("scheme too long", 0))?;
-        Ok(Self { text, scheme_len })
+        let scheme_len = u32::try_from(after - 1 - start).map_err(|_| DecodeError::new("scheme too long", start))?;
+        Ok((Self { text: src.slice(start..end), scheme_len }, end))
     }
 
     /// The scheme as written.

@@ -11,7 +11,7 @@ use super::{Params, TypedHeader, decode_all};
 use crate::error::DecodeError;
 use crate::lex::{self, Cursor, Span};
 use crate::name::HeaderName;
-use crate::uri::{Uri, UriContext, parse_uri};
+use crate::uri::{Uri, UriContext, scan_uri};
 
 /// Which forms of address a header allows.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -100,22 +100,19 @@ impl NameAddr {
                     if form == AddrForm::NameAddrOnly {
                         return Err(c.error("expected '<'"));
                     }
-                    let r = c.take_while_fn(|b| !matches!(b, b';' | b',' | b' ' | b'\t' | b'\r' | b'\n'));
-                    let uri = parse_uri(src.slice(r.clone()), UriContext::Unbracketed).map_err(|e| e.shift(r.start))?;
+                    let (uri, end) = scan_uri(src, c.pos, src.len(), UriContext::Unbracketed)?;
+                    c.pos = end;
                     let params = scan_params_checked(c, check)?;
                     return Ok(Self { text: src.clone(), display, uri, params });
                 }
             }
         }
         // at '<'
-        c.pos += 1;
-        let uri_start = c.pos;
-        let Some(len) = c.buf[uri_start..].iter().position(|&b| b == b'>') else {
-            return Err(c.error("missing '>'"));
-        };
-        let r = uri_start..uri_start + len;
-        let uri = parse_uri(src.slice(r.clone()), UriContext::Bracketed).map_err(|e| e.shift(r.start))?;
-        c.pos = r.end + 1;
+        let (uri, end) = scan_uri(src, c.pos + 1, src.len(), UriContext::Bracketed)?;
+        if src.get(end) != Some(&b'>') {
+            return Err(DecodeError::new("expected '>' after the URI", end));
+        }
+        c.pos = end + 1;
         let params = scan_params_checked(c, check)?;
         Ok(Self { text: src.clone(), display, uri, params })
     }

@@ -11,7 +11,7 @@ use super::{Params, TypedHeader, decode_all};
 use crate::error::DecodeError;
 use crate::lex::{self, Span};
 use crate::name::HeaderName;
-use crate::uri::{Uri, UriContext, parse_uri};
+use crate::uri::{Uri, UriContext, scan_uri};
 
 macro_rules! token_params_header {
     ($(#[$doc:meta])* $ty:ident, $name:ident, $get:ident, $getdoc:literal, $what:literal) => {
@@ -232,12 +232,12 @@ impl TypedHeader for Identity {
                     if !c.eat(b'<') {
                         return Err(c.error("info must be <absoluteURI>"));
                     }
-                    let start = c.pos;
-                    let len = memchr::memchr(b'>', &c.buf[start..]).ok_or(c.error("missing '>'"))?;
-                    let r = start..start + len;
-                    info =
-                        Some(parse_uri(value.slice(r.clone()), UriContext::Bracketed).map_err(|e| e.shift(r.start))?);
-                    c.pos = r.end + 1;
+                    let (uri, end) = scan_uri(value, c.pos, value.len(), UriContext::Bracketed)?;
+                    if value.get(end) != Some(&b'>') {
+                        return Err(DecodeError::new("expected '>' after the URI", end));
+                    }
+                    info = Some(uri);
+                    c.pos = end + 1;
                 } else {
                     scan_gen_value(c)?;
                 }

@@ -8,20 +8,18 @@ use super::{Params, TypedHeader, decode_all};
 use crate::error::DecodeError;
 use crate::lex::{Cursor, Span};
 use crate::name::HeaderName;
-use crate::uri::{Uri, UriContext, parse_uri};
+use crate::uri::{Uri, UriContext, scan_uri};
 
 /// Scans `LAQUOT absoluteURI RAQUOT *( SEMI generic-param )`.
 pub(crate) fn scan_bracketed_uri(c: &mut Cursor<'_>, src: &Bytes) -> Result<(Uri, Span), DecodeError> {
     if !c.eat(b'<') {
         return Err(c.error("expected '<'"));
     }
-    let start = c.pos;
-    let Some(len) = memchr::memchr(b'>', &c.buf[start..]) else {
-        return Err(c.error("missing '>'"));
-    };
-    let r = start..start + len;
-    let uri = parse_uri(src.slice(r.clone()), UriContext::Bracketed).map_err(|e| e.shift(r.start))?;
-    c.pos = r.end + 1;
+    let (uri, end) = scan_uri(src, c.pos, src.len(), UriContext::Bracketed)?;
+    if src.get(end) != Some(&b'>') {
+        return Err(DecodeError::new("expected '>' after the URI", end));
+    }
+    c.pos = end + 1;
     let params = scan_params(c)?;
     Ok((uri, params))
 }

@@ -54,7 +54,7 @@ impl TypedHeader for CSeq {
                 return Err(c.error("expected white space before the CSeq method"));
             }
             let m = c.expect_token("expected the CSeq method")?;
-            Ok(Self { seq, method: Method::from_token(value.slice(m)) })
+            Ok(Self { seq, method: Method::from_slice(value, m) })
         })
     }
 
@@ -136,7 +136,7 @@ impl TypedHeader for RAck {
                 return Err(c.error("expected white space in RAck"));
             }
             let m = c.expect_token("expected the RAck method")?;
-            Ok(Self { rseq, cseq, method: Method::from_token(value.slice(m)) })
+            Ok(Self { rseq, cseq, method: Method::from_slice(value, m) })
         })
     }
 

@@ -101,7 +101,7 @@ impl TypedHeader for Allow {
     fn decode(value: &Bytes) -> Result<Self, DecodeError> {
         decode_all(value, |c| {
             let r = c.expect_token("Allow lists methods")?;
-            Ok(Self(Method::from_token(value.slice(r))))
+            Ok(Self(Method::from_slice(value, r)))
         })
     }
 

@@ -1,0 +1,35 @@
+//! Summarises criterion's results for the message benches: ns per message, ours against rsip.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+/// The benched messages, in report order.
+const MESSAGES: [&str; 6] = ["invite", "ok_200", "register", "options", "ringing_180", "tortuous"];
+
+/// The median time in ns criterion measured for `group/function/message`.
+fn median_ns(dir: &Path, group: &str, function: &str, message: &str) -> Result<f64, String> {
+    let path = dir.join(group).join(function).join(message).join("new/estimates.json");
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    json["median"]["point_estimate"].as_f64().ok_or_else(|| format!("{}: no median", path.display()))
+}
+
+/// A table of full parse, parse only, rsip and serialize times per message.
+pub(crate) fn message_table(dir: &Path) -> Result<String, String> {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<12} {:>12} {:>12} {:>12} {:>10} {:>12}",
+        "message", "sipkit full", "parse only", "rsip full", "rsip/ours", "serialize"
+    );
+    for m in MESSAGES {
+        let full = median_ns(dir, "parse", "sipkit", m)?;
+        let only = median_ns(dir, "parse", "sipkit_parse_only", m)?;
+        let rsip = median_ns(dir, "parse", "rsip", m)?;
+        let ser = median_ns(dir, "serialize", "sipkit", m)?;
+        let _ =
+            writeln!(out, "{m:<12} {full:>9.0} ns {only:>9.0} ns {rsip:>9.0} ns {:>9.1}x {ser:>9.0} ns", rsip / full);
+    }
+    Ok(out)
+}
