@@ -28,8 +28,17 @@ impl Header {
         Ok(Self { name, value: value.slice(r) })
     }
 
-    /// A field from a typed header.
-    pub fn typed<H: TypedHeader>(h: &H) -> Self {
+    /// A field from a typed header. Typed values with public fields can hold any bytes, so
+    /// the encoded value is checked to decode again (which also keeps line breaks out).
+    pub fn typed<H: TypedHeader>(h: &H) -> Result<Self, DecodeError> {
+        let value = h.to_bytes();
+        check_field_value(&value)?;
+        H::decode(&value)?;
+        Ok(Self { name: H::NAME, value })
+    }
+
+    /// A field from a typed value the crate built itself and knows to be valid.
+    pub(crate) fn typed_trusted<H: TypedHeader>(h: &H) -> Self {
         Self { name: H::NAME, value: h.to_bytes() }
     }
 
@@ -265,9 +274,10 @@ impl Headers {
         self.fields.push(field);
     }
 
-    /// Appends a typed field.
-    pub fn push_typed<H: TypedHeader>(&mut self, h: &H) {
-        self.push(Header::typed(h));
+    /// Appends a typed field; see [`Header::typed`] for when that fails.
+    pub fn push_typed<H: TypedHeader>(&mut self, h: &H) -> Result<(), DecodeError> {
+        self.push(Header::typed(h)?);
+        Ok(())
     }
 
     /// Inserts a field at `index` (0 is the top).
@@ -278,15 +288,18 @@ impl Headers {
 
     /// Inserts a typed field before every other field of its name (a proxy's Via, a
     /// pre-loaded Route), or at the end when there is none.
-    pub fn insert_typed_first<H: TypedHeader>(&mut self, h: &H) {
+    pub fn insert_typed_first<H: TypedHeader>(&mut self, h: &H) -> Result<(), DecodeError> {
+        let field = Header::typed(h)?;
         let at = self.position(&H::NAME).unwrap_or(self.fields.len());
-        self.insert(at, Header::typed(h));
+        self.insert(at, field);
+        Ok(())
     }
 
     /// Replaces every field named `H::NAME` with one holding `h`, where the first one was
     /// (or at the end).
-    pub fn set_typed<H: TypedHeader>(&mut self, h: &H) {
-        self.set(Header::typed(h));
+    pub fn set_typed<H: TypedHeader>(&mut self, h: &H) -> Result<(), DecodeError> {
+        self.set(Header::typed(h)?);
+        Ok(())
     }
 
     /// Replaces every field named like `field` with it, where the first one was (or at the end).
@@ -573,7 +586,7 @@ impl<H: TypedHeader> Iterator for TypedValues<'_, H> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::header::{Contact, Supported, Transport, Via};
+    use crate::header::{CallId, Contact, Subject, Supported, Transport, Via};
 
     fn h(name: &'static str, value: &'static str) -> Header {
         Header::new(HeaderName::from_static(name), Bytes::from_static(value.as_bytes())).unwrap()
@@ -619,7 +632,7 @@ mod tests {
         hs.push(h("Subject", "x"));
         hs.push(h("Via", "SIP/2.0/UDP b.example.com"));
         let top = Via::new(&Transport::UDP, &"a.example.com".parse().unwrap(), None);
-        hs.insert_typed_first(&top);
+        hs.insert_typed_first(&top).unwrap();
         assert_eq!(hs.top_via().unwrap().unwrap().host().as_str(), "a.example.com");
         assert_eq!(hs.iter().nth(1).unwrap().name(), &HeaderName::VIA);
         hs.set(h("Via", "SIP/2.0/UDP z.example.com"));
@@ -635,6 +648,17 @@ mod tests {
         assert_eq!(hs.typed_all::<Supported>().count(), 0);
         hs.push(h("Contact", ""));
         assert!(hs.typed_all::<Contact>().next().unwrap().is_err());
+    }
+
+    #[test]
+    fn typed_values_are_checked_before_they_become_fields() {
+        let mut hs = Headers::new();
+        let injected = Subject(Bytes::from_static(b"hi\r\nVia: SIP/2.0/UDP evil"));
+        assert!(hs.push_typed(&injected).is_err());
+        let bad_call_id = CallId(Bytes::from_static(b"has space"));
+        assert!(hs.set_typed(&bad_call_id).is_err());
+        assert!(hs.is_empty());
+        assert!(hs.push_typed(&Subject(Bytes::from_static(b"fine"))).is_ok());
     }
 
     #[test]

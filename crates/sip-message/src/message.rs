@@ -28,7 +28,8 @@ pub struct Request {
     pub uri: Uri,
     /// The header fields.
     pub headers: Headers,
-    /// The body (empty when there is none).
+    /// The body (empty when there is none). Replace it with `set_body`, which keeps
+    /// Content-Length in step.
     pub body: Bytes,
 }
 
@@ -37,11 +38,12 @@ pub struct Request {
 pub struct Response {
     /// The status code.
     pub status: StatusCode,
-    /// The reason phrase as received (UTF-8 by the grammar).
-    pub reason: Bytes,
+    /// The reason phrase; private so that it is always a valid Reason-Phrase.
+    reason: Bytes,
     /// The header fields.
     pub headers: Headers,
-    /// The body (empty when there is none).
+    /// The body (empty when there is none). Replace it with `set_body`, which keeps
+    /// Content-Length in step.
     pub body: Bytes,
 }
 
@@ -268,7 +270,7 @@ impl Response {
                 r.headers.push(f.clone());
             }
         }
-        r.headers.push_typed(&ContentLength(0));
+        r.headers.push(Header::typed_trusted(&ContentLength(0)));
         r
     }
 
@@ -280,15 +282,21 @@ impl Response {
         };
         if to.tag().is_none() {
             let to = header::To(to.0.with_tag(tag)?);
-            self.headers.set_typed(&to);
+            self.headers.set(Header::typed_trusted(&to));
         }
         Ok(self)
     }
 
-    /// Sets the reason phrase; it may not contain a line break.
+    /// The reason phrase as received (UTF-8 by the grammar).
+    pub fn reason(&self) -> &str {
+        // Checked to be UTF-8 when parsed or set.
+        std::str::from_utf8(&self.reason).unwrap_or("")
+    }
+
+    /// Sets the reason phrase; it may not contain control characters other than HTAB.
     pub fn with_reason(mut self, reason: &str) -> Result<Self, DecodeError> {
-        if reason.bytes().any(|b| b == b'\r' || b == b'\n') {
-            return Err(DecodeError::new("line break in reason phrase", 0));
+        if let Some(at) = reason.bytes().position(|b| b.is_ascii_control() && b != b'\t') {
+            return Err(DecodeError::new("control character in reason phrase", at));
         }
         self.reason = Bytes::copy_from_slice(reason.as_bytes());
         Ok(self)
@@ -332,13 +340,13 @@ impl fmt::Debug for Response {
 
 fn set_body(headers: &mut Headers, slot: &mut Bytes, content_type: Option<header::MediaType>, body: Bytes) {
     match content_type {
-        Some(ct) => headers.set_typed(&header::ContentType(ct)),
+        Some(ct) => headers.set(Header::typed_trusted(&header::ContentType(ct))),
         None => {
             headers.remove(&HeaderName::CONTENT_TYPE);
         }
     }
     let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
-    headers.set_typed(&ContentLength(len));
+    headers.set(Header::typed_trusted(&ContentLength(len)));
     *slot = body;
 }
 
@@ -346,21 +354,24 @@ fn set_body(headers: &mut Headers, slot: &mut Bytes, content_type: Option<header
 #[derive(Debug)]
 pub struct RequestBuilder {
     request: Request,
-    error: Option<DecodeError>,
+    /// The first invalid header given, reported by `build`.
+    error: Option<(HeaderName, DecodeError)>,
 }
 
 impl RequestBuilder {
     /// Appends a typed header field.
     pub fn header<H: TypedHeader>(mut self, h: H) -> Self {
-        self.request.headers.push_typed(&h);
+        if let Err(e) = self.request.headers.push_typed(&h) {
+            self.error = self.error.or(Some((H::NAME, e)));
+        }
         self
     }
 
     /// Appends a header field given as text; an invalid value makes [`RequestBuilder::build`] fail.
     pub fn raw_header(mut self, name: HeaderName, value: impl Into<Bytes>) -> Self {
-        match Header::new(name, value) {
+        match Header::new(name.clone(), value) {
             Ok(h) => self.request.headers.push(h),
-            Err(e) => self.error = self.error.or(Some(e)),
+            Err(e) => self.error = self.error.or(Some((name, e))),
         }
         self
     }
@@ -390,7 +401,7 @@ impl RequestBuilder {
         match CSeq::new(seq, self.request.method.clone()) {
             Ok(c) => self.header(c),
             Err(e) => {
-                self.error = self.error.or(Some(e));
+                self.error = self.error.or(Some((HeaderName::CSEQ, e)));
                 self
             }
         }
@@ -417,14 +428,15 @@ impl RequestBuilder {
         self
     }
 
-    /// The request, with Content-Length set, after the checks [`Message::parse`] makes.
+    /// The request, with Content-Length set, after the checks [`Message::parse`] makes; an
+    /// invalid header given to the builder is reported here.
     pub fn build(mut self) -> Result<Request, ParseError> {
-        if let Some(e) = self.error {
-            return Err(ParseError::new(ParseErrorKind::HeaderLine(e.reason()), None));
+        if let Some((name, error)) = self.error {
+            return Err(ParseError::new(ParseErrorKind::InvalidHeader { name, error }, None));
         }
         if !self.request.headers.contains(&HeaderName::CONTENT_LENGTH) {
             let len = u32::try_from(self.request.body.len()).unwrap_or(u32::MAX);
-            self.request.headers.push_typed(&ContentLength(len));
+            self.request.headers.push(Header::typed_trusted(&ContentLength(len)));
         }
         check_semantics(Some(&self.request.method), &self.request.headers, None)?;
         Ok(self.request)
@@ -813,7 +825,13 @@ v=0\n";
         let injected = Request::builder(Method::OPTIONS, "sip:x@y".parse::<Uri>().unwrap())
             .raw_header(HeaderName::SUBJECT, "a\r\nVia: evil")
             .build();
-        assert!(injected.is_err());
+        assert!(
+            matches!(injected.unwrap_err().kind(), ParseErrorKind::InvalidHeader { name, .. } if *name == HeaderName::SUBJECT)
+        );
+        let bad = Request::builder(Method::OPTIONS, "sip:x@y".parse::<Uri>().unwrap())
+            .header(header::Subject(Bytes::from_static(b"x\ry")))
+            .build();
+        assert!(bad.is_err());
     }
 
     #[test]
@@ -839,7 +857,7 @@ v=0\n";
         let ok = b"SIP/2.0 100 \r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:a@b>\r\nFrom: <sip:a@b>;tag=1\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\r\n";
         let Message::Response(r) = parse(ok).unwrap() else { panic!() };
         assert_eq!(r.status, StatusCode::TRYING);
-        assert!(r.reason.is_empty());
+        assert!(r.reason().is_empty());
         for bad in [
             "SIP/2.0 4294967301 x\r\n",
             "SIP/2.0 099 x\r\n",

@@ -98,9 +98,7 @@ fn to_json(file: &str, result: &Result<Message, Failure>) -> Value {
         Message::Request(r) => {
             ("request", json!(r.method.as_str()), json!(r.uri.to_string()), Value::Null, Value::Null)
         }
-        Message::Response(r) => {
-            ("response", Value::Null, Value::Null, json!(r.status.as_u16()), json!(text(&r.reason)))
-        }
+        Message::Response(r) => ("response", Value::Null, Value::Null, json!(r.status.as_u16()), json!(r.reason())),
     };
     let addr = |a: Option<&sip_message::header::NameAddr>| match a {
         Some(a) => json!({"uri": a.uri().to_string(), "tag": a.tag()}),
@@ -145,7 +143,7 @@ fn write_breakdown(out: &mut impl Write, file: &str, result: &Result<Message, Fa
     };
     match m {
         Message::Request(r) => writeln!(out, "{file}: request {} {}", r.method, r.uri)?,
-        Message::Response(r) => writeln!(out, "{file}: response {} {}", r.status, text(&r.reason))?,
+        Message::Response(r) => writeln!(out, "{file}: response {} {}", r.status, r.reason())?,
     }
     let h = m.headers();
     let row = |out: &mut dyn Write, k: &str, v: String| writeln!(out, "  {k:<14}{v}");
