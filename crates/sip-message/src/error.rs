@@ -127,12 +127,29 @@ pub enum ParseErrorKind {
 
 /// A message that could not be accepted: what is wrong ([`ParseError::kind`]), where
 /// ([`ParseError::offset`]), and the response a UAS answers with ([`ParseError::status`]).
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{kind}{}", offset.map(|o| format!(" at byte {o}")).unwrap_or_default())]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
     kind: ParseErrorKind,
     offset: Option<usize>,
     response: bool,
+}
+
+impl std::error::Error for ParseError {}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // With a byte offset in the message, the offset inside a value adds nothing.
+        match (&self.kind, self.offset) {
+            (ParseErrorKind::InvalidHeader { name, error }, Some(at)) => {
+                write!(f, "invalid {name} header: {} at byte {at}", error.reason())
+            }
+            (ParseErrorKind::RequestUri(error), Some(at)) => {
+                write!(f, "malformed Request-URI: {} at byte {at}", error.reason())
+            }
+            (kind, Some(at)) => write!(f, "{kind} at byte {at}"),
+            (kind, None) => write!(f, "{kind}"),
+        }
+    }
 }
 
 impl ParseError {

@@ -178,6 +178,9 @@ impl Host {
         let mut c = Cursor::new(&text);
         let (span, kind) = scan_host(&mut c)?;
         if !c.at_end() {
+            if unbracketed_ipv6(&text, 0) {
+                return Err(DecodeError::new("IPv6 address without brackets", 0));
+            }
             return Err(c.error("unexpected character after host"));
         }
         Ok(Self::from_span(&text, span, kind))
@@ -327,15 +330,28 @@ pub(crate) fn scan_host(c: &mut Cursor<'_>) -> Result<(Span, HostKind), DecodeEr
     if seen & lex::ALPHA == 0 && !hyphen {
         return match parse_ipv4(&buf[start..i]) {
             Some(_) => Ok((Span::of(start..i), HostKind::Ipv4)),
+            None if unbracketed_ipv6(buf, start) => Err(DecodeError::new("IPv6 address without brackets", start)),
             None => Err(DecodeError::new("invalid IPv4 address", start)),
         };
     }
     // After a trailing dot the top label is the one before it.
     let top = if buf[i - 1] == b'.' { previous_label } else { label_start };
     if buf[i - 1] == b'-' || !buf.get(top).is_some_and(u8::is_ascii_alphabetic) {
+        if unbracketed_ipv6(buf, start) {
+            return Err(DecodeError::new("IPv6 address without brackets", start));
+        }
         return Err(DecodeError::new("invalid host name", start));
     }
     Ok((Span::of(start..i), HostKind::Domain))
+}
+
+/// Whether an IPv6 address without brackets starts at `start` (to say so in the error).
+fn unbracketed_ipv6(buf: &[u8], start: usize) -> bool {
+    let end = buf[start..]
+        .iter()
+        .position(|&b| !(b.is_ascii_hexdigit() || b == b':' || b == b'.'))
+        .map_or(buf.len(), |n| start + n);
+    memchr::memchr(b':', &buf[start..end]).is_some() && parse_ipv6(&buf[start..end]).is_some()
 }
 
 /// `IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT`, each at most 255.
@@ -469,11 +485,12 @@ impl SipUri {
         let mut port = None;
         if c.eat(b':') {
             let r = c.take_while(lex::DIGIT);
-            port = Some(
-                lex::parse_u32(&t[r.clone()])
-                    .and_then(|p| u16::try_from(p).ok())
-                    .ok_or(DecodeError::new("invalid port", r.start))?,
-            );
+            port = lex::parse_u32(&t[r.clone()]).and_then(|p| u16::try_from(p).ok());
+            if port.is_none() {
+                let reason =
+                    if unbracketed_ipv6(t, host_start) { "IPv6 address without brackets" } else { "invalid port" };
+                return Err(DecodeError::new(reason, r.start));
+            }
         }
         let params_start = c.pos;
         // Outside angle brackets a ';' starts the header parameters.
@@ -1158,6 +1175,10 @@ mod tests {
         assert!(Host::parse("[2001:db8::1").is_err());
         assert!(Host::parse("[::1]x").is_err());
         assert!(Host::parse("[1:2:3]").is_err());
+        assert_eq!(Host::parse("2001:db8::10").unwrap_err().reason(), "IPv6 address without brackets");
+        assert_eq!(Host::parse("fe80::1").unwrap_err().reason(), "IPv6 address without brackets");
+        assert_eq!(Uri::parse("sip:fe80::1").unwrap_err().reason(), "IPv6 address without brackets");
+        assert_eq!(Uri::parse("sip:host:port").unwrap_err().reason(), "invalid port");
         assert_eq!(Host::parse("[2001:db8::10:5070]").unwrap().as_str(), "2001:db8::10:5070");
         assert_eq!(Host::parse("EXAMPLE.com").unwrap(), Host::parse("example.COM").unwrap());
         assert_ne!(Host::parse("192.0.2.1").unwrap(), Host::parse("example.com").unwrap());
