@@ -162,14 +162,9 @@ impl Message {
 
     /// The message as bytes.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(self.encoded_len_hint());
+        let mut out = BytesMut::with_capacity(encoded_len_hint(self.headers(), self.body()));
         self.encode(&mut out);
         out.freeze()
-    }
-
-    fn encoded_len_hint(&self) -> usize {
-        let h: usize = self.headers().iter().map(|f| f.name().spelling().len() + f.value().len() + 4).sum();
-        h + self.body().len() + 128
     }
 }
 
@@ -222,7 +217,7 @@ impl Request {
 
     /// The request as bytes.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(512 + self.body.len());
+        let mut out = BytesMut::with_capacity(encoded_len_hint(&self.headers, &self.body));
         self.encode(&mut out);
         out.freeze()
     }
@@ -316,7 +311,7 @@ impl Response {
 
     /// The response as bytes.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(512 + self.body.len());
+        let mut out = BytesMut::with_capacity(encoded_len_hint(&self.headers, &self.body));
         self.encode(&mut out);
         out.freeze()
     }
@@ -336,6 +331,12 @@ impl fmt::Debug for Response {
             .field("body", &self.body)
             .finish()
     }
+}
+
+/// Room for a serialized message: its fields, body and a start line.
+fn encoded_len_hint(headers: &Headers, body: &Bytes) -> usize {
+    let fields: usize = headers.iter().map(|f| f.name().spelling().len() + f.value().len() + 4).sum();
+    fields + body.len() + 128
 }
 
 fn set_body(headers: &mut Headers, slot: &mut Bytes, content_type: Option<header::MediaType>, body: Bytes) {

@@ -5,63 +5,12 @@ use std::borrow::Cow;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::info::scan_bracketed_uri;
 use super::params::{scan_gen_value, scan_params};
 use super::{Params, TypedHeader, decode_all};
 use crate::error::DecodeError;
-use crate::lex::{self, Span};
+use crate::lex;
 use crate::name::HeaderName;
 use crate::uri::{Uri, UriContext, scan_uri};
-
-macro_rules! token_params_header {
-    ($(#[$doc:meta])* $ty:ident, $name:ident, $get:ident, $getdoc:literal, $what:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        pub struct $ty {
-            text: Bytes,
-            token: Span,
-            params: Span,
-        }
-
-        impl $ty {
-            #[doc = $getdoc]
-            pub fn $get(&self) -> &str {
-                lex::ascii(self.token.of_text(&self.text))
-            }
-
-            /// The parameters.
-            pub fn params(&self) -> Params<'_> {
-                Params::new(self.params.of_text(&self.text))
-            }
-
-            fn decode_parts(value: &Bytes) -> Result<Self, DecodeError> {
-                decode_all(value, |c| {
-                    let r = c.expect_token($what)?;
-                    let params = scan_params(c)?;
-                    Ok(Self {
-                        text: value.clone(),
-                        token: Span::of(r),
-                        params,
-                    })
-                })
-            }
-        }
-
-        impl TypedHeader for $ty {
-            const NAME: HeaderName = HeaderName::$name;
-
-            fn decode(value: &Bytes) -> Result<Self, DecodeError> {
-                let h = Self::decode_parts(value)?;
-                h.check()?;
-                Ok(h)
-            }
-
-            fn encode(&self, out: &mut BytesMut) {
-                out.put_slice(&self.text);
-            }
-        }
-    };
-}
 
 fn delta_param(params: Params<'_>, name: &str) -> Option<u32> {
     params.get(name)?.value.and_then(lex::parse_u32)
@@ -251,45 +200,10 @@ impl TypedHeader for Identity {
     }
 }
 
-/// `Identity-Info` (RFC 4474): where to fetch the certificate for `Identity`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentityInfo {
-    text: Bytes,
-    uri: Uri,
-    params: Span,
-}
-
-impl IdentityInfo {
-    /// The URI.
-    pub fn uri(&self) -> &Uri {
-        &self.uri
-    }
-
-    /// The parameters (`alg`).
-    pub fn params(&self) -> Params<'_> {
-        Params::new(self.params.of_text(&self.text))
-    }
-}
-
-impl TypedHeader for IdentityInfo {
-    const NAME: HeaderName = HeaderName::IDENTITY_INFO;
-
-    fn decode(value: &Bytes) -> Result<Self, DecodeError> {
-        decode_all(value, |c| scan_bracketed_uri(c, value)).map(|(uri, params)| Self {
-            text: value.clone(),
-            uri,
-            params,
-        })
-    }
-
-    fn encode(&self, out: &mut BytesMut) {
-        out.put_slice(&self.text);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::header::IdentityInfo;
 
     fn b(s: &'static str) -> Bytes {
         Bytes::from_static(s.as_bytes())

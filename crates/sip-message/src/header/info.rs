@@ -86,6 +86,10 @@ info_header!(
     /// `Error-Info` (§20.18): a pointer to more about an error response.
     ErrorInfo, ERROR_INFO
 );
+info_header!(
+    /// `Identity-Info` (RFC 4474): where to fetch the certificate for `Identity`.
+    IdentityInfo, IDENTITY_INFO
+);
 
 #[cfg(test)]
 mod tests {

@@ -191,79 +191,32 @@ impl TypedHeader for Accept {
     }
 }
 
-macro_rules! token_with_params {
-    ($(#[$doc:meta])* $ty:ident, $name:ident, $get:ident, $check:expr, $what:literal, $q:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        pub struct $ty {
-            text: Bytes,
-            token: Span,
-            params: Span,
-        }
-
-        impl $ty {
-            /// The leading token.
-            pub fn $get(&self) -> &str {
-                lex::ascii(self.token.of_text(&self.text))
-            }
-
-            /// The parameters.
-            pub fn params(&self) -> Params<'_> {
-                Params::new(self.params.of_text(&self.text))
-            }
-        }
-
-        impl TypedHeader for $ty {
-            const NAME: HeaderName = HeaderName::$name;
-
-            fn decode(value: &Bytes) -> Result<Self, DecodeError> {
-                decode_all(value, |c| {
-                    let r = c.expect_token($what)?;
-                    let check: fn(&[u8]) -> bool = $check;
-                    if !check(&value[r.clone()]) {
-                        return Err(DecodeError::new($what, r.start));
-                    }
-                    let params = scan_params(c)?;
-                    if $q {
-                        check_q(Params::new(params.of_text(value)), params)?;
-                    }
-                    Ok(Self {
-                        text: value.clone(),
-                        token: Span::of(r),
-                        params,
-                    })
-                })
-            }
-
-            fn encode(&self, out: &mut BytesMut) {
-                out.put_slice(&self.text);
-            }
-        }
-    };
-}
-
 fn language_range(t: &[u8]) -> bool {
     t == b"*" || t.split(|&b| b == b'-').all(|p| !p.is_empty() && p.len() <= 8 && p.iter().all(u8::is_ascii_alphabetic))
 }
 
-token_with_params!(
+token_params_header!(
     /// `Accept-Encoding` (§20.2): one content coding the sender accepts, or `*`.
-    AcceptEncoding, ACCEPT_ENCODING, coding, |_| true, "expected a content coding", true
+    AcceptEncoding, ACCEPT_ENCODING, coding, "The content coding, or `*`.", "expected a content coding"
 );
-token_with_params!(
+token_params_header!(
     /// `Accept-Language` (§20.3): one language range the sender prefers, or `*`.
-    AcceptLanguage, ACCEPT_LANGUAGE, range, language_range, "invalid language range", true
+    AcceptLanguage, ACCEPT_LANGUAGE, range, "The language range, or `*`.", "expected a language range"
 );
-token_with_params!(
+token_params_header!(
     /// `Content-Disposition` (§20.11): how to treat the body (`session`, `render`, `icon`,
     /// `alert`, ...), with `handling=optional|required`.
-    ContentDisposition, CONTENT_DISPOSITION, disposition, |_| true, "expected a disposition type", false
+    ContentDisposition, CONTENT_DISPOSITION, disposition, "The disposition type.", "expected a disposition type"
 );
 
 impl AcceptEncoding {
     /// The `q` value in thousandths (1000 when absent).
     pub fn q(&self) -> u16 {
         q_of(self.params())
+    }
+
+    fn check(&self) -> Result<(), DecodeError> {
+        check_q(self.params(), self.params)
     }
 }
 
@@ -272,9 +225,20 @@ impl AcceptLanguage {
     pub fn q(&self) -> u16 {
         q_of(self.params())
     }
+
+    fn check(&self) -> Result<(), DecodeError> {
+        if !language_range(self.range().as_bytes()) {
+            return Err(DecodeError::new("invalid language range", 0));
+        }
+        check_q(self.params(), self.params)
+    }
 }
 
 impl ContentDisposition {
+    fn check(&self) -> Result<(), DecodeError> {
+        Ok(())
+    }
+
     /// Whether `handling=optional` was given (the default is required).
     pub fn is_optional(&self) -> bool {
         self.params().get("handling").and_then(|h| h.token()).is_some_and(|h| h.eq_ignore_ascii_case("optional"))

@@ -11,6 +11,51 @@ use crate::error::DecodeError;
 use crate::lex::Cursor;
 use crate::name::HeaderName;
 
+/// A header whose value is a token with parameters (`session;handling=optional`,
+/// `presence;id=1`): the type keeps the value, the token's span and the parameters' span,
+/// and implements `fn check(&self) -> Result<(), DecodeError>` for what its grammar adds.
+macro_rules! token_params_header {
+    ($(#[$doc:meta])* $ty:ident, $name:ident, $get:ident, $getdoc:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $ty {
+            text: bytes::Bytes,
+            token: crate::lex::Span,
+            params: crate::lex::Span,
+        }
+
+        impl $ty {
+            #[doc = $getdoc]
+            pub fn $get(&self) -> &str {
+                crate::lex::ascii(self.token.of_text(&self.text))
+            }
+
+            /// The parameters.
+            pub fn params(&self) -> super::Params<'_> {
+                super::Params::new(self.params.of_text(&self.text))
+            }
+        }
+
+        impl super::TypedHeader for $ty {
+            const NAME: crate::name::HeaderName = crate::name::HeaderName::$name;
+
+            fn decode(value: &bytes::Bytes) -> Result<Self, crate::error::DecodeError> {
+                let h = super::decode_all(value, |c| {
+                    let r = c.expect_token($what)?;
+                    let params = super::params::scan_params(c)?;
+                    Ok(Self { text: value.clone(), token: crate::lex::Span::of(r), params })
+                })?;
+                h.check()?;
+                Ok(h)
+            }
+
+            fn encode(&self, out: &mut bytes::BytesMut) {
+                bytes::BufMut::put_slice(out, &self.text);
+            }
+        }
+    };
+}
+
 mod addr;
 mod auth;
 mod event;
@@ -30,8 +75,8 @@ pub use auth::{
     AuthParams, AuthenticationInfo, Authorization, Challenge, Credentials, ProxyAuthenticate, ProxyAuthorization,
     WwwAuthenticate,
 };
-pub use event::{AcceptContact, Event, Identity, IdentityInfo, Reason, RejectContact, SubscriptionState};
-pub use info::{AlertInfo, CallInfo, ErrorInfo};
+pub use event::{AcceptContact, Event, Identity, Reason, RejectContact, SubscriptionState};
+pub use info::{AlertInfo, CallInfo, ErrorInfo, IdentityInfo};
 pub use media::{Accept, AcceptEncoding, AcceptLanguage, ContentDisposition, ContentType, MediaType};
 pub use numeric::{
     CSeq, ContentLength, Expires, MAX_CSEQ, MaxForwards, MimeVersion, MinExpires, MinSe, RAck, RSeq, Refresher,
