@@ -41,6 +41,8 @@ pub(crate) const TEXT: u32 = 1 << 14;
 pub(crate) const USERINFO: u32 = 1 << 15;
 /// [`USERINFO`] without `;`, `?` and `,`, which end a URI outside angle brackets (§20.10).
 pub(crate) const USERINFO_BARE: u32 = 1 << 16;
+/// `qdtext` without its LWS: SP, HTAB, `!`, `#`–`[`, `]`–`~` and UTF-8 octets.
+pub(crate) const QDTEXT: u32 = 1 << 17;
 
 const fn build() -> [u32; 256] {
     let mut t = [0u32; 256];
@@ -99,6 +101,9 @@ const fn build() -> [u32; 256] {
         }
         if (b >= 0x21 && b <= 0x7e) || b >= 0x80 {
             c |= TEXT;
+        }
+        if b == b' ' || b == b'\t' || b == 0x21 || (b >= 0x23 && b <= 0x5b) || (b >= 0x5d && b <= 0x7e) || b >= 0x80 {
+            c |= QDTEXT;
         }
         if c & (UNRESERVED | USER_UNRESERVED | PASSWORD_EXTRA) != 0 || b == b':' || b == b'%' {
             c |= USERINFO;
@@ -260,6 +265,31 @@ pub(crate) fn ascii(s: &[u8]) -> &str {
     std::str::from_utf8(s).unwrap_or("")
 }
 
+/// The index after the `SWS` (white space, folds included) that starts at `i` of `buf`.
+#[inline]
+pub(crate) fn skip_sws(buf: &[u8], mut i: usize) -> usize {
+    // Most separators have no white space around them.
+    if !matches!(buf.get(i), Some(b' ' | b'\t' | b'\r')) {
+        return i;
+    }
+    loop {
+        match buf.get(i) {
+            Some(b' ' | b'\t') => i += 1,
+            Some(b'\r') if buf.get(i + 1) == Some(&b'\n') && matches!(buf.get(i + 2), Some(b' ' | b'\t')) => i += 3,
+            _ => return i,
+        }
+    }
+}
+
+/// The index after the run of `class` characters that starts at `i` of `buf`.
+#[inline]
+pub(crate) fn skip_class(buf: &[u8], mut i: usize, class: u32) -> usize {
+    while buf.get(i).is_some_and(|&b| is(b, class)) {
+        i += 1;
+    }
+    i
+}
+
 /// A position in one input slice, with the scanners of the §25 grammar.
 #[derive(Debug, Clone)]
 pub(crate) struct Cursor<'a> {
@@ -340,15 +370,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub(crate) fn skip_sws(&mut self) -> bool {
         let start = self.pos;
-        loop {
-            match self.peek() {
-                Some(b' ' | b'\t') => self.pos += 1,
-                Some(b'\r') if self.peek_at(1) == Some(b'\n') && matches!(self.peek_at(2), Some(b' ' | b'\t')) => {
-                    self.pos += 3;
-                }
-                _ => break,
-            }
-        }
+        self.pos = skip_sws(self.buf, start);
         self.pos != start
     }
 
@@ -390,32 +412,27 @@ impl<'a> Cursor<'a> {
         if !self.eat(b'"') {
             return Err(self.error("expected a quoted string"));
         }
+        let buf = self.buf;
+        let mut i = self.pos;
         loop {
-            let Some(b) = self.peek() else {
-                self.pos = start;
-                return Err(self.error("unterminated quoted string"));
-            };
-            match b {
-                b'"' => {
-                    self.pos += 1;
+            while buf.get(i).is_some_and(|&b| is(b, QDTEXT)) {
+                i += 1;
+            }
+            match buf.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
                     return Ok(start..self.pos);
                 }
-                b'\\' => {
-                    // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
-                    match self.peek_at(1) {
-                        Some(c) if c <= 0x7f && c != b'\r' && c != b'\n' => self.pos += 2,
-                        _ => return Err(self.error("invalid quoted-pair")),
-                    }
-                }
-                b'\r' => {
-                    if self.peek_at(1) == Some(b'\n') && matches!(self.peek_at(2), Some(b' ' | b'\t')) {
-                        self.pos += 3;
-                    } else {
-                        return Err(self.error("line break inside a quoted string"));
-                    }
-                }
-                b' ' | b'\t' | 0x21 | 0x23..=0x5b | 0x5d..=0x7e | 0x80..=0xff => self.pos += 1,
-                _ => return Err(self.error("control character inside a quoted string")),
+                // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
+                Some(b'\\') => match buf.get(i + 1) {
+                    Some(&c) if c <= 0x7f && c != b'\r' && c != b'\n' => i += 2,
+                    _ => return Err(DecodeError::new("invalid quoted-pair", i)),
+                },
+                // A fold (CRLF WSP) is LWS inside the quotes.
+                Some(b'\r') if buf.get(i + 1) == Some(&b'\n') && matches!(buf.get(i + 2), Some(b' ' | b'\t')) => i += 3,
+                Some(b'\r' | b'\n') => return Err(DecodeError::new("line break inside a quoted string", i)),
+                Some(_) => return Err(DecodeError::new("control character inside a quoted string", i)),
+                None => return Err(DecodeError::new("unterminated quoted string", start)),
             }
         }
     }

@@ -125,24 +125,36 @@ pub(crate) fn scan_params_checked(
     c: &mut Cursor<'_>,
     mut check: impl FnMut(&[u8], Option<&[u8]>) -> bool,
 ) -> Result<Span, DecodeError> {
+    let buf = c.buf;
+    let mut i = c.pos;
     let mut start = None;
     loop {
-        let save = c.pos;
-        c.skip_sws();
-        if c.peek() != Some(b';') {
-            c.pos = save;
+        // SEMI = SWS ";" SWS
+        let semi = lex::skip_sws(buf, i);
+        if buf.get(semi) != Some(&b';') {
             break;
         }
-        start.get_or_insert(c.pos);
-        c.pos += 1;
-        c.skip_sws();
-        let name = c.expect_token("expected a parameter name")?;
-        let value = if c.eat_sep(b'=') { Some(scan_gen_value(c)?) } else { None };
-        if !check(&c.buf[name.clone()], value.map(|v| &c.buf[v])) {
-            return Err(DecodeError::new("invalid parameter value", name.start));
+        start.get_or_insert(semi);
+        let name_start = lex::skip_sws(buf, semi + 1);
+        let name_end = lex::skip_class(buf, name_start, lex::TOKEN);
+        if name_end == name_start {
+            return Err(DecodeError::new("expected a parameter name", name_start));
         }
+        // [ EQUAL gen-value ]
+        let equal = lex::skip_sws(buf, name_end);
+        let value = if buf.get(equal) == Some(&b'=') {
+            let mut v = Cursor { buf, pos: lex::skip_sws(buf, equal + 1) };
+            Some(scan_gen_value(&mut v)?)
+        } else {
+            None
+        };
+        if !check(&buf[name_start..name_end], value.clone().map(|v| &buf[v])) {
+            return Err(DecodeError::new("invalid parameter value", name_start));
+        }
+        i = value.map_or(name_end, |v| v.end);
     }
-    Ok(Span::of(start.unwrap_or(c.pos)..c.pos))
+    c.pos = i;
+    Ok(Span::of(start.unwrap_or(i)..i))
 }
 
 /// `gen-value = token / host / quoted-string`; a bare IPv6 address is also taken, as the
@@ -152,21 +164,21 @@ pub(crate) fn scan_gen_value(c: &mut Cursor<'_>) -> Result<std::ops::Range<usize
         return c.quoted_string();
     }
     let start = c.pos;
-    let mut token = true;
-    while let Some(b) = c.peek() {
-        if lex::is(b, lex::TOKEN) {
-        } else if matches!(b, b':' | b'[' | b']') {
-            token = false;
-        } else {
-            break;
-        }
-        c.pos += 1;
-    }
-    let r = start..c.pos;
+    let token_end = lex::skip_class(c.buf, start, lex::TOKEN);
+    // A host may also hold ':' and '[ ]' (IPv6).
+    let end = match c.buf.get(token_end) {
+        Some(b':' | b'[' | b']') => c.buf[token_end..]
+            .iter()
+            .position(|&b| !(lex::is(b, lex::TOKEN) || matches!(b, b':' | b'[' | b']')))
+            .map_or(c.buf.len(), |n| token_end + n),
+        _ => token_end,
+    };
+    c.pos = end;
+    let r = start..end;
     if r.is_empty() {
         return Err(c.error("expected a parameter value"));
     }
-    if token {
+    if end == token_end {
         return Ok(r);
     }
     let v = &c.buf[r.clone()];
