@@ -17,6 +17,53 @@ pub const MESSAGES: &[(&str, &[u8])] = &[
     ("tortuous", include_bytes!("../../crates/sip-message/tests/messages/tortuous.sip")),
 ];
 
+/// The benched session descriptions: name and bytes.
+pub const DESCRIPTIONS: &[(&str, &[u8])] = &[
+    ("audio_offer", include_bytes!("../../crates/sip-sdp/tests/sdp/audio_offer.sdp")),
+    ("webrtc_offer", include_bytes!("../../crates/sip-sdp/tests/sdp/webrtc_offer.sdp")),
+];
+
+/// Parses a description (leniently: no validation pass) and decodes every attribute
+/// sip-sdp types once, the work webrtc-sdp does when it parses. Returns how many decoded.
+pub fn sdp_parse_typed(buf: &Bytes) -> usize {
+    use sip_sdp::attr::{
+        Candidate, Direction, Extmap, Fingerprint, Fmtp, Group, IceOptions, IcePwd, IceUfrag, Mid, Msid, Ptime, Rtcp,
+        Rtpmap, Setup, Ssrc,
+    };
+    use sip_sdp::{Attribute, SessionDescription};
+
+    fn count(attributes: &[Attribute]) -> usize {
+        attributes
+            .iter()
+            .filter(|a| {
+                let name = a.name.as_str();
+                match name {
+                    "rtpmap" => a.typed::<Rtpmap>().is_some_and(|r| r.is_ok()),
+                    "fmtp" => a.typed::<Fmtp>().is_some_and(|r| r.is_ok()),
+                    "ptime" => a.typed::<Ptime>().is_some_and(|r| r.is_ok()),
+                    "rtcp" => a.typed::<Rtcp>().is_some_and(|r| r.is_ok()),
+                    "mid" => a.typed::<Mid>().is_some_and(|r| r.is_ok()),
+                    "group" => a.typed::<Group>().is_some_and(|r| r.is_ok()),
+                    "ssrc" => a.typed::<Ssrc>().is_some_and(|r| r.is_ok()),
+                    "extmap" => a.typed::<Extmap>().is_some_and(|r| r.is_ok()),
+                    "candidate" => a.typed::<Candidate>().is_some_and(|r| r.is_ok()),
+                    "ice-ufrag" => a.typed::<IceUfrag>().is_some_and(|r| r.is_ok()),
+                    "ice-pwd" => a.typed::<IcePwd>().is_some_and(|r| r.is_ok()),
+                    "ice-options" => a.typed::<IceOptions>().is_some_and(|r| r.is_ok()),
+                    "fingerprint" => a.typed::<Fingerprint>().is_some_and(|r| r.is_ok()),
+                    "setup" => a.typed::<Setup>().is_some_and(|r| r.is_ok()),
+                    "msid" => a.typed::<Msid>().is_some_and(|r| r.is_ok()),
+                    _ => Direction::from_name(name).is_some(),
+                }
+            })
+            .count()
+    }
+    let Ok(sd) = SessionDescription::parse_lenient(buf.clone()) else {
+        return 0;
+    };
+    count(&sd.attributes) + sd.media.iter().map(|m| count(&m.attributes)).sum::<usize>()
+}
+
 /// The bytes as a transport hands them over: a frozen, reference-counted buffer.
 pub fn received(bytes: &[u8]) -> Bytes {
     BytesMut::from(bytes).freeze()

@@ -15,6 +15,32 @@ fn median_ns(dir: &Path, group: &str, function: &str, message: &str) -> Result<f
     json["median"]["point_estimate"].as_f64().ok_or_else(|| format!("{}: no median", path.display()))
 }
 
+/// The benched session descriptions, in report order.
+const DESCRIPTIONS: [&str; 2] = ["audio_offer", "webrtc_offer"];
+
+/// A table of sip-sdp against webrtc-sdp per description.
+pub(crate) fn sdp_table(dir: &Path) -> Result<String, String> {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<13} {:>12} {:>12} {:>12} {:>10} {:>14} {:>16}",
+        "description", "sip-sdp", "sip-sdp typed", "webrtc-sdp", "theirs/ours", "sip-sdp write", "webrtc-sdp write"
+    );
+    for d in DESCRIPTIONS {
+        let ours = median_ns(dir, "sdp_parse", "sipkit", d)?;
+        let typed = median_ns(dir, "sdp_parse", "sipkit_typed", d)?;
+        let theirs = median_ns(dir, "sdp_parse", "webrtc_sdp", d)?;
+        let write = median_ns(dir, "sdp_serialize", "sipkit", d)?;
+        let their_write = median_ns(dir, "sdp_serialize", "webrtc_sdp", d)?;
+        let _ = writeln!(
+            out,
+            "{d:<13} {ours:>9.0} ns {typed:>9.0} ns {theirs:>9.0} ns {:>9.1}x {write:>11.0} ns {their_write:>13.0} ns",
+            theirs / ours.max(typed)
+        );
+    }
+    Ok(out)
+}
+
 /// A table of full parse, parse only, rsip and serialize times per message.
 pub(crate) fn message_table(dir: &Path) -> Result<String, String> {
     let mut out = String::new();

@@ -68,7 +68,7 @@ fn conformance_task(args: &[String]) -> ExitCode {
 }
 
 /// The fuzz targets, each with its seed corpus under `fuzz/seeds/<target>`.
-const FUZZ_TARGETS: &[&str] = &["parse_message"];
+const FUZZ_TARGETS: &[&str] = &["parse_message", "parse_sdp"];
 
 fn fuzz_task(args: &[String]) -> ExitCode {
     let mut seconds = 10u64;
@@ -122,7 +122,11 @@ fn fuzz_task(args: &[String]) -> ExitCode {
 fn bench_task(args: &[String]) -> ExitCode {
     let root = workspace_root();
     let run = |cmd: &mut Command| cmd.current_dir(&root).status().is_ok_and(|s| s.success());
-    let ok = run(Command::new("cargo").args(["bench", "-p", "sipkit-benches", "--bench", "message", "--"]).args(args))
+    let bench = |name: &str| {
+        run(Command::new("cargo").args(["bench", "-p", "sipkit-benches", "--bench", name, "--"]).args(args))
+    };
+    let ok = bench("message")
+        && bench("sdp")
         && run(Command::new("cargo").args([
             "run",
             "--quiet",
@@ -135,9 +139,10 @@ fn bench_task(args: &[String]) -> ExitCode {
     if !ok {
         return ExitCode::FAILURE;
     }
-    match bench_report::message_table(&root.join("target/criterion")) {
-        Ok(table) => {
-            println!("\n{table}");
+    let dir = root.join("target/criterion");
+    match bench_report::message_table(&dir).and_then(|m| Ok((m, bench_report::sdp_table(&dir)?))) {
+        Ok((messages, sdp)) => {
+            println!("\n{messages}\n{sdp}");
             ExitCode::SUCCESS
         }
         Err(e) => {
