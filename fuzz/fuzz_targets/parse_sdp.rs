@@ -1,6 +1,6 @@
 //! Parses arbitrary bytes as a session description, strictly and leniently. Nothing may
-//! panic; whatever parses serializes into a description that parses back equal, and every
-//! typed attribute decoder runs on it.
+//! panic; whatever parses serializes into a description that parses back equal, every typed
+//! attribute decoder runs on it, and it is answered as an offer: the answer must answer it.
 
 #![no_main]
 
@@ -10,6 +10,7 @@ use sip_sdp::attr::{
     Candidate, Crypto, Direction, Extmap, Fingerprint, Fmtp, Group, IceOptions, IcePwd, IceUfrag, Label, Maxptime,
     Mid, Msid, Ptime, Rtcp, Rtpmap, Setup, Ssrc, TypedAttribute,
 };
+use sip_sdp::negotiate::{Capabilities, Codec, MediaCapability, NegotiationError, Negotiator, check_answer};
 use sip_sdp::{Attribute, SessionDescription};
 
 fn decode_all(attributes: &[Attribute]) {
@@ -61,6 +62,21 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => panic!("serialized description does not parse: {e}\n{}", String::from_utf8_lossy(&bytes)),
     };
     assert_eq!(again, sd);
+    // Answer it as an offer.
+    let caps = Capabilities::new(
+        "192.0.2.1".parse().expect("address"),
+        vec![
+            MediaCapability::audio(4000, vec![Codec::pcmu(), Codec::new("opus", 48000, 111).with_channels(2), Codec::telephone_event()]),
+            MediaCapability::video(4100, vec![Codec::new("H264", 90000, 96).with_fmtp("packetization-mode=1"), Codec::new("VP8", 90000, 97)]),
+        ],
+    );
+    match Negotiator::new(caps, 1).answer(&sd) {
+        Ok(answer) => {
+            assert!(check_answer(&sd, &answer).is_ok(), "answer does not answer its offer: {:?}", check_answer(&sd, &answer));
+            assert_eq!(SessionDescription::parse(answer.to_bytes()).expect("answers are strictly valid"), answer);
+        }
+        Err(e) => assert_eq!(e, NegotiationError::NothingAcceptable),
+    }
     if let Ok(s) = strict {
         assert_eq!(s, sd, "strict and lenient read the same description differently");
         assert_eq!(SessionDescription::parse(s.to_bytes()).unwrap(), s);

@@ -10,6 +10,9 @@
 //! - Attributes decode on demand into typed forms ([`attr`]): rtpmap, fmtp, ptime, the
 //!   directions, rtcp, rtcp-mux, mid, group, ssrc, extmap, ICE, fingerprint, setup, crypto,
 //!   label, msid.
+//! - [`Negotiator`] answers offers from local [`Capabilities`] and makes offers and re-offers
+//!   (hold, resume, streams added and removed); [`check_answer`] checks an answer against its
+//!   offer; [`OfferAnswer`] is the state of one exchange, small enough for a dialog to hold.
 //!
 //! ```
 //! use sip_sdp::SessionDescription;
@@ -33,6 +36,7 @@
 pub mod attr;
 mod error;
 mod model;
+pub mod negotiate;
 mod parse;
 mod text;
 mod write;
@@ -43,6 +47,10 @@ use bytes::{Bytes, BytesMut};
 
 pub use error::{AttributeError, ParseError, TextError};
 pub use model::{Attribute, Bandwidth, Connection, Line, Media, Origin, SessionDescription, Timing, Word};
+pub use negotiate::{
+    Capabilities, Codec, MediaCapability, NegotiationError, Negotiator, OfferAnswer, Session, answer_direction,
+    check_answer,
+};
 pub use parse::Mode;
 pub use text::{Text, Token};
 
