@@ -234,6 +234,51 @@ fn fmtp_compatible(name: &Token, ours: Option<&Text>, theirs: Option<&Fmtp>) -> 
     mode(ours.map(Text::as_str)) == mode(theirs.map(|f| f.parameters.as_str()))
 }
 
+/// The events of a telephone-event fmtp (`0-15,66,70`; 0–15 when there is none, RFC 4733
+/// §2.4.1), as a set.
+fn events(fmtp: Option<&str>) -> Option<[bool; 256]> {
+    let mut set = [false; 256];
+    let Some(list) = fmtp else {
+        set[..16].fill(true);
+        return Some(set);
+    };
+    for part in list.split(',') {
+        let part = part.trim();
+        let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+        let (lo, hi): (u8, u8) = (lo.trim().parse().ok()?, hi.trim().parse().ok()?);
+        if lo > hi {
+            return None;
+        }
+        set[usize::from(lo)..=usize::from(hi)].fill(true);
+    }
+    Some(set)
+}
+
+/// The events both sides support, written as ranges; `None` when there are none.
+fn common_events(ours: Option<&Text>, theirs: Option<&Fmtp>) -> Option<Text> {
+    let (a, b) = (events(ours.map(Text::as_str))?, events(theirs.map(|f| f.parameters.as_str()))?);
+    let mut out = String::new();
+    let mut i = 0;
+    while i < 256 {
+        if a[i] && b[i] {
+            let start = i;
+            while i + 1 < 256 && a[i + 1] && b[i + 1] {
+                i += 1;
+            }
+            if !out.is_empty() {
+                out.push(',');
+            }
+            if start == i {
+                out.push_str(&start.to_string());
+            } else {
+                out.push_str(&format!("{start}-{i}"));
+            }
+        }
+        i += 1;
+    }
+    (!out.is_empty()).then(|| Text::trusted(bytes::Bytes::from(out)))
+}
+
 /// The direction to answer `offered` with, wanting `wanted` (RFC 3264 §6.1).
 pub fn answer_direction(offered: Direction, wanted: Direction) -> Direction {
     Direction::from_flags(offered.receives() && wanted.sends(), offered.sends() && wanted.receives())
@@ -446,11 +491,20 @@ impl Negotiator {
                     && fmtp_compatible(&c.name, c.fmtp.as_ref(), theirs.as_ref())
             });
             let Some(codec) = ours else { continue };
+            // Telephone events: only those both sides know (RFC 4733 §7.1.1).
+            let fmtp = if codec.name.eq_ignore_case("telephone-event") {
+                match common_events(codec.fmtp.as_ref(), theirs.as_ref()) {
+                    Some(events) => Some(events),
+                    None => continue,
+                }
+            } else {
+                codec.fmtp.clone()
+            };
             let format = Token::trusted(bytes::Bytes::from(pt.to_string()));
             formats.push(format.clone());
             attributes.push(codec.rtpmap(pt).to_attribute());
-            if let Some(f) = &codec.fmtp {
-                attributes.push(Fmtp { format, parameters: f.clone() }.to_attribute());
+            if let Some(f) = fmtp {
+                attributes.push(Fmtp { format, parameters: f }.to_attribute());
             }
         }
         let Some(port) = self.port_for(&offered.kind, nth) else {

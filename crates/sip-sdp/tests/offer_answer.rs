@@ -143,6 +143,26 @@ m=video 49190 RTP/SAVP 31
     check_answer(&offer, &answer).unwrap();
 }
 
+/// Telephone events are answered with the events both sides know (RFC 4733 §7.1.1), and
+/// not at all when they share none.
+#[test]
+fn telephone_events_are_intersected() {
+    let offer = |events: &str| {
+        sdp(&format!(
+            "v=0\no=- 1 1 IN IP4 192.0.2.1\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=audio 4000 RTP/AVP 0 101\na=rtpmap:101 telephone-event/8000\n{events}"
+        ))
+    };
+    let answer = |o: &SessionDescription| {
+        let mut bob = bob(vec![MediaCapability::audio(49174, vec![Codec::pcmu(), Codec::telephone_event()])]);
+        bob.answer(o).unwrap()
+    };
+    assert_eq!(answer(&offer("a=fmtp:101 0-11\n")).media[0].fmtp(101).unwrap().parameters, "0-11");
+    assert_eq!(answer(&offer("a=fmtp:101 0-9,12,14-20,66\n")).media[0].fmtp(101).unwrap().parameters, "0-9,12,14-15");
+    assert_eq!(answer(&offer("")).media[0].fmtp(101).unwrap().parameters, "0-15");
+    let none = answer(&offer("a=fmtp:101 66\n"));
+    assert_eq!(none.media[0].payload_types().collect::<Vec<_>>(), [0], "no common event: not answered");
+}
+
 /// H.264 payload types match only with the same packetization mode (0 when absent).
 #[test]
 fn h264_packetization_mode_must_match() {
