@@ -125,12 +125,6 @@ pub(crate) fn is(b: u8, class: u32) -> bool {
     CLASS[b as usize] & class != 0
 }
 
-/// Every class `b` belongs to.
-#[inline]
-pub(crate) fn class(b: u8) -> u32 {
-    CLASS[b as usize]
-}
-
 /// Whether every byte of `s` is a token character and `s` is not empty.
 #[inline]
 pub(crate) fn is_token(s: &[u8]) -> bool {
@@ -143,21 +137,20 @@ pub(crate) fn is_digits(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(u8::is_ascii_digit)
 }
 
-/// Parses `1*DIGIT` into a `u64`, failing on overflow.
-pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {
-    if !is_digits(s) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &b in s {
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    Some(v)
-}
-
 /// Parses `1*DIGIT` into a `u32`, failing on overflow.
 pub(crate) fn parse_u32(s: &[u8]) -> Option<u32> {
-    parse_u64(s).and_then(|v| u32::try_from(v).ok())
+    if s.is_empty() {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &b in s {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u32::from(digit))?;
+    }
+    Some(v)
 }
 
 /// The value of a hex digit.
@@ -177,7 +170,10 @@ pub(crate) fn check_escaped(s: &[u8], class: u32, non_empty: bool) -> bool {
     if non_empty && s.is_empty() {
         return false;
     }
-    let mut i = 0;
+    // Most text has no escapes: skip the run of plain characters first.
+    let Some(mut i) = s.iter().position(|&b| !is(b, class)) else {
+        return true;
+    };
     while i < s.len() {
         let b = s[i];
         if b == b'%' {
@@ -625,7 +621,9 @@ mod tests {
     fn numbers() {
         assert_eq!(parse_u32(b"0068"), Some(68));
         assert_eq!(parse_u32(b"4294967296"), None);
-        assert_eq!(parse_u64(b""), None);
-        assert_eq!(parse_u64(b"-1"), None);
+        assert_eq!(parse_u32(b"4294967295"), Some(u32::MAX));
+        assert_eq!(parse_u32(b""), None);
+        assert_eq!(parse_u32(b"-1"), None);
+        assert_eq!(parse_u32(b"1a"), None);
     }
 }

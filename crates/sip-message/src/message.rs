@@ -625,10 +625,7 @@ pub(crate) fn parse_header_section(
             return Err(err(ParseErrorKind::TooManyHeaders { limit: limits.max_headers }, pos));
         }
         let line_start = pos;
-        let mut p = pos;
-        while p < b.len() && lex::is(b[p], lex::TOKEN) {
-            p += 1;
-        }
+        let mut p = pos + b[pos..].iter().position(|&c| !lex::is(c, lex::TOKEN)).unwrap_or(b.len() - pos);
         if p == line_start {
             return Err(err(
                 ParseErrorKind::HeaderLine(if matches!(b[p], b' ' | b'\t') {

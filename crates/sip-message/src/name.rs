@@ -371,6 +371,43 @@ fn runtime_words(name: &[u8]) -> [u64; 3] {
     [word(0), word(8), word(16)]
 }
 
+/// For each name length up to [`MAX_KNOWN_LEN`], the masks keeping that many bytes of the
+/// three words.
+static LEN_MASKS: [[u64; 3]; MAX_KNOWN_LEN + 1] = {
+    let mut t = [[0u64; 3]; MAX_KNOWN_LEN + 1];
+    let mut len = 0;
+    while len <= MAX_KNOWN_LEN {
+        let mut i = 0;
+        while i < len {
+            t[len][i / 8] |= 0xff << ((i % 8) * 8);
+            i += 1;
+        }
+        len += 1;
+    }
+    t
+};
+
+/// The first `len` bytes of a [`MAX_KNOWN_LEN`]-byte `window` as zero-padded words, read
+/// in place instead of copied.
+#[inline]
+fn window_words(window: &[u8; MAX_KNOWN_LEN], len: usize) -> [u64; 3] {
+    let mask = &LEN_MASKS[len.min(MAX_KNOWN_LEN)];
+    let word = |i: usize| {
+        let w = [
+            window[i * 8],
+            window[i * 8 + 1],
+            window[i * 8 + 2],
+            window[i * 8 + 3],
+            window[i * 8 + 4],
+            window[i * 8 + 5],
+            window[i * 8 + 6],
+            window[i * 8 + 7],
+        ];
+        u64::from_le_bytes(w) & mask[i]
+    };
+    [word(0), word(1), word(2)]
+}
+
 /// Recognises a known name and whether it is spelled canonically.
 #[inline]
 fn classify_spelling(name: &[u8]) -> (Option<Known>, bool) {
@@ -808,8 +845,16 @@ impl HeaderName {
 
     /// The name at `range` of a received buffer, already checked to be a token; a name in
     /// its canonical spelling keeps no reference to the buffer.
+    #[inline]
     pub(crate) fn from_received(buf: &Bytes, range: std::ops::Range<usize>) -> Self {
-        let (known, canonical) = classify_spelling(&buf[range.clone()]);
+        let len = range.len();
+        let window =
+            buf.get(range.start..range.start + MAX_KNOWN_LEN).and_then(|w| <&[u8; MAX_KNOWN_LEN]>::try_from(w).ok());
+        let (known, canonical) = match window {
+            // The common case: enough bytes follow to read the words in place.
+            Some(window) if len <= MAX_KNOWN_LEN => classify_words(len, window_words(window, len)),
+            _ => classify_spelling(&buf[range.clone()]),
+        };
         Self { known, spelling: if canonical { None } else { Some(buf.slice(range)) } }
     }
 

@@ -299,50 +299,44 @@ pub(crate) fn scan_host(c: &mut Cursor<'_>) -> Result<(Span, HostKind), DecodeEr
     // hyphens, the top one starting with a letter. Only digits and dots make IPv4 instead.
     let buf = c.buf;
     let mut i = start;
-    let mut seen: u32 = 0; // every class met
     let mut hyphen = false;
     let mut label_start = start;
     let mut previous_label = start; // start of the label before the last dot
-    while let Some(&b) = buf.get(i) {
-        let cl = lex::class(b);
-        if cl & lex::HOST == 0 {
-            break;
-        }
-        if cl & (lex::ALPHA | lex::DIGIT) == 0 {
+    loop {
+        // Runs of alphanumerics are the common case; '.' and '-' are checked one by one.
+        i += buf[i..].iter().position(|&b| !lex::is(b, lex::ALPHA | lex::DIGIT)).unwrap_or(buf.len() - i);
+        match buf.get(i) {
             // '.' ends a label, '-' may not start one; neither may end one.
-            if i == label_start || (b == b'.' && buf[i - 1] == b'-') {
-                return Err(DecodeError::new("invalid host name", i));
-            }
-            if b == b'.' {
+            Some(b'.') if i != label_start && buf[i - 1] != b'-' => {
                 previous_label = label_start;
                 label_start = i + 1;
-            } else {
-                hyphen = true;
             }
+            Some(b'-') if i != label_start => hyphen = true,
+            Some(b'.' | b'-') => return Err(DecodeError::new("invalid host name", i)),
+            _ => break,
         }
-        seen |= cl;
         i += 1;
     }
     c.pos = i;
     if i == start {
         return Err(c.error("missing host"));
     }
-    if seen & lex::ALPHA == 0 && !hyphen {
+    // After a trailing dot the top label is the one before it.
+    let top = if buf[i - 1] == b'.' { previous_label } else { label_start };
+    if buf[i - 1] != b'-' && buf.get(top).is_some_and(u8::is_ascii_alphabetic) {
+        return Ok((Span::of(start..i), HostKind::Domain));
+    }
+    if !hyphen && !buf[start..i].iter().any(u8::is_ascii_alphabetic) {
         return match parse_ipv4(&buf[start..i]) {
             Some(_) => Ok((Span::of(start..i), HostKind::Ipv4)),
             None if unbracketed_ipv6(buf, start) => Err(DecodeError::new("IPv6 address without brackets", start)),
             None => Err(DecodeError::new("invalid IPv4 address", start)),
         };
     }
-    // After a trailing dot the top label is the one before it.
-    let top = if buf[i - 1] == b'.' { previous_label } else { label_start };
-    if buf[i - 1] == b'-' || !buf.get(top).is_some_and(u8::is_ascii_alphabetic) {
-        if unbracketed_ipv6(buf, start) {
-            return Err(DecodeError::new("IPv6 address without brackets", start));
-        }
-        return Err(DecodeError::new("invalid host name", start));
+    if unbracketed_ipv6(buf, start) {
+        return Err(DecodeError::new("IPv6 address without brackets", start));
     }
-    Ok((Span::of(start..i), HostKind::Domain))
+    Err(DecodeError::new("invalid host name", start))
 }
 
 /// Whether an IPv6 address without brackets starts at `start` (to say so in the error).
