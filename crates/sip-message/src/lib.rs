@@ -48,7 +48,7 @@ pub use limits::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_MESSAGE_BYTES,
     DEFAULT_MAX_MULTIPART_PARTS, DEFAULT_MAX_URI_BYTES, ParseLimits,
 };
-pub use message::{Message, Request, RequestBuilder, Response, SIP_VERSION};
+pub use message::{Message, Request, RequestBuilder, Response, SIP_VERSION, head_content_length};
 pub use method::Method;
 pub use multipart::Part;
 pub use name::{HeaderName, Multiplicity};

@@ -2,6 +2,7 @@
 //! serialization, and building new messages.
 
 use std::fmt;
+use std::ops::Range;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -609,19 +610,36 @@ fn parse_after_detect(
 /// where the body starts.
 pub(crate) fn parse_header_section(
     buf: &Bytes,
-    mut pos: usize,
+    pos: usize,
     limits: &ParseLimits,
 ) -> Result<(Headers, usize), ParseError> {
-    let b = &buf[..];
     let mut headers = Headers::with_capacity(16);
+    let body_start = scan_fields(buf, pos, limits, |name, value| {
+        let name = HeaderName::from_received(buf, name);
+        headers.push(Header::from_parts(name, buf.slice(value)));
+    })?;
+    Ok((headers, body_start))
+}
+
+/// Walks the header fields from `pos` up to and including the empty line, checking each
+/// line's syntax and the limits, and hands `field` each name (a token) and value (folds
+/// included, surrounding white space removed). Returns where the body starts.
+#[inline]
+fn scan_fields(
+    b: &[u8],
+    mut pos: usize,
+    limits: &ParseLimits,
+    mut field: impl FnMut(Range<usize>, Range<usize>),
+) -> Result<usize, ParseError> {
+    let mut count = 0;
     loop {
         if pos >= b.len() {
             return Err(err(ParseErrorKind::Unterminated, pos));
         }
         if b[pos] == b'\r' && b.get(pos + 1) == Some(&b'\n') {
-            return Ok((headers, pos + 2));
+            return Ok(pos + 2);
         }
-        if headers.len() >= limits.max_headers {
+        if count >= limits.max_headers {
             return Err(err(ParseErrorKind::TooManyHeaders { limit: limits.max_headers }, pos));
         }
         let line_start = pos;
@@ -652,11 +670,54 @@ pub(crate) fn parse_header_section(
         if end - line_start > limits.max_line_bytes {
             return Err(err(ParseErrorKind::LineTooLong { limit: limits.max_line_bytes }, line_start));
         }
-        let value = lex::trim_lws(b, value_start..end);
-        let name = HeaderName::from_received(buf, line_start..name_end);
-        headers.push(Header::from_parts(name, buf.slice(value)));
+        field(line_start..name_end, lex::trim_lws(b, value_start..end));
+        count += 1;
         pos = end + 2;
     }
+}
+
+/// The Content-Length a message head declares, for cutting messages out of a byte stream
+/// (§18.3: on a stream, Content-Length is where a message ends).
+///
+/// `head` is the start line and the header fields up to and including the empty line
+/// (CRLFs before the start line are skipped, §7.5). The fields are checked as
+/// [`Message::parse`] checks them, the name in any case or compact form (`l`). `Ok(None)`
+/// means the head has no Content-Length, so the stream cannot be framed; a malformed value
+/// or two different values are an error with status 400. The start line is not checked
+/// here: parsing the whole message does that.
+pub fn head_content_length(head: &[u8], limits: &ParseLimits) -> Result<Option<u32>, ParseError> {
+    let mut pos = 0;
+    while head[pos..].starts_with(b"\r\n") {
+        pos += 2;
+    }
+    let start_line_end = line_end(head, pos)?;
+    if start_line_end - pos > limits.max_line_bytes {
+        return Err(err(ParseErrorKind::LineTooLong { limit: limits.max_line_bytes }, pos));
+    }
+    let mut found: Option<Range<usize>> = None;
+    let mut conflict = None;
+    scan_fields(head, start_line_end + 2, limits, |name, value| {
+        if crate::name::classify(&head[name]) != Some(Known::ContentLength) {
+            return;
+        }
+        match &found {
+            None => found = Some(value),
+            Some(first) if head[first.clone()] != head[value.clone()] => {
+                conflict.get_or_insert(value.start);
+            }
+            Some(_) => {}
+        }
+    })?;
+    if let Some(at) = conflict {
+        return Err(err(ParseErrorKind::ConflictingHeader(HeaderName::CONTENT_LENGTH), at));
+    }
+    let Some(value) = found else {
+        return Ok(None);
+    };
+    header::decode_content_length(&head[value.clone()]).map(Some).map_err(|error| {
+        let at = value.start + error.offset();
+        ParseError::new(ParseErrorKind::InvalidHeader { name: HeaderName::CONTENT_LENGTH, error }, Some(at))
+    })
 }
 
 fn offset_in(buf: &[u8], part: &[u8]) -> usize {
@@ -925,6 +986,28 @@ v=0\n";
         assert!(parse(unterminated).is_err());
         assert_eq!(kind(b""), ParseErrorKind::Empty);
         assert_eq!(kind(b"\r\n\r\n"), ParseErrorKind::Empty);
+    }
+
+    #[test]
+    fn content_length_of_a_head() {
+        let limits = ParseLimits::default();
+        let cl = |head: &str| head_content_length(head.as_bytes(), &limits);
+        let head = |fields: &str| format!("OPTIONS sip:a@b SIP/2.0\r\n{fields}\r\n");
+        assert_eq!(cl(&head("Via: x\r\nContent-Length: 12\r\n")), Ok(Some(12)));
+        assert_eq!(cl(&head("l: 0\r\n")), Ok(Some(0)));
+        assert_eq!(cl(&head("content-length:\r\n  7\r\n")), Ok(Some(7)));
+        assert_eq!(cl(&format!("\r\n\r\n{}", head("L: 3\r\n"))), Ok(Some(3)));
+        assert_eq!(cl(&head("Content-Length: 5\r\nl: 5\r\n")), Ok(Some(5)));
+        assert_eq!(cl(&head("Via: x\r\n")), Ok(None));
+        let e = cl(&head("Content-Length: 5\r\nl: 6\r\n")).unwrap_err();
+        assert!(matches!(e.kind(), ParseErrorKind::ConflictingHeader(_)), "{e}");
+        assert_eq!(e.status(), Some(StatusCode::BAD_REQUEST));
+        let e = cl(&head("Content-Length: -1\r\n")).unwrap_err();
+        assert!(matches!(e.kind(), ParseErrorKind::InvalidHeader { .. }), "{e}");
+        assert_eq!(e.status(), Some(StatusCode::BAD_REQUEST));
+        assert!(cl(&head(" Content-Length: 1\r\n")).is_err());
+        let many = "X: y\r\n".repeat(limits.max_headers + 1);
+        assert_eq!(cl(&head(&many)).unwrap_err().status(), Some(StatusCode::MESSAGE_TOO_LARGE));
     }
 
     #[test]

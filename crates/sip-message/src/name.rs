@@ -428,7 +428,6 @@ fn classify_words(len: usize, raw: [u64; 3]) -> (Option<Known>, bool) {
 
 /// Recognises a known header name, long or compact, in any letter case. `name` must be a
 /// token (see [`key`]).
-#[cfg(test)]
 pub(crate) fn classify(name: &[u8]) -> Option<Known> {
     classify_spelling(name).0
 }

@@ -78,6 +78,7 @@ pub use auth::{
 pub use event::{AcceptContact, Event, Identity, Reason, RejectContact, SubscriptionState};
 pub use info::{AlertInfo, CallInfo, ErrorInfo, IdentityInfo};
 pub use media::{Accept, AcceptEncoding, AcceptLanguage, ContentDisposition, ContentType, MediaType};
+pub(crate) use numeric::decode_content_length;
 pub use numeric::{
     CSeq, ContentLength, Expires, MAX_CSEQ, MaxForwards, MimeVersion, MinExpires, MinSe, RAck, RSeq, Refresher,
     RetryAfter, SessionExpires, Timestamp,
@@ -111,7 +112,7 @@ pub trait TypedHeader: Sized {
 
 /// Runs `f` over the whole of `value` and fails if it leaves anything but white space.
 pub(crate) fn decode_all<T>(
-    value: &Bytes,
+    value: &[u8],
     f: impl FnOnce(&mut Cursor<'_>) -> Result<T, DecodeError>,
 ) -> Result<T, DecodeError> {
     let mut c = Cursor::new(value);

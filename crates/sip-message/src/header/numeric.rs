@@ -18,6 +18,11 @@ fn digits_u32(c: &mut Cursor<'_>, what: &'static str) -> Result<u32, DecodeError
     lex::parse_u32(&c.buf[r.clone()]).ok_or(DecodeError::new(what, r.start))
 }
 
+/// Decodes a `Content-Length` value where no `Bytes` is at hand (a stream framer's head).
+pub(crate) fn decode_content_length(value: &[u8]) -> Result<u32, DecodeError> {
+    decode_all(value, |c| digits_u32(c, "Content-Length must be 1*DIGIT"))
+}
+
 fn put_u32(out: &mut BytesMut, v: u32) {
     out.put_slice(v.to_string().as_bytes());
 }
