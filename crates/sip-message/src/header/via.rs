@@ -254,6 +254,15 @@ impl Via {
         Ok(Self::rebuilt(out))
     }
 
+    /// The same Via with another transport and sent-by, its parameters kept as written:
+    /// what a transport fills in when it sends a request (§18.1.1).
+    pub fn with_sent_by(&self, transport: &Transport, host: &Host, port: Option<u16>) -> Self {
+        let params = self.params.of_text(&self.text);
+        let mut out = BytesMut::from(&Self::new(transport, host, port).text[..]);
+        out.put_slice(params);
+        Self::rebuilt(out)
+    }
+
     /// The same Via with a branch; it must be a token.
     pub fn with_branch(&self, branch: &str) -> Result<Self, DecodeError> {
         if !lex::is_token(branch.as_bytes()) {
@@ -422,5 +431,11 @@ mod tests {
             .unwrap();
         assert_eq!(v.to_bytes().as_ref(), b"SIP/2.0/TCP [::1]:5070;branch=z9hG4bK776asdhds;rport");
         assert_eq!(Via::decode(&v.to_bytes()).unwrap(), v);
+        let moved = v.with_sent_by(&Transport::UDP, &"192.0.2.4".parse().unwrap(), None);
+        assert_eq!(moved.to_bytes().as_ref(), b"SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK776asdhds;rport");
+        let spaced = via("SIP/2.0/TCP a.example.com ;branch=z9hG4bK1").unwrap();
+        let moved = spaced.with_sent_by(&Transport::TLS, &"b.example.com".parse().unwrap(), Some(5061));
+        assert_eq!(moved.to_bytes().as_ref(), b"SIP/2.0/TLS b.example.com:5061;branch=z9hG4bK1");
+        assert_eq!(moved.branch(), Some("z9hG4bK1"));
     }
 }

@@ -1,0 +1,278 @@
+//! The transport rules of RFC 3261 §18 and RFC 3581 (rport), as plain functions over
+//! messages: no sockets, so every rule is tested on its own.
+
+use std::net::{IpAddr, SocketAddr};
+
+use sip_message::header::{Transport as TransportName, Via};
+use sip_message::{DecodeError, HeaderName, Host, Request, Response};
+
+use crate::{Source, Target};
+
+/// §18.1.1: the request size above which UDP must not be used when the path MTU is
+/// unknown.
+pub const UDP_REQUEST_SIZE_LIMIT: usize = 1300;
+
+/// §18.1.1: how close to the path MTU a request may come over UDP.
+pub const PATH_MTU_MARGIN: usize = 200;
+
+/// Why a rule could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuleError {
+    /// The message has no Via.
+    #[error("message without Via")]
+    MissingVia,
+    /// The top Via does not decode.
+    #[error("malformed top Via: {0}")]
+    InvalidVia(DecodeError),
+}
+
+/// §18.1.1: whether a request of `size` bytes must go over a congestion-controlled
+/// transport (TCP) instead of UDP: within [`PATH_MTU_MARGIN`] bytes of the path MTU, or
+/// over [`UDP_REQUEST_SIZE_LIMIT`] bytes when the MTU is unknown.
+pub fn too_large_for_udp(size: usize, path_mtu: Option<usize>) -> bool {
+    match path_mtu {
+        Some(mtu) => size + PATH_MTU_MARGIN > mtu,
+        None => size > UDP_REQUEST_SIZE_LIMIT,
+    }
+}
+
+fn top_via(headers: &sip_message::Headers) -> Result<Via, RuleError> {
+    match headers.top_via() {
+        None => Err(RuleError::MissingVia),
+        Some(Err(e)) => Err(RuleError::InvalidVia(e)),
+        Some(Ok(via)) => Ok(via),
+    }
+}
+
+fn replace_top_via(headers: &mut sip_message::Headers, via: &Via) {
+    headers.remove_first_value(&HeaderName::VIA);
+    // A Via decoded from a message (or built from one) encodes into a valid value.
+    let _ = headers.insert_typed_first(via);
+}
+
+/// §18.2.1 and RFC 3581 §4, on receipt of a request: adds `received` with the source
+/// address when it differs from the top Via's sent-by (or sent-by is a name), and when the
+/// Via asks for `rport`, fills in the source port (and then always adds `received`).
+/// Returns whether the Via changed.
+pub fn stamp_received(request: &mut Request, remote: SocketAddr) -> Result<bool, RuleError> {
+    let via = top_via(&request.headers)?;
+    let wants_rport = via.rport() == Some(None);
+    let same_host = via.host().ip() == Some(remote.ip());
+    if same_host && !wants_rport {
+        return Ok(false);
+    }
+    let ip = remote.ip().to_string();
+    let mut stamped = via.with_param("received", Some(&ip)).map_err(RuleError::InvalidVia)?;
+    if wants_rport {
+        stamped = stamped.with_param("rport", Some(&remote.port().to_string())).map_err(RuleError::InvalidVia)?;
+    }
+    replace_top_via(&mut request.headers, &stamped);
+    Ok(true)
+}
+
+/// §18.1.1, when sending a request: the top Via names the transport it goes over and the
+/// address it leaves from (sent-by), its parameters (the branch above all) kept.
+pub fn stamp_sent_by(request: &mut Request, transport: &TransportName, local: SocketAddr) -> Result<(), RuleError> {
+    let via = top_via(&request.headers)?;
+    let stamped = via.with_sent_by(transport, &Host::from(local.ip()), Some(local.port()));
+    replace_top_via(&mut request.headers, &stamped);
+    Ok(())
+}
+
+/// Where a response goes (§18.2.2, RFC 3581 §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseRoute {
+    /// To this target. For a reliable transport it names the connection the request came
+    /// in on, to be used while it is open; `remote` is where to connect otherwise.
+    Target(Target),
+    /// To the sent-by host, a name to resolve per RFC 3263 §5 (no `received` was added
+    /// because the request came from the address it names).
+    Resolve {
+        /// The transport.
+        transport: TransportName,
+        /// The host name.
+        host: String,
+        /// The port, when sent-by has one.
+        port: Option<u16>,
+    },
+}
+
+/// §18.2.2: where `response` goes, given the top Via the server transaction kept (the
+/// response's own top Via) and where the request came from, when that is known.
+pub fn response_route(response: &Response, request_source: Option<&Source>) -> Result<ResponseRoute, RuleError> {
+    let via = top_via(&response.headers)?;
+    let transport = via.transport();
+    let sent_by_port = via.port().unwrap_or_else(|| transport.default_port());
+    if transport.is_reliable() {
+        // On the connection the request came in on; if it is gone, to received (or the
+        // sent-by host) at the sent-by port.
+        let connection = request_source.and_then(|s| s.connection);
+        let ip = via.received().or_else(|| via.host().ip()).or_else(|| request_source.map(|s| s.remote.ip()));
+        return Ok(match ip {
+            Some(ip) => {
+                ResponseRoute::Target(Target { transport, remote: SocketAddr::new(ip, sent_by_port), connection })
+            }
+            None => ResponseRoute::Resolve { transport, host: via.host().as_str().to_owned(), port: via.port() },
+        });
+    }
+    if let Some(maddr) = via.maddr() {
+        // To the multicast address, at the sent-by port.
+        return Ok(match maddr.parse::<IpAddr>() {
+            Ok(ip) => ResponseRoute::Target(Target::new(transport, SocketAddr::new(ip, sent_by_port))),
+            Err(_) => ResponseRoute::Resolve { transport, host: maddr.to_owned(), port: Some(sent_by_port) },
+        });
+    }
+    if let Some(ip) = via.received() {
+        // RFC 3581 §4: to the rport when the request asked for it.
+        let port = via.rport().flatten().unwrap_or(sent_by_port);
+        return Ok(ResponseRoute::Target(Target::new(transport, SocketAddr::new(ip, port))));
+    }
+    Ok(match via.host().ip() {
+        Some(ip) => ResponseRoute::Target(Target::new(transport, SocketAddr::new(ip, sent_by_port))),
+        None => ResponseRoute::Resolve { transport, host: via.host().as_str().to_owned(), port: via.port() },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use sip_message::{Message, StatusCode};
+
+    use super::*;
+    use crate::ConnectionId;
+
+    fn request(via: &str) -> Request {
+        let text = format!(
+            "OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\nVia: {via}\r\nVia: SIP/2.0/UDP proxy.example.com\r\n\
+From: <sip:alice@atlanta.example.com>;tag=1\r\nTo: <sip:bob@biloxi.example.com>\r\n\
+Call-ID: r1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        );
+        match Message::parse(Bytes::from(text)).unwrap() {
+            Message::Request(r) => r,
+            Message::Response(_) => unreachable!(),
+        }
+    }
+
+    fn top(r: &Request) -> String {
+        let via = r.headers.top_via().unwrap().unwrap();
+        String::from_utf8(via.as_bytes().to_vec()).unwrap()
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn size_rule() {
+        assert!(!too_large_for_udp(1300, None));
+        assert!(too_large_for_udp(1301, None));
+        assert!(!too_large_for_udp(1300, Some(1500)));
+        assert!(too_large_for_udp(1301, Some(1500)));
+        assert!(too_large_for_udp(900, Some(1000)));
+        assert!(!too_large_for_udp(8000, Some(9000)));
+    }
+
+    #[test]
+    fn received_is_added_when_the_source_differs() {
+        // The examples of §18.2.1 and RFC 3581 §4.
+        let mut r = request("SIP/2.0/UDP bobspc.biloxi.example.com:5060;branch=z9hG4bKnashds7");
+        assert!(stamp_received(&mut r, addr("192.0.2.4:5060")).unwrap());
+        assert_eq!(top(&r), "SIP/2.0/UDP bobspc.biloxi.example.com:5060;branch=z9hG4bKnashds7;received=192.0.2.4");
+        let mut r = request("SIP/2.0/UDP 192.0.2.4:5060;branch=z9hG4bKnashds7");
+        assert!(!stamp_received(&mut r, addr("192.0.2.4:5060")).unwrap(), "same address: unchanged");
+        assert_eq!(top(&r), "SIP/2.0/UDP 192.0.2.4:5060;branch=z9hG4bKnashds7");
+        let mut r = request("SIP/2.0/UDP 10.1.1.1:4540;rport;branch=z9hG4bKkjshdyff");
+        assert!(stamp_received(&mut r, addr("192.0.2.1:9988")).unwrap());
+        assert_eq!(top(&r), "SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bKkjshdyff;received=192.0.2.1;rport=9988");
+        // rport asks for received even when the address is the same.
+        let mut r = request("SIP/2.0/UDP 192.0.2.1:4540;rport;branch=z9hG4bK1");
+        assert!(stamp_received(&mut r, addr("192.0.2.1:4540")).unwrap());
+        assert_eq!(top(&r), "SIP/2.0/UDP 192.0.2.1:4540;branch=z9hG4bK1;received=192.0.2.1;rport=4540");
+        // IPv6: the address is written without brackets (RFC 5118 §4.5).
+        let mut r = request("SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bKas3");
+        assert!(stamp_received(&mut r, addr("[2001:db8::9:255]:6050")).unwrap());
+        assert_eq!(top(&r), "SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bKas3;received=2001:db8::9:255");
+        assert_eq!(r.headers.via().count(), 2, "only the top Via changes");
+    }
+
+    #[test]
+    fn received_needs_a_top_via() {
+        let mut r = request("SIP/2.0/UDP a.example.com;branch=z9hG4bK1");
+        r.headers.remove(&HeaderName::VIA);
+        assert_eq!(stamp_received(&mut r, addr("192.0.2.1:1")), Err(RuleError::MissingVia));
+    }
+
+    #[test]
+    fn sent_by_names_the_transport_and_local_address() {
+        let mut r = request("SIP/2.0/UDP placeholder.invalid;branch=z9hG4bK77;rport");
+        stamp_sent_by(&mut r, &TransportName::TCP, addr("[::1]:5070")).unwrap();
+        assert_eq!(top(&r), "SIP/2.0/TCP [::1]:5070;branch=z9hG4bK77;rport");
+    }
+
+    fn response_to(via: &str) -> Response {
+        Response::from_request(&request(via), StatusCode::OK)
+    }
+
+    #[test]
+    fn responses_over_udp() {
+        // received + rport: to the source address and port.
+        let r = response_to("SIP/2.0/UDP 10.1.1.1:4540;received=192.0.2.1;rport=9988;branch=z9hG4bK1");
+        assert_eq!(
+            response_route(&r, None).unwrap(),
+            ResponseRoute::Target(Target::new(TransportName::UDP, addr("192.0.2.1:9988")))
+        );
+        // received without rport: the sent-by port.
+        let r = response_to("SIP/2.0/UDP pc33.example.com:5066;received=192.0.2.1;branch=z9hG4bK1");
+        assert_eq!(
+            response_route(&r, None).unwrap(),
+            ResponseRoute::Target(Target::new(TransportName::UDP, addr("192.0.2.1:5066")))
+        );
+        // Numeric sent-by, no port: the default port.
+        let r = response_to("SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK1");
+        assert_eq!(
+            response_route(&r, None).unwrap(),
+            ResponseRoute::Target(Target::new(TransportName::UDP, addr("192.0.2.7:5060")))
+        );
+        // A name: resolved per RFC 3263 §5.
+        let r = response_to("SIP/2.0/UDP pc33.example.com;branch=z9hG4bK1");
+        assert_eq!(
+            response_route(&r, None).unwrap(),
+            ResponseRoute::Resolve { transport: TransportName::UDP, host: "pc33.example.com".into(), port: None }
+        );
+        // maddr: the multicast group at the sent-by port.
+        let r = response_to("SIP/2.0/UDP 192.0.2.7:5062;maddr=239.255.255.1;ttl=1;branch=z9hG4bK1");
+        assert_eq!(
+            response_route(&r, None).unwrap(),
+            ResponseRoute::Target(Target::new(TransportName::UDP, addr("239.255.255.1:5062")))
+        );
+    }
+
+    #[test]
+    fn responses_over_streams_use_the_connection() {
+        let source = Source {
+            transport: TransportName::TCP,
+            local: addr("127.0.0.1:5060"),
+            remote: addr("192.0.2.1:40211"),
+            connection: Some(ConnectionId(7)),
+        };
+        let r = response_to("SIP/2.0/TCP pc33.example.com:5062;received=192.0.2.1;branch=z9hG4bK1");
+        assert_eq!(
+            response_route(&r, Some(&source)).unwrap(),
+            ResponseRoute::Target(Target {
+                transport: TransportName::TCP,
+                remote: addr("192.0.2.1:5062"),
+                connection: Some(ConnectionId(7)),
+            })
+        );
+        let r = response_to("SIP/2.0/TLS pc33.example.com;branch=z9hG4bK1");
+        assert_eq!(
+            response_route(&r, Some(&source)).unwrap(),
+            ResponseRoute::Target(Target {
+                transport: TransportName::TLS,
+                remote: addr("192.0.2.1:5061"),
+                connection: Some(ConnectionId(7)),
+            })
+        );
+    }
+}
