@@ -5,8 +5,10 @@
 //! knowing how the bytes travel.
 //!
 //! - [`Transport`]: the trait every transport implements; [`udp::UdpTransport`],
-//!   [`tcp::TcpTransport`] and [`memory::MemoryTransport`] (for tests of the layers above)
-//!   implement it, and [`TransportSet`] dispatches to several by the target's transport.
+//!   [`tcp::TcpTransport`], [`tls::TlsTransport`] and [`memory::MemoryTransport`] (for
+//!   tests of the layers above) implement it, and [`TransportSet`] dispatches to several
+//!   by the target's transport. The stream transports share the connection manager of
+//!   [`stream`].
 //! - [`framing`]: the stream codec that cuts messages out of TCP and TLS byte streams by
 //!   Content-Length and answers keep-alives (RFC 5626 §4.4.1).
 //! - [`rules`]: the §18 and RFC 3581 rules as plain functions: `received` and `rport` on
@@ -48,7 +50,9 @@ use tokio::sync::mpsc;
 pub mod framing;
 pub mod memory;
 pub mod rules;
+pub mod stream;
 pub mod tcp;
+pub mod tls;
 pub mod udp;
 
 mod set;
@@ -89,18 +93,27 @@ pub struct Target {
     /// A connection to use if it is still open (the one a request came in on); otherwise
     /// an open connection to `remote` is reused, or a new one made.
     pub connection: Option<ConnectionId>,
+    /// The host name the address was resolved from: a TLS server must present a
+    /// certificate for it (RFC 5922), and it is sent as SNI. `None`: the IP address.
+    pub server_name: Option<String>,
 }
 
 impl Target {
-    /// A target with no connection preference.
+    /// A target with no connection preference or server name.
     pub fn new(transport: TransportName, remote: SocketAddr) -> Self {
-        Self { transport, remote, connection: None }
+        Self { transport, remote, connection: None, server_name: None }
+    }
+
+    /// The same target, naming the host its address was resolved from.
+    pub fn with_server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = Some(name.into());
+        self
     }
 
     /// The target that answers over the way `source` came in: the same connection of a
     /// stream transport, or the same address.
     pub fn back_to(source: &Source) -> Self {
-        Self { transport: source.transport.clone(), remote: source.remote, connection: source.connection }
+        Self { connection: source.connection, ..Self::new(source.transport.clone(), source.remote) }
     }
 }
 

@@ -110,9 +110,10 @@ pub fn response_route(response: &Response, request_source: Option<&Source>) -> R
         let connection = request_source.and_then(|s| s.connection);
         let ip = via.received().or_else(|| via.host().ip()).or_else(|| request_source.map(|s| s.remote.ip()));
         return Ok(match ip {
-            Some(ip) => {
-                ResponseRoute::Target(Target { transport, remote: SocketAddr::new(ip, sent_by_port), connection })
-            }
+            Some(ip) => ResponseRoute::Target(Target {
+                connection,
+                ..Target::new(transport, SocketAddr::new(ip, sent_by_port))
+            }),
             None => ResponseRoute::Resolve { transport, host: via.host().as_str().to_owned(), port: via.port() },
         });
     }
@@ -260,18 +261,16 @@ Call-ID: r1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
         assert_eq!(
             response_route(&r, Some(&source)).unwrap(),
             ResponseRoute::Target(Target {
-                transport: TransportName::TCP,
-                remote: addr("192.0.2.1:5062"),
                 connection: Some(ConnectionId(7)),
+                ..Target::new(TransportName::TCP, addr("192.0.2.1:5062"))
             })
         );
         let r = response_to("SIP/2.0/TLS pc33.example.com;branch=z9hG4bK1");
         assert_eq!(
             response_route(&r, Some(&source)).unwrap(),
             ResponseRoute::Target(Target {
-                transport: TransportName::TLS,
-                remote: addr("192.0.2.1:5061"),
                 connection: Some(ConnectionId(7)),
+                ..Target::new(TransportName::TLS, addr("192.0.2.1:5061"))
             })
         );
     }
