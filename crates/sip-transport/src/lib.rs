@@ -11,6 +11,8 @@
 //!   [`stream`].
 //! - [`framing`]: the stream codec that cuts messages out of TCP and TLS byte streams by
 //!   Content-Length and answers keep-alives (RFC 5626 §4.4.1).
+//! - [`resolve`]: RFC 3263 server location (NAPTR, SRV, A/AAAA) behind a `Resolver`
+//!   trait, with a hickory-resolver implementation and a static table.
 //! - [`rules`]: the §18 and RFC 3581 rules as plain functions: `received` and `rport` on
 //!   receipt, sent-by when sending, where a response goes, when a request is too large
 //!   for UDP.
@@ -49,6 +51,7 @@ use tokio::sync::mpsc;
 
 pub mod framing;
 pub mod memory;
+pub mod resolve;
 pub mod rules;
 pub mod stream;
 pub mod tcp;
