@@ -5,7 +5,8 @@
 //! knowing how the bytes travel.
 //!
 //! - [`Transport`]: the trait every transport implements; [`udp::UdpTransport`],
-//!   [`tcp::TcpTransport`], [`tls::TlsTransport`] and [`memory::MemoryTransport`] (for
+//!   [`tcp::TcpTransport`], [`tls::TlsTransport`], [`ws::WsTransport`],
+//!   [`ws::WssTransport`] (RFC 7118) and [`memory::MemoryTransport`] (for
 //!   tests of the layers above) implement it, and [`TransportSet`] dispatches to several
 //!   by the target's transport. The stream transports share the connection manager of
 //!   [`stream`].
@@ -57,6 +58,7 @@ pub mod stream;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
+pub mod ws;
 
 mod set;
 

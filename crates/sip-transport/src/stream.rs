@@ -140,19 +140,65 @@ impl Table {
     }
 }
 
-/// What a stream transport puts on its TCP connections: nothing (TCP) or TLS.
+/// What a stream transport puts on its TCP connections (nothing for TCP, TLS, a
+/// WebSocket) and how a connection's messages are read and written.
 pub trait StreamLayer: Send + Sync + 'static {
-    /// The stream a connection reads and writes.
-    type Stream: AsyncRead + AsyncWrite + Send + 'static;
+    /// What a connection is once set up.
+    type Stream: Send + 'static;
 
-    /// The transport's name in Via and [`Source`] (`TCP`, `TLS`).
+    /// The transport's name in Via and [`Source`] (`TCP`, `TLS`, `WS`, `WSS`).
     fn name(&self) -> TransportName;
 
-    /// Sets up an accepted connection (the server side of a TLS handshake).
+    /// Sets up an accepted connection (the server side of a TLS or WebSocket handshake).
     fn accept(&self, tcp: TcpStream) -> BoxFuture<'static, io::Result<Self::Stream>>;
 
-    /// Sets up a connection made to `target` (the client side of a TLS handshake).
+    /// Sets up a connection made to `target` (the client side of a handshake).
     fn connect(&self, tcp: TcpStream, target: &Target) -> BoxFuture<'static, io::Result<Self::Stream>>;
+
+    /// Runs a set-up connection until it ends: hands up what it reads, writes what the
+    /// transport sends ([`run_byte_stream`] for a byte stream framed by Content-Length).
+    fn run(&self, stream: Self::Stream, connection: Connection) -> BoxFuture<'static, ()>;
+}
+
+/// A connection's side of the transport, for [`StreamLayer::run`].
+#[derive(Debug)]
+pub struct Connection {
+    source: Source,
+    settings: StreamSettings,
+    incoming: IncomingSender,
+    outbox: mpsc::Receiver<Bytes>,
+}
+
+impl Connection {
+    /// Where what the connection reads comes from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The transport's settings.
+    pub fn settings(&self) -> &StreamSettings {
+        &self.settings
+    }
+
+    /// Hands a received message up, waiting while the layer above is behind (which stops
+    /// reading the connection). Returns `false` when nobody receives any more.
+    pub async fn deliver(&self, message: Message) -> bool {
+        let mut message = message;
+        if let Message::Request(request) = &mut message {
+            let _ = stamp_received(request, self.source.remote);
+        }
+        self.incoming.deliver(Received::Message { message, source: self.source.clone() }).await
+    }
+
+    /// Hands up bytes framed as a message that do not parse.
+    pub async fn deliver_malformed(&self, bytes: Bytes, error: sip_message::ParseError) -> bool {
+        self.incoming.deliver(Received::Malformed { bytes, error, source: self.source.clone() }).await
+    }
+
+    /// The next message the transport has to write; `None` when the transport is gone.
+    pub async fn next_to_send(&mut self) -> Option<Bytes> {
+        self.outbox.recv().await
+    }
 }
 
 struct Shared<L: StreamLayer> {
@@ -184,7 +230,13 @@ impl<L: StreamLayer> Shared<L> {
         let shared = Arc::clone(self);
         let task = tokio::spawn(async move {
             if let Ok(Ok(stream)) = timeout(shared.settings.connect_timeout, setup).await {
-                run_connection(&shared, id, stream, local, remote, outbox).await;
+                let connection = Connection {
+                    source: Source { transport: shared.layer.name(), local, remote, connection: Some(id) },
+                    settings: shared.settings,
+                    incoming: shared.incoming.clone(),
+                    outbox,
+                };
+                shared.layer.run(stream, connection).await;
             }
             shared.table().remove(id);
         });
@@ -312,16 +364,20 @@ async fn accept<L: StreamLayer>(listener: TcpListener, shared: Arc<Shared<L>>) {
     }
 }
 
-async fn run_connection<L: StreamLayer>(
-    shared: &Shared<L>,
-    id: ConnectionId,
-    stream: L::Stream,
-    local: SocketAddr,
-    remote: SocketAddr,
-    mut outbox: mpsc::Receiver<Bytes>,
-) {
-    let settings = shared.settings;
-    let source = Source { transport: shared.layer.name(), local, remote, connection: Some(id) };
+/// Runs a byte-stream connection (TCP, TLS): messages framed by Content-Length with
+/// [`StreamCodec`], keep-alive pings answered, closed when idle for
+/// [`StreamSettings::idle_timeout`], when a message takes longer than
+/// [`StreamSettings::frame_timeout`] to arrive whole, or when framing fails (after the
+/// 400 or 413 the framer names).
+pub fn run_byte_stream<S>(stream: S, connection: Connection) -> BoxFuture<'static, ()>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    Box::pin(byte_stream(stream, connection))
+}
+
+async fn byte_stream<S: AsyncRead + AsyncWrite + Send + 'static>(stream: S, mut connection: Connection) {
+    let settings = connection.settings;
     let (mut read_half, mut write_half) = tokio::io::split(stream);
     let mut codec = StreamCodec::new(settings.framing);
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
@@ -343,7 +399,7 @@ async fn run_connection<L: StreamLayer>(
                     Ok(_) => {}
                 }
                 last_activity = Instant::now();
-                if drain(&mut codec, &mut buf, &source, &shared.incoming, &mut write_half, &settings).await.is_err() {
+                if drain(&mut codec, &mut buf, &connection, &mut write_half, &settings).await.is_err() {
                     break;
                 }
                 frame_started = match (codec.is_inside_message(&buf), frame_started) {
@@ -355,7 +411,7 @@ async fn run_connection<L: StreamLayer>(
                     buf.reserve(READ_CHUNK);
                 }
             }
-            message = outbox.recv() => {
+            message = connection.next_to_send() => {
                 let Some(message) = message else { break };
                 if write(&mut write_half, &message, &settings).await.is_err() {
                     break;
@@ -380,24 +436,20 @@ async fn write<W: AsyncWrite + Unpin>(w: &mut W, bytes: &[u8], settings: &Stream
 async fn drain<W: AsyncWrite + Unpin>(
     codec: &mut StreamCodec,
     buf: &mut BytesMut,
-    source: &Source,
-    incoming: &IncomingSender,
+    connection: &Connection,
     writer: &mut W,
     settings: &StreamSettings,
 ) -> Result<(), ()> {
     loop {
         match codec.decode(buf) {
             Ok(None) => return Ok(()),
-            Ok(Some(Frame::Message(mut message))) => {
-                if let Message::Request(request) = &mut message {
-                    let _ = stamp_received(request, source.remote);
-                }
-                if !incoming.deliver(Received::Message { message, source: source.clone() }).await {
+            Ok(Some(Frame::Message(message))) => {
+                if !connection.deliver(message).await {
                     return Err(());
                 }
             }
             Ok(Some(Frame::Malformed { bytes, error })) => {
-                if !incoming.deliver(Received::Malformed { bytes, error, source: source.clone() }).await {
+                if !connection.deliver_malformed(bytes, error).await {
                     return Err(());
                 }
             }

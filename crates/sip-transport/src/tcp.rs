@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use sip_message::header::Transport as TransportName;
 use tokio::net::TcpStream;
 
-use crate::stream::{StreamLayer, StreamSettings, StreamTransport};
+use crate::stream::{Connection, StreamLayer, StreamSettings, StreamTransport, run_byte_stream};
 use crate::{IncomingSender, Target, TransportError};
 
 /// Plain TCP: connections carry SIP as they are.
@@ -27,6 +27,9 @@ impl StreamLayer for Plain {
 
     fn connect(&self, tcp: TcpStream, _target: &Target) -> BoxFuture<'static, io::Result<TcpStream>> {
         Box::pin(async move { Ok(tcp) })
+    }
+    fn run(&self, stream: TcpStream, connection: Connection) -> BoxFuture<'static, ()> {
+        run_byte_stream(stream, connection)
     }
 }
 

@@ -14,7 +14,7 @@ use sip_message::header::Transport as TransportName;
 use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector, TlsStream};
 
-use crate::stream::{StreamLayer, StreamSettings, StreamTransport};
+use crate::stream::{Connection, StreamLayer, StreamSettings, StreamTransport, run_byte_stream};
 use crate::{IncomingSender, Target, TransportError};
 
 /// The TLS configurations of a transport.
@@ -105,6 +105,9 @@ impl StreamLayer for Tls {
             None => Ok(ServerName::IpAddress(target.remote.ip().into())),
         };
         Box::pin(async move { Ok(TlsStream::Client(connector.connect(name?, tcp).await?)) })
+    }
+    fn run(&self, stream: Self::Stream, connection: Connection) -> BoxFuture<'static, ()> {
+        run_byte_stream(stream, connection)
     }
 }
 

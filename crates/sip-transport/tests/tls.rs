@@ -1,14 +1,12 @@
 //! TLS on 127.0.0.1 and ::1 with a certificate made here by rcgen: messages both ways on
 //! one connection, and the server verified (by default, and by name).
 
+mod common;
+
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::RootCertStore;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sip_message::header::Transport as TransportName;
 use sip_message::{Message, Request, Response, StatusCode};
 use sip_transport::rules::{ResponseRoute, response_route};
@@ -18,38 +16,6 @@ use sip_transport::{Incoming, Received, Target, Transport, TransportError, Trans
 use tokio::time::timeout;
 
 const WAIT: Duration = Duration::from_secs(5);
-
-/// A CA, and a server certificate it issued for localhost, 127.0.0.1 and ::1.
-struct Pki {
-    ca: CertificateDer<'static>,
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivatePkcs8KeyDer<'static>,
-}
-
-fn pki() -> Pki {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf_params = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]).unwrap();
-    let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
-    Pki {
-        ca: ca.der().clone(),
-        chain: vec![leaf.der().clone()],
-        key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()),
-    }
-}
-
-fn config(pki: &Pki, serve: bool) -> TlsConfig {
-    let mut roots = RootCertStore::empty();
-    roots.add(pki.ca.clone()).unwrap();
-    let server = serve.then(|| {
-        Arc::new(
-            TlsConfig::server_with_certificate(pki.chain.clone(), PrivateKeyDer::Pkcs8(pki.key.clone_key())).unwrap(),
-        )
-    });
-    TlsConfig { server, client: Arc::new(TlsConfig::client_with_roots(roots).unwrap()) }
-}
 
 fn options(call_id: &str) -> Request {
     let text = format!(
@@ -83,9 +49,9 @@ async fn pair(ip: &str, a_config: TlsConfig, b_config: TlsConfig) -> (TlsTranspo
 
 #[tokio::test]
 async fn requests_and_responses_over_tls_on_ipv4_and_ipv6() {
-    let pki = pki();
+    let pki = common::pki();
     for (ip, name) in [("127.0.0.1", Some("localhost")), ("[::1]", None)] {
-        let (a, mut a_in, b, mut b_in) = pair(ip, config(&pki, false), config(&pki, true)).await;
+        let (a, mut a_in, b, mut b_in) = pair(ip, common::config(&pki, false), common::config(&pki, true)).await;
         let b_addr = b.local_addr();
         let a = TransportSet::new().with(a);
         let mut target = Target::new(TransportName::TLS, b_addr);
@@ -121,8 +87,8 @@ async fn requests_and_responses_over_tls_on_ipv4_and_ipv6() {
 
 #[tokio::test]
 async fn servers_are_verified_by_default() {
-    let pki = pki();
-    let (_, _, b, _b_in) = pair("127.0.0.1", config(&pki, false), config(&pki, true)).await;
+    let pki = common::pki();
+    let (_, _, b, _b_in) = pair("127.0.0.1", common::config(&pki, false), common::config(&pki, true)).await;
     // The default client trusts the public roots, not this CA.
     let (c_tx, _c_in) = incoming_channel(4);
     let default_client = TlsConfig::client_only().unwrap();
@@ -137,8 +103,8 @@ async fn servers_are_verified_by_default() {
 
 #[tokio::test]
 async fn the_certificate_must_name_the_server() {
-    let pki = pki();
-    let (a, _a_in, b, _b_in) = pair("127.0.0.1", config(&pki, false), config(&pki, true)).await;
+    let pki = common::pki();
+    let (a, _a_in, b, _b_in) = pair("127.0.0.1", common::config(&pki, false), common::config(&pki, true)).await;
     let target = Target::new(TransportName::TLS, b.local_addr()).with_server_name("biloxi.example.com");
     let error = a.send(&target, options("wrong-name").to_bytes()).await.unwrap_err();
     assert!(matches!(error, TransportError::Io { .. }), "{error}");
