@@ -9,7 +9,12 @@ const MESSAGES: [&str; 6] = ["invite", "ok_200", "register", "options", "ringing
 
 /// The median time in ns criterion measured for `group/function/message`.
 fn median_ns(dir: &Path, group: &str, function: &str, message: &str) -> Result<f64, String> {
-    let path = dir.join(group).join(function).join(message).join("new/estimates.json");
+    median_at(&dir.join(group).join(function).join(message))
+}
+
+/// The median time in ns of the criterion result in `bench_dir`.
+fn median_at(bench_dir: &Path) -> Result<f64, String> {
+    let path = bench_dir.join("new/estimates.json");
     let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     json["median"]["point_estimate"].as_f64().ok_or_else(|| format!("{}: no median", path.display()))
@@ -36,6 +41,24 @@ pub(crate) fn sdp_table(dir: &Path) -> Result<String, String> {
             out,
             "{d:<13} {ours:>9.0} ns {typed:>9.0} ns {theirs:>9.0} ns {:>9.1}x {write:>11.0} ns {their_write:>13.0} ns",
             theirs / ours.max(typed)
+        );
+    }
+    Ok(out)
+}
+
+/// Messages per second through the UDP receive path (one core) and the stream decoder.
+pub(crate) fn transport_table(dir: &Path) -> Result<String, String> {
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<12} {:>26} {:>26}", "message", "UDP receive+parse+hand-off", "stream decode+parse");
+    for m in ["options", "invite"] {
+        let udp = median_at(&dir.join("udp_receive").join(m))?;
+        // One iteration of the stream bench decodes 100 pipelined messages.
+        let stream = median_at(&dir.join("stream_decode").join(m))? / 100.0;
+        let _ = writeln!(
+            out,
+            "{m:<12} {:>10.0} msg/s ({udp:>5.0} ns) {:>10.0} msg/s ({stream:>5.0} ns)",
+            1e9 / udp,
+            1e9 / stream
         );
     }
     Ok(out)

@@ -127,6 +127,7 @@ fn bench_task(args: &[String]) -> ExitCode {
     };
     let ok = bench("message")
         && bench("sdp")
+        && bench("transport")
         && run(Command::new("cargo").args([
             "run",
             "--quiet",
@@ -140,9 +141,11 @@ fn bench_task(args: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let dir = root.join("target/criterion");
-    match bench_report::message_table(&dir).and_then(|m| Ok((m, bench_report::sdp_table(&dir)?))) {
-        Ok((messages, sdp)) => {
-            println!("\n{messages}\n{sdp}");
+    let tables = bench_report::message_table(&dir)
+        .and_then(|m| Ok((m, bench_report::sdp_table(&dir)?, bench_report::transport_table(&dir)?)));
+    match tables {
+        Ok((messages, sdp, transport)) => {
+            println!("\n{messages}\n{sdp}\n{transport}");
             ExitCode::SUCCESS
         }
         Err(e) => {
