@@ -296,9 +296,40 @@ async fn connections_per_remote_are_capped() {
     let mut second = TcpStream::connect(server.local_addr()).await.unwrap();
     assert!(read_to_close(&mut second).await.is_empty(), "refused by closing");
     assert_eq!(server.connection_count(), 1);
-    // Sending to a peer is refused the same way.
+    // A new connection out to the same IP address is refused the same way.
     let error = server.send(&Target::new(TransportName::TCP, "127.0.0.1:9".parse().unwrap()), Bytes::new()).await;
-    assert!(error.is_ok() || matches!(error, Err(TransportError::ConnectionLimit { .. } | TransportError::Io { .. })));
+    assert!(matches!(error, Err(TransportError::ConnectionLimit { limit: 1 })), "{error:?}");
+}
+
+#[tokio::test]
+async fn connections_in_all_are_capped() {
+    let settings = StreamSettings { max_connections: 2, ..StreamSettings::default() };
+    let (server, mut incoming, mut first) = raw_tcp(settings).await;
+    let mut second = TcpStream::connect(server.local_addr()).await.unwrap();
+    for (client, id) in [(&mut first, "one"), (&mut second, "two")] {
+        client.write_all(&options(id, "").to_bytes()).await.unwrap();
+        request_of(next(&mut incoming).await);
+    }
+    let mut third = TcpStream::connect(server.local_addr()).await.unwrap();
+    assert!(read_to_close(&mut third).await.is_empty(), "refused by closing");
+    assert_eq!(server.connection_count(), 2);
+    // Nor can the transport itself open another.
+    let (other_tx, _other_in) = incoming_channel(8);
+    let other = TcpTransport::bind("127.0.0.1:0".parse().unwrap(), StreamSettings::default(), other_tx).await.unwrap();
+    let error = server.send(&Target::new(TransportName::TCP, other.local_addr()), Bytes::new()).await.unwrap_err();
+    assert!(matches!(error, TransportError::ConnectionLimit { limit: 2 }), "{error}");
+    // Once one closes, there is room again.
+    drop(first);
+    let mut room = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        if server.connection_count() < 2 {
+            room = true;
+            break;
+        }
+    }
+    assert!(room, "a closed connection leaves the table");
+    server.send(&Target::new(TransportName::TCP, other.local_addr()), Bytes::new()).await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]

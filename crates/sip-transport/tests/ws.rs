@@ -85,13 +85,21 @@ async fn ws_on_ipv4_and_ipv6() {
 #[tokio::test]
 async fn wss_with_a_verified_certificate() {
     let pki = common::pki();
+    for (ip, name) in [("127.0.0.1", Some("localhost")), ("[::1]", None)] {
+        let any: SocketAddr = format!("{ip}:0").parse().unwrap();
+        let (a_tx, mut a_in) = incoming_channel(8);
+        let (b_tx, mut b_in) = incoming_channel(8);
+        let a = WssTransport::bind(any, common::config(&pki, false), StreamSettings::default(), a_tx).await.unwrap();
+        let b = WssTransport::bind(any, common::config(&pki, true), StreamSettings::default(), b_tx).await.unwrap();
+        let mut target = Target::new(TransportName::WSS, b.local_addr());
+        if let Some(name) = name {
+            target = target.with_server_name(name);
+        }
+        exchange(&TransportSet::new().with(a), &mut a_in, &b, &mut b_in, target).await;
+    }
     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let (a_tx, mut a_in) = incoming_channel(8);
-    let (b_tx, mut b_in) = incoming_channel(8);
-    let a = WssTransport::bind(any, common::config(&pki, false), StreamSettings::default(), a_tx).await.unwrap();
+    let (b_tx, _b_in) = incoming_channel(8);
     let b = WssTransport::bind(any, common::config(&pki, true), StreamSettings::default(), b_tx).await.unwrap();
-    let target = Target::new(TransportName::WSS, b.local_addr()).with_server_name("localhost");
-    exchange(&TransportSet::new().with(a), &mut a_in, &b, &mut b_in, target).await;
     // A client that does not trust the certificate gets no connection.
     let (c_tx, _c_in) = incoming_channel(8);
     let c =
