@@ -1,0 +1,235 @@
+//! Transaction identity: how requests and responses find their transaction (§17.1.3,
+//! §17.2.3), with the RFC 2543 fallback for branches without the magic cookie.
+
+use std::fmt;
+
+use bytes::Bytes;
+use sip_message::header::{CSeq, Via};
+use sip_message::{Method, Request, Response};
+
+use crate::TransactionError;
+
+/// Which side of a transaction this element is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The side that sent the request.
+    Client,
+    /// The side that received it.
+    Server,
+}
+
+/// A host name compared without regard to case.
+#[derive(Debug, Clone)]
+struct Caseless(Bytes);
+
+impl PartialEq for Caseless {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl Eq for Caseless {}
+
+impl std::hash::Hash for Caseless {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for b in self.0.iter() {
+            state.write_u8(b.to_ascii_lowercase());
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    /// RFC 3261: the branch (it starts with the magic cookie), for a server the top Via's
+    /// sent-by, and the method, ACK counted as INVITE.
+    Branch { role: Role, branch: Bytes, sent_by: (Caseless, u16), method: Method },
+    /// RFC 2543 peers (no magic cookie), boxed: they are rare and the key is large.
+    Legacy(Box<Legacy>),
+}
+
+/// The RFC 2543 fields: the Request-URI, From tag, Call-ID, CSeq number, top Via and
+/// method (ACK counted as INVITE), and for a non-INVITE the To tag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Legacy {
+    request_uri: Bytes,
+    from_tag: Bytes,
+    to_tag: Bytes,
+    call_id: Bytes,
+    cseq: u32,
+    via: Bytes,
+    method: Method,
+}
+
+/// Identifies one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TransactionKey(Repr);
+
+impl fmt::Display for TransactionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Repr::Branch { role, branch, method, .. } => {
+                write!(f, "{role:?}/{}/{}", String::from_utf8_lossy(branch), method.as_str())
+            }
+            Repr::Legacy(l) => {
+                write!(f, "Server/rfc2543/{}/{}/{}", String::from_utf8_lossy(&l.call_id), l.cseq, l.method.as_str())
+            }
+        }
+    }
+}
+
+/// The method a transaction is keyed by: an ACK belongs to the INVITE's transaction.
+fn keyed_method(method: &Method) -> Method {
+    if *method == Method::ACK { Method::INVITE } else { method.clone() }
+}
+
+pub(crate) fn top_via(headers: &sip_message::Headers) -> Result<Via, TransactionError> {
+    match headers.top_via() {
+        Some(Ok(via)) => Ok(via),
+        Some(Err(e)) => Err(TransactionError::Malformed(format!("top Via: {e}"))),
+        None => Err(TransactionError::Malformed("no Via".into())),
+    }
+}
+
+pub(crate) fn cseq(headers: &sip_message::Headers) -> Result<CSeq, TransactionError> {
+    match headers.cseq() {
+        Some(Ok(c)) => Ok(c),
+        Some(Err(e)) => Err(TransactionError::Malformed(format!("CSeq: {e}"))),
+        None => Err(TransactionError::Malformed("no CSeq".into())),
+    }
+}
+
+/// The branch as a slice of the Via's text (no copy).
+fn branch_of(via: &Via) -> Bytes {
+    match via.branch() {
+        Some(b) => via.as_bytes().slice_ref(b.as_bytes()),
+        None => Bytes::new(),
+    }
+}
+
+fn tag_of(tag: Option<&str>) -> Bytes {
+    tag.map_or_else(Bytes::new, |t| Bytes::copy_from_slice(t.as_bytes()))
+}
+
+impl TransactionKey {
+    /// The key of the client transaction that sends `request`; its top Via must carry an
+    /// RFC 3261 branch (this layer makes no RFC 2543 requests).
+    pub fn for_client_request(request: &Request) -> Result<Self, TransactionError> {
+        let via = top_via(&request.headers)?;
+        if !via.has_rfc3261_branch() {
+            return Err(TransactionError::Malformed("the top Via needs a branch starting with z9hG4bK".into()));
+        }
+        Ok(Self(Repr::Branch {
+            role: Role::Client,
+            branch: branch_of(&via),
+            sent_by: (Caseless(Bytes::new()), 0),
+            method: keyed_method(&request.method),
+        }))
+    }
+
+    /// The key of the client transaction a response belongs to (§17.1.3): the top Via's
+    /// branch and the CSeq method.
+    pub fn for_response(response: &Response) -> Result<Self, TransactionError> {
+        let via = top_via(&response.headers)?;
+        let method = cseq(&response.headers)?.method;
+        Ok(Self(Repr::Branch {
+            role: Role::Client,
+            branch: branch_of(&via),
+            sent_by: (Caseless(Bytes::new()), 0),
+            method: keyed_method(&method),
+        }))
+    }
+
+    /// The key of the server transaction a received request belongs to (§17.2.3): branch,
+    /// sent-by and method with the magic cookie, else the RFC 2543 fields. An ACK gets the
+    /// key of the INVITE it acknowledges.
+    pub fn for_server_request(request: &Request) -> Result<Self, TransactionError> {
+        let via = top_via(&request.headers)?;
+        let method = keyed_method(&request.method);
+        if via.has_rfc3261_branch() {
+            let port = via.port().unwrap_or_else(|| via.transport().default_port());
+            let host = via.host();
+            let host = via.as_bytes().slice_ref(host.as_str().as_bytes());
+            return Ok(Self(Repr::Branch {
+                role: Role::Server,
+                branch: branch_of(&via),
+                sent_by: (Caseless(host), port),
+                method,
+            }));
+        }
+        let headers = &request.headers;
+        let from_tag = match headers.from() {
+            Some(Ok(f)) => tag_of(f.tag()),
+            _ => return Err(TransactionError::Malformed("From".into())),
+        };
+        // The INVITE and its ACK differ in the To tag; only non-INVITE keys include it.
+        let to_tag = match headers.to() {
+            Some(Ok(t)) if method != Method::INVITE => tag_of(t.tag()),
+            Some(Ok(_)) => Bytes::new(),
+            _ => return Err(TransactionError::Malformed("To".into())),
+        };
+        let call_id = match headers.call_id() {
+            Some(Ok(c)) => c.0,
+            _ => return Err(TransactionError::Malformed("Call-ID".into())),
+        };
+        Ok(Self(Repr::Legacy(Box::new(Legacy {
+            request_uri: request.uri.as_bytes().clone(),
+            from_tag,
+            to_tag,
+            call_id,
+            cseq: cseq(headers)?.seq,
+            via: via.as_bytes().clone(),
+            method,
+        }))))
+    }
+
+    /// The key of the INVITE server transaction a CANCEL with this key cancels (§9.2): the
+    /// same but for the method.
+    pub fn cancelled_invite(&self) -> Option<Self> {
+        let mut repr = self.0.clone();
+        match &mut repr {
+            Repr::Branch { role: Role::Server, method, .. } if *method == Method::CANCEL => *method = Method::INVITE,
+            Repr::Legacy(l) if l.method == Method::CANCEL => {
+                l.method = Method::INVITE;
+                l.to_tag = Bytes::new();
+            }
+            _ => return None,
+        }
+        Some(Self(repr))
+    }
+
+    /// Client or server.
+    pub fn role(&self) -> Role {
+        match &self.0 {
+            Repr::Branch { role, .. } => *role,
+            Repr::Legacy(_) => Role::Server,
+        }
+    }
+
+    /// The method of the transaction (INVITE for an ACK's).
+    pub fn method(&self) -> &Method {
+        match &self.0 {
+            Repr::Branch { method, .. } => method,
+            Repr::Legacy(l) => &l.method,
+        }
+    }
+
+    /// Whether the key uses the RFC 2543 fields (the request had no magic cookie).
+    pub fn is_rfc2543(&self) -> bool {
+        matches!(self.0, Repr::Legacy(_))
+    }
+
+    /// Bytes the key holds besides its own size.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match &self.0 {
+            Repr::Branch { branch, sent_by, .. } => branch.len() + sent_by.0.0.len(),
+            Repr::Legacy(l) => {
+                size_of::<Legacy>()
+                    + l.request_uri.len()
+                    + l.from_tag.len()
+                    + l.to_tag.len()
+                    + l.call_id.len()
+                    + l.via.len()
+            }
+        }
+    }
+}

@@ -1,0 +1,680 @@
+//! The transaction layer: the live transactions, their timers, and the queues of what to
+//! send and what to tell the layer above.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sip_message::header::{CSeq, ContentLength, MaxForwards};
+use sip_message::{Header, HeaderName, Headers, Message, Method, Request, Response, StatusCode};
+
+use crate::key::{cseq, top_via};
+use crate::{Config, Event, Timer, TransactionError, TransactionKey, Transmit};
+
+/// The four machines of §17.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    InviteClient,
+    NonInviteClient,
+    InviteServer,
+    NonInviteServer,
+}
+
+/// The states of the four machines (§17.1.1.2, §17.1.2.2, §17.2.1, §17.2.2, RFC 6026).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// INVITE client, before any response.
+    Calling,
+    /// Non-INVITE client or server, before any response.
+    Trying,
+    /// A provisional response was received or sent.
+    Proceeding,
+    /// A final response (non-2xx for INVITE) was received or sent.
+    Completed,
+    /// INVITE server: the ACK for the non-2xx arrived.
+    Confirmed,
+    /// INVITE, RFC 6026: a 2xx was received or sent.
+    Accepted,
+}
+
+#[derive(Debug)]
+struct Transaction<P> {
+    id: u64,
+    key: TransactionKey,
+    kind: Kind,
+    state: State,
+    peer: P,
+    reliable: bool,
+    /// Client: the request as sent, for retransmissions (and to build the ACK).
+    request: Bytes,
+    /// Client INVITE: the ACK for a non-2xx final response, to send again.
+    ack: Option<Bytes>,
+    /// Server: the last response sent, to send again on a retransmitted request.
+    response: Option<Bytes>,
+    /// Server INVITE over RFC 2543: the To tag of the response sent (an ACK must match it).
+    response_to_tag: Option<String>,
+    /// The current retransmission interval of Timer A, E or G.
+    interval: Duration,
+    /// When each timer fires, by [`Timer`] index.
+    timers: [Option<Instant>; Timer::ALL.len()],
+}
+
+/// Timer D for unreliable transports: "at least 32 seconds" (§17.1.1.2).
+const TIMER_D: Duration = Duration::from_secs(32);
+
+fn slot(timer: Timer) -> usize {
+    timer as usize
+}
+
+/// The live transactions and the queues to drain.
+#[derive(Debug)]
+pub struct TransactionLayer<P> {
+    config: Config,
+    /// The live transactions by id, and the ids by key.
+    transactions: HashMap<u64, Transaction<P>>,
+    index: HashMap<TransactionKey, u64>,
+    next_id: u64,
+    /// Every timer set, earliest first; an entry is stale when the transaction is gone or
+    /// the timer was cancelled or set to another instant.
+    deadlines: BinaryHeap<Reverse<(Instant, Timer, u64)>>,
+    transmits: VecDeque<Transmit<P>>,
+    events: VecDeque<Event<P>>,
+    dropped_requests: u64,
+}
+
+/// What to do with a transaction after an input.
+enum Next {
+    Stay,
+    Terminate,
+}
+
+impl<P: Clone> TransactionLayer<P> {
+    /// An empty layer.
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            transactions: HashMap::new(),
+            index: HashMap::new(),
+            next_id: 0,
+            deadlines: BinaryHeap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            dropped_requests: 0,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// How many transactions are live.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether no transaction is live.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Requests dropped because [`Config::max_transactions`] were live.
+    pub fn dropped_requests(&self) -> u64 {
+        self.dropped_requests
+    }
+
+    /// Whether a transaction with `key` is live.
+    pub fn contains(&self, key: &TransactionKey) -> bool {
+        self.index.contains_key(key)
+    }
+
+    /// Takes the live transaction `key` out (put it back with `after`).
+    fn take(&mut self, key: &TransactionKey) -> Option<Transaction<P>> {
+        let id = *self.index.get(key)?;
+        self.transactions.remove(&id)
+    }
+
+    fn new_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Bytes the layer holds for its live transactions: their records, keys and the
+    /// messages they keep for retransmission (shared buffers counted whole).
+    pub fn memory_bytes(&self) -> usize {
+        let per_entry = size_of::<(u64, Transaction<P>)>() + size_of::<(TransactionKey, u64)>();
+        let held: usize = self
+            .transactions
+            .values()
+            .map(|t| {
+                t.key.heap_bytes()
+                    + t.request.len()
+                    + t.ack.as_ref().map_or(0, Bytes::len)
+                    + t.response.as_ref().map_or(0, Bytes::len)
+                    + t.response_to_tag.as_ref().map_or(0, String::len)
+            })
+            .sum();
+        let deadlines = self.deadlines.len() * size_of::<Reverse<(Instant, Timer, u64)>>();
+        self.transactions.len() * per_entry + held + deadlines
+    }
+
+    /// Starts a client transaction sending `request` to `to` (its top Via must carry an
+    /// RFC 3261 branch and its final transport and sent-by). `reliable` says whether the
+    /// transport to `to` is reliable, which turns off retransmissions.
+    pub fn send_request(
+        &mut self,
+        now: Instant,
+        request: Request,
+        to: P,
+        reliable: bool,
+    ) -> Result<TransactionKey, TransactionError> {
+        if request.method == Method::ACK {
+            return Err(TransactionError::Ack);
+        }
+        let key = TransactionKey::for_client_request(&request)?;
+        let cseq = cseq(&request.headers)?;
+        if cseq.method != request.method {
+            return Err(TransactionError::Malformed("the CSeq method differs from the request's".into()));
+        }
+        if self.index.contains_key(&key) {
+            return Err(TransactionError::Duplicate(key));
+        }
+        if self.index.len() >= self.config.max_transactions {
+            return Err(TransactionError::TooManyTransactions(self.config.max_transactions));
+        }
+        let invite = request.method == Method::INVITE;
+        let bytes = request.to_bytes();
+        let mut t = Transaction {
+            id: self.new_id(),
+            key: key.clone(),
+            kind: if invite { Kind::InviteClient } else { Kind::NonInviteClient },
+            state: if invite { State::Calling } else { State::Trying },
+            peer: to.clone(),
+            reliable,
+            request: bytes.clone(),
+            ack: None,
+            response: None,
+            response_to_tag: None,
+            interval: self.config.t1,
+            timers: [None; Timer::ALL.len()],
+        };
+        self.transmits.push_back(Transmit { to, bytes });
+        let (retransmit, give_up) = if invite { (Timer::A, Timer::B) } else { (Timer::E, Timer::F) };
+        if !reliable {
+            self.set(&mut t, retransmit, now + self.config.t1);
+        }
+        self.set(&mut t, give_up, now + self.config.t1 * 64);
+        self.index.insert(key.clone(), t.id);
+        self.transactions.insert(t.id, t);
+        Ok(key)
+    }
+
+    /// Sends `response` through server transaction `key`.
+    pub fn send_response(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        response: Response,
+    ) -> Result<(), TransactionError> {
+        let Some(mut t) = self.take(key) else {
+            return Err(TransactionError::NoSuchTransaction(key.clone()));
+        };
+        match self.respond(now, &mut t, response) {
+            Ok(next) => {
+                self.after(t, next);
+                Ok(())
+            }
+            Err(e) => {
+                self.after(t, Next::Stay);
+                Err(e)
+            }
+        }
+    }
+
+    fn respond(&mut self, now: Instant, t: &mut Transaction<P>, response: Response) -> Result<Next, TransactionError> {
+        let status = response.status;
+        let refuse = || TransactionError::InvalidState { key: t.key.clone(), status: status.as_u16() };
+        let bytes = response.to_bytes();
+        match (t.kind, t.state, status.is_provisional(), status.is_success()) {
+            (Kind::InviteServer, State::Proceeding, true, _)
+            | (Kind::NonInviteServer, State::Trying | State::Proceeding, true, _) => {
+                self.cancel(t, Timer::Trying);
+                t.state = State::Proceeding;
+                self.send(t, bytes, true);
+                Ok(Next::Stay)
+            }
+            (Kind::InviteServer, State::Proceeding, false, true) => {
+                // RFC 6026: the layer above retransmits the 2xx; the transaction waits in
+                // Accepted for INVITE retransmissions and passes ACKs up.
+                self.cancel(t, Timer::Trying);
+                t.state = State::Accepted;
+                t.response_to_tag = to_tag(&response.headers);
+                self.send(t, bytes, true);
+                self.set(t, Timer::L, now + self.config.t1 * 64);
+                Ok(Next::Stay)
+            }
+            (Kind::InviteServer, State::Accepted, false, true) => {
+                // A 2xx retransmission of the layer above passes through.
+                self.send(t, bytes, false);
+                Ok(Next::Stay)
+            }
+            (Kind::InviteServer, State::Proceeding, false, false) => {
+                self.cancel(t, Timer::Trying);
+                t.state = State::Completed;
+                t.response_to_tag = to_tag(&response.headers);
+                self.send(t, bytes, true);
+                if !t.reliable {
+                    t.interval = self.config.t1;
+                    self.set(t, Timer::G, now + self.config.t1);
+                }
+                self.set(t, Timer::H, now + self.config.t1 * 64);
+                Ok(Next::Stay)
+            }
+            (Kind::NonInviteServer, State::Trying | State::Proceeding, false, _) => {
+                t.state = State::Completed;
+                self.send(t, bytes, true);
+                if t.reliable {
+                    return Ok(Next::Terminate);
+                }
+                self.set(t, Timer::J, now + self.config.t1 * 64);
+                Ok(Next::Stay)
+            }
+            _ => Err(refuse()),
+        }
+    }
+
+    /// A message from the transport: `from` is where it came from (responses to a request
+    /// go back there), `reliable` whether that transport is reliable.
+    pub fn handle_incoming(&mut self, now: Instant, message: Message, from: P, reliable: bool) {
+        match message {
+            Message::Request(request) => self.incoming_request(now, request, from, reliable),
+            Message::Response(response) => self.incoming_response(now, response, from),
+        }
+    }
+
+    fn incoming_request(&mut self, now: Instant, request: Request, from: P, reliable: bool) {
+        // A request whose top Via or CSeq does not decode cannot be answered: dropped.
+        let Ok(key) = TransactionKey::for_server_request(&request) else { return };
+        if let Some(mut t) = self.take(&key) {
+            let next = self.request_for(now, &mut t, request);
+            self.after(t, next);
+            return;
+        }
+        if request.method == Method::ACK {
+            // The ACK for a 2xx, or a stray: the layer above decides.
+            self.events.push_back(Event::Request { key: None, request, from, cancels: None });
+            return;
+        }
+        if self.index.len() >= self.config.max_transactions {
+            self.dropped_requests += 1;
+            return;
+        }
+        let invite = request.method == Method::INVITE;
+        let mut t = Transaction {
+            id: self.new_id(),
+            key: key.clone(),
+            kind: if invite { Kind::InviteServer } else { Kind::NonInviteServer },
+            state: if invite { State::Proceeding } else { State::Trying },
+            peer: from.clone(),
+            reliable,
+            request: Bytes::new(),
+            ack: None,
+            response: None,
+            response_to_tag: None,
+            interval: self.config.t1,
+            timers: [None; Timer::ALL.len()],
+        };
+        if invite {
+            if let Some(delay) = self.config.trying_delay {
+                // The 100 Trying is built now, sent only if the layer above is silent.
+                t.response = Some(Response::from_request(&request, StatusCode::TRYING).to_bytes());
+                self.set(&mut t, Timer::Trying, now + delay);
+            }
+        }
+        let cancels = key.cancelled_invite().filter(|k| self.index.contains_key(k));
+        self.index.insert(key.clone(), t.id);
+        self.transactions.insert(t.id, t);
+        self.events.push_back(Event::Request { key: Some(key), request, from, cancels });
+    }
+
+    /// A request matching live server transaction `t`: a retransmission, or an ACK.
+    fn request_for(&mut self, now: Instant, t: &mut Transaction<P>, request: Request) -> Next {
+        let ack = request.method == Method::ACK;
+        match (t.kind, t.state, ack) {
+            (Kind::InviteServer, State::Completed, true) => {
+                // RFC 2543 ACKs must carry the To tag of the response.
+                if t.key.is_rfc2543() && to_tag(&request.headers) != t.response_to_tag {
+                    self.events.push_back(Event::Request { key: None, request, from: t.peer.clone(), cancels: None });
+                    return Next::Stay;
+                }
+                self.cancel(t, Timer::G);
+                self.cancel(t, Timer::H);
+                t.state = State::Confirmed;
+                if t.reliable {
+                    return Next::Terminate;
+                }
+                self.set(t, Timer::I, now + self.config.t4);
+                Next::Stay
+            }
+            (Kind::InviteServer, State::Accepted, true) => {
+                // RFC 6026 §7.1: the ACK for the 2xx goes up.
+                self.events.push_back(Event::Request {
+                    key: Some(t.key.clone()),
+                    request,
+                    from: t.peer.clone(),
+                    cancels: None,
+                });
+                Next::Stay
+            }
+            (Kind::InviteServer, State::Proceeding | State::Completed, false) => {
+                // A retransmitted INVITE: the last response again (the 100 Trying only once
+                // it was sent).
+                if t.state == State::Completed || t.timers[slot(Timer::Trying)].is_none() {
+                    self.resend_response(t);
+                }
+                Next::Stay
+            }
+            (Kind::NonInviteServer, State::Proceeding | State::Completed, false) => {
+                self.resend_response(t);
+                Next::Stay
+            }
+            // Trying (nothing to send yet), Accepted, Confirmed, and ACKs that fit nowhere
+            // are absorbed.
+            _ => Next::Stay,
+        }
+    }
+
+    fn incoming_response(&mut self, now: Instant, response: Response, from: P) {
+        let key = match TransactionKey::for_response(&response) {
+            Ok(k) => k,
+            Err(_) => return,
+        };
+        let Some(mut t) = self.take(&key) else {
+            self.events.push_back(Event::StrayResponse { response, from });
+            return;
+        };
+        let next = self.response_for(now, &mut t, response);
+        self.after(t, next);
+    }
+
+    fn response_for(&mut self, now: Instant, t: &mut Transaction<P>, response: Response) -> Next {
+        let status = response.status;
+        let key = t.key.clone();
+        let up = |events: &mut VecDeque<Event<P>>, response| {
+            events.push_back(Event::Response { key: key.clone(), response });
+        };
+        match (t.kind, t.state) {
+            (Kind::InviteClient, State::Calling | State::Proceeding) => {
+                if status.is_provisional() {
+                    // No more retransmissions, and no Timer B once something answers.
+                    self.cancel(t, Timer::A);
+                    self.cancel(t, Timer::B);
+                    t.state = State::Proceeding;
+                    up(&mut self.events, response);
+                    Next::Stay
+                } else if status.is_success() {
+                    self.cancel(t, Timer::A);
+                    self.cancel(t, Timer::B);
+                    t.state = State::Accepted;
+                    self.set(t, Timer::M, now + self.config.t1 * 64);
+                    up(&mut self.events, response);
+                    Next::Stay
+                } else {
+                    self.cancel(t, Timer::A);
+                    self.cancel(t, Timer::B);
+                    t.state = State::Completed;
+                    let ack = build_ack(&t.request, &response);
+                    if let Some(ack) = &ack {
+                        self.transmits.push_back(Transmit { to: t.peer.clone(), bytes: ack.clone() });
+                    }
+                    t.ack = ack;
+                    up(&mut self.events, response);
+                    if t.reliable {
+                        return Next::Terminate;
+                    }
+                    self.set(t, Timer::D, now + TIMER_D);
+                    Next::Stay
+                }
+            }
+            (Kind::InviteClient, State::Accepted) => {
+                if status.is_success() {
+                    up(&mut self.events, response);
+                }
+                Next::Stay
+            }
+            (Kind::InviteClient, State::Completed) => {
+                if status.is_final() && !status.is_success() {
+                    if let Some(ack) = &t.ack {
+                        self.transmits.push_back(Transmit { to: t.peer.clone(), bytes: ack.clone() });
+                    }
+                }
+                Next::Stay
+            }
+            (Kind::NonInviteClient, State::Trying | State::Proceeding) => {
+                if status.is_provisional() {
+                    t.state = State::Proceeding;
+                    up(&mut self.events, response);
+                    return Next::Stay;
+                }
+                self.cancel(t, Timer::E);
+                self.cancel(t, Timer::F);
+                t.state = State::Completed;
+                up(&mut self.events, response);
+                if t.reliable {
+                    return Next::Terminate;
+                }
+                self.set(t, Timer::K, now + self.config.t4);
+                Next::Stay
+            }
+            // Completed non-INVITE: retransmissions absorbed.
+            _ => Next::Stay,
+        }
+    }
+
+    /// The transport could not send for transaction `key` (§17.1.4, §17.2.4): the layer
+    /// above is told, and the transaction ends.
+    pub fn handle_transport_error(&mut self, _now: Instant, key: &TransactionKey) {
+        if let Some(t) = self.take(key) {
+            self.events.push_back(Event::TransportError { key: key.clone() });
+            self.after(t, Next::Terminate);
+        }
+    }
+
+    /// Fires every timer due at `now` (harmless when called early).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&Reverse((at, timer, id))) = self.deadlines.peek() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop();
+            if self.transactions.get(&id).is_none_or(|t| t.timers[slot(timer)] != Some(at)) {
+                continue;
+            }
+            let Some(mut t) = self.transactions.remove(&id) else { continue };
+            t.timers[slot(timer)] = None;
+            let next = self.fire(at, &mut t, timer);
+            self.after(t, next);
+        }
+    }
+
+    fn fire(&mut self, at: Instant, t: &mut Transaction<P>, timer: Timer) -> Next {
+        match timer {
+            Timer::A => {
+                // INVITE retransmission; the interval doubles without a cap (§17.1.1.2).
+                self.transmits.push_back(Transmit { to: t.peer.clone(), bytes: t.request.clone() });
+                t.interval *= 2;
+                self.set(t, Timer::A, at + t.interval);
+                Next::Stay
+            }
+            Timer::E => {
+                self.transmits.push_back(Transmit { to: t.peer.clone(), bytes: t.request.clone() });
+                t.interval =
+                    if t.state == State::Proceeding { self.config.t2 } else { (t.interval * 2).min(self.config.t2) };
+                self.set(t, Timer::E, at + t.interval);
+                Next::Stay
+            }
+            Timer::G => {
+                self.resend_response(t);
+                t.interval = (t.interval * 2).min(self.config.t2);
+                self.set(t, Timer::G, at + t.interval);
+                Next::Stay
+            }
+            Timer::B | Timer::F | Timer::H => {
+                self.events.push_back(Event::Timeout { key: t.key.clone(), timer });
+                Next::Terminate
+            }
+            Timer::D | Timer::I | Timer::J | Timer::K | Timer::L | Timer::M => Next::Terminate,
+            Timer::Trying => {
+                self.resend_response(t);
+                Next::Stay
+            }
+        }
+    }
+
+    /// The next bytes to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit<P>> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the layer above.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event<P>> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout) next.
+    #[must_use]
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        while let Some(Reverse((at, timer, id))) = self.deadlines.peek() {
+            let live = self.transactions.get(id).is_some_and(|t| t.timers[slot(*timer)] == Some(*at));
+            if live {
+                return Some(*at);
+            }
+            self.deadlines.pop();
+        }
+        None
+    }
+
+    /// The CANCEL for client INVITE transaction `key` (§9.1): the INVITE's Request-URI,
+    /// Call-ID, From, To, CSeq number, top Via and Route, method CANCEL. Send it with
+    /// [`send_request`](Self::send_request) once a provisional response arrived.
+    pub fn cancel_request(&self, key: &TransactionKey) -> Result<Request, TransactionError> {
+        let t = self
+            .index
+            .get(key)
+            .and_then(|id| self.transactions.get(id))
+            .ok_or_else(|| TransactionError::NoSuchTransaction(key.clone()))?;
+        if t.kind != Kind::InviteClient {
+            return Err(TransactionError::InvalidState { key: key.clone(), status: 0 });
+        }
+        let invite = parse_request(&t.request).ok_or_else(|| TransactionError::Malformed("stored INVITE".into()))?;
+        let mut headers = Headers::new();
+        let mut via_done = false;
+        for f in invite.headers.iter() {
+            let name = f.name();
+            if *name == HeaderName::VIA {
+                if !via_done {
+                    let via = top_via(&invite.headers)?;
+                    headers.push_typed(&via).map_err(|e| TransactionError::Malformed(e.to_string()))?;
+                    via_done = true;
+                }
+            } else if [
+                HeaderName::FROM,
+                HeaderName::TO,
+                HeaderName::CALL_ID,
+                HeaderName::ROUTE,
+                HeaderName::MAX_FORWARDS,
+            ]
+            .contains(name)
+            {
+                headers.push(f.clone());
+            } else if *name == HeaderName::CSEQ {
+                let seq = cseq(&invite.headers)?.seq;
+                headers
+                    .push_typed(&CSeq { seq, method: Method::CANCEL })
+                    .map_err(|e| TransactionError::Malformed(e.to_string()))?;
+            }
+        }
+        if !headers.contains(&HeaderName::MAX_FORWARDS) {
+            let _ = headers.push_typed(&MaxForwards(70));
+        }
+        let _ = headers.push_typed(&ContentLength(0));
+        Ok(Request { method: Method::CANCEL, uri: invite.uri, headers, body: Bytes::new() })
+    }
+
+    fn send(&mut self, t: &mut Transaction<P>, bytes: Bytes, keep: bool) {
+        if keep {
+            t.response = Some(bytes.clone());
+        }
+        self.transmits.push_back(Transmit { to: t.peer.clone(), bytes });
+    }
+
+    fn resend_response(&mut self, t: &Transaction<P>) {
+        if let Some(bytes) = &t.response {
+            self.transmits.push_back(Transmit { to: t.peer.clone(), bytes: bytes.clone() });
+        }
+    }
+
+    fn set(&mut self, t: &mut Transaction<P>, timer: Timer, at: Instant) {
+        t.timers[slot(timer)] = Some(at);
+        self.deadlines.push(Reverse((at, timer, t.id)));
+    }
+
+    fn cancel(&mut self, t: &mut Transaction<P>, timer: Timer) {
+        t.timers[slot(timer)] = None;
+    }
+
+    /// Puts `t` back, or ends it.
+    fn after(&mut self, t: Transaction<P>, next: Next) {
+        match next {
+            Next::Stay => {
+                self.transactions.insert(t.id, t);
+            }
+            Next::Terminate => {
+                self.index.remove(&t.key);
+                self.events.push_back(Event::Terminated { key: t.key });
+            }
+        }
+    }
+}
+
+fn to_tag(headers: &Headers) -> Option<String> {
+    headers.to().and_then(Result::ok).and_then(|to| to.tag().map(str::to_owned))
+}
+
+fn parse_request(bytes: &Bytes) -> Option<Request> {
+    match Message::parse(bytes.clone()).ok()? {
+        Message::Request(r) => Some(r),
+        Message::Response(_) => None,
+    }
+}
+
+/// The ACK for a non-2xx final response (§17.1.1.3): the INVITE's Request-URI, Call-ID,
+/// From, top Via, Route and CSeq number, the response's To (with its tag), method ACK.
+fn build_ack(invite: &Bytes, response: &Response) -> Option<Bytes> {
+    let invite = parse_request(invite)?;
+    let mut headers = Headers::new();
+    let via = top_via(&invite.headers).ok()?;
+    headers.push_typed(&via).ok()?;
+    for f in invite.headers.iter() {
+        let name = f.name();
+        if [HeaderName::FROM, HeaderName::CALL_ID, HeaderName::ROUTE, HeaderName::MAX_FORWARDS].contains(name) {
+            headers.push(f.clone());
+        }
+    }
+    for f in response.headers.iter() {
+        if *f.name() == HeaderName::TO {
+            headers.push(Header::clone(f));
+            break;
+        }
+    }
+    let seq = cseq(&invite.headers).ok()?.seq;
+    headers.push_typed(&CSeq { seq, method: Method::ACK }).ok()?;
+    if !headers.contains(&HeaderName::MAX_FORWARDS) {
+        headers.push_typed(&MaxForwards(70)).ok()?;
+    }
+    headers.push_typed(&ContentLength(0)).ok()?;
+    Some(Request { method: Method::ACK, uri: invite.uri, headers, body: Bytes::new() }.to_bytes())
+}
