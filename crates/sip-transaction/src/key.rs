@@ -4,7 +4,7 @@
 use std::fmt;
 
 use bytes::Bytes;
-use sip_message::header::{CSeq, Via};
+use sip_message::header::{BRANCH_MAGIC_COOKIE, CSeq, Via};
 use sip_message::{Method, Request, Response};
 
 use crate::TransactionError;
@@ -18,23 +18,80 @@ pub enum Role {
     Server,
 }
 
-/// A host name compared without regard to case.
-#[derive(Debug, Clone)]
-struct Caseless(Bytes);
+/// Most branch + host pairs fit in this many bytes, kept inline.
+const INLINE: usize = 62;
 
-impl PartialEq for Caseless {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
+/// The branch and the sent-by host (lower-cased: hosts compare without case) of a key,
+/// inline when short, so a key neither allocates nor keeps the received message alive, and
+/// copying one is a memcpy.
+#[derive(Debug, Clone)]
+enum Text {
+    Inline { branch_len: u8, len: u8, bytes: [u8; INLINE] },
+    Heap { branch_len: usize, bytes: Box<[u8]> },
+}
+
+impl Text {
+    fn new(branch: &[u8], host: &[u8]) -> Self {
+        let len = branch.len() + host.len();
+        if len <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            bytes[..branch.len()].copy_from_slice(branch);
+            for (to, from) in bytes[branch.len()..len].iter_mut().zip(host) {
+                *to = from.to_ascii_lowercase();
+            }
+            // Both lengths fit in a u8: len <= INLINE.
+            Self::Inline { branch_len: branch.len() as u8, len: len as u8, bytes }
+        } else {
+            let mut bytes = Vec::with_capacity(len);
+            bytes.extend_from_slice(branch);
+            bytes.extend(host.iter().map(u8::to_ascii_lowercase));
+            Self::Heap { branch_len: branch.len(), bytes: bytes.into_boxed_slice() }
+        }
+    }
+
+    /// Branch and host, as one slice.
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Inline { len, bytes, .. } => &bytes[..usize::from(*len)],
+            Self::Heap { bytes, .. } => bytes,
+        }
+    }
+
+    fn branch_len(&self) -> usize {
+        match self {
+            Self::Inline { branch_len, .. } => usize::from(*branch_len),
+            Self::Heap { branch_len, .. } => *branch_len,
+        }
+    }
+
+    fn branch(&self) -> &[u8] {
+        match self {
+            Self::Inline { branch_len, bytes, .. } => &bytes[..usize::from(*branch_len)],
+            Self::Heap { branch_len, bytes } => &bytes[..*branch_len],
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Inline { .. } => 0,
+            Self::Heap { bytes, .. } => bytes.len(),
+        }
     }
 }
 
-impl Eq for Caseless {}
+/// Equal and hashed by content only (what is inline past it is zero and irrelevant).
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.branch_len() == other.branch_len() && self.bytes() == other.bytes()
+    }
+}
 
-impl std::hash::Hash for Caseless {
+impl Eq for Text {}
+
+impl std::hash::Hash for Text {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        for b in self.0.iter() {
-            state.write_u8(b.to_ascii_lowercase());
-        }
+        state.write_usize(self.branch_len());
+        state.write(self.bytes());
     }
 }
 
@@ -42,7 +99,7 @@ impl std::hash::Hash for Caseless {
 enum Repr {
     /// RFC 3261: the branch (it starts with the magic cookie), for a server the top Via's
     /// sent-by, and the method, ACK counted as INVITE.
-    Branch { role: Role, branch: Bytes, sent_by: (Caseless, u16), method: Method },
+    Branch { role: Role, text: Text, port: u16, method: Method },
     /// RFC 2543 peers (no magic cookie), boxed: they are rare and the key is large.
     Legacy(Box<Legacy>),
 }
@@ -67,8 +124,8 @@ pub struct TransactionKey(Repr);
 impl fmt::Display for TransactionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            Repr::Branch { role, branch, method, .. } => {
-                write!(f, "{role:?}/{}/{}", String::from_utf8_lossy(branch), method.as_str())
+            Repr::Branch { role, text, method, .. } => {
+                write!(f, "{role:?}/{}/{}", String::from_utf8_lossy(text.branch()), method.as_str())
             }
             Repr::Legacy(l) => {
                 write!(f, "Server/rfc2543/{}/{}/{}", String::from_utf8_lossy(&l.call_id), l.cseq, l.method.as_str())
@@ -98,14 +155,6 @@ pub(crate) fn cseq(headers: &sip_message::Headers) -> Result<CSeq, TransactionEr
     }
 }
 
-/// The branch as a slice of the Via's text (no copy).
-fn branch_of(via: &Via) -> Bytes {
-    match via.branch() {
-        Some(b) => via.as_bytes().slice_ref(b.as_bytes()),
-        None => Bytes::new(),
-    }
-}
-
 fn tag_of(tag: Option<&str>) -> Bytes {
     tag.map_or_else(Bytes::new, |t| Bytes::copy_from_slice(t.as_bytes()))
 }
@@ -115,13 +164,14 @@ impl TransactionKey {
     /// RFC 3261 branch (this layer makes no RFC 2543 requests).
     pub fn for_client_request(request: &Request) -> Result<Self, TransactionError> {
         let via = top_via(&request.headers)?;
-        if !via.has_rfc3261_branch() {
+        let branch = via.branch().unwrap_or_default();
+        if !branch.starts_with(BRANCH_MAGIC_COOKIE) {
             return Err(TransactionError::Malformed("the top Via needs a branch starting with z9hG4bK".into()));
         }
         Ok(Self(Repr::Branch {
             role: Role::Client,
-            branch: branch_of(&via),
-            sent_by: (Caseless(Bytes::new()), 0),
+            text: Text::new(branch.as_bytes(), b""),
+            port: 0,
             method: keyed_method(&request.method),
         }))
     }
@@ -133,8 +183,8 @@ impl TransactionKey {
         let method = cseq(&response.headers)?.method;
         Ok(Self(Repr::Branch {
             role: Role::Client,
-            branch: branch_of(&via),
-            sent_by: (Caseless(Bytes::new()), 0),
+            text: Text::new(via.branch().unwrap_or_default().as_bytes(), b""),
+            port: 0,
             method: keyed_method(&method),
         }))
     }
@@ -145,14 +195,13 @@ impl TransactionKey {
     pub fn for_server_request(request: &Request) -> Result<Self, TransactionError> {
         let via = top_via(&request.headers)?;
         let method = keyed_method(&request.method);
-        if via.has_rfc3261_branch() {
+        let branch = via.branch().unwrap_or_default();
+        if branch.starts_with(BRANCH_MAGIC_COOKIE) {
             let port = via.port().unwrap_or_else(|| via.transport().default_port());
-            let host = via.host();
-            let host = via.as_bytes().slice_ref(host.as_str().as_bytes());
             return Ok(Self(Repr::Branch {
                 role: Role::Server,
-                branch: branch_of(&via),
-                sent_by: (Caseless(host), port),
+                text: Text::new(branch.as_bytes(), via.host().as_str().as_bytes()),
+                port,
                 method,
             }));
         }
@@ -185,6 +234,9 @@ impl TransactionKey {
     /// The key of the INVITE server transaction a CANCEL with this key cancels (§9.2): the
     /// same but for the method.
     pub fn cancelled_invite(&self) -> Option<Self> {
+        if *self.method() != Method::CANCEL {
+            return None;
+        }
         let mut repr = self.0.clone();
         match &mut repr {
             Repr::Branch { role: Role::Server, method, .. } if *method == Method::CANCEL => *method = Method::INVITE,
@@ -221,7 +273,7 @@ impl TransactionKey {
     /// Bytes the key holds besides its own size.
     pub(crate) fn heap_bytes(&self) -> usize {
         match &self.0 {
-            Repr::Branch { branch, sent_by, .. } => branch.len() + sent_by.0.0.len(),
+            Repr::Branch { text, .. } => text.heap_bytes(),
             Repr::Legacy(l) => {
                 size_of::<Legacy>()
                     + l.request_uri.len()

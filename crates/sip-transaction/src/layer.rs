@@ -40,7 +40,10 @@ enum State {
 
 #[derive(Debug)]
 struct Transaction<P> {
-    id: u64,
+    /// Where it lives in the slab, and which occupant of that place it is (timers set
+    /// for an earlier occupant are stale).
+    slot: usize,
+    generation: u64,
     key: TransactionKey,
     kind: Kind,
     state: State,
@@ -63,23 +66,31 @@ struct Transaction<P> {
 /// Timer D for unreliable transports: "at least 32 seconds" (§17.1.1.2).
 const TIMER_D: Duration = Duration::from_secs(32);
 
-fn slot(timer: Timer) -> usize {
+fn timer_slot(timer: Timer) -> usize {
     timer as usize
+}
+
+/// What the transactions share: the configuration, the timers and the queues to drain.
+#[derive(Debug)]
+struct Core<P> {
+    config: Config,
+    /// Every timer set, earliest first, by slot and generation; an entry is stale when
+    /// its transaction is gone or the timer was cancelled or set to another instant.
+    deadlines: BinaryHeap<Reverse<(Instant, Timer, usize, u64)>>,
+    transmits: VecDeque<Transmit<P>>,
+    events: VecDeque<Event<P>>,
 }
 
 /// The live transactions and the queues to drain.
 #[derive(Debug)]
 pub struct TransactionLayer<P> {
-    config: Config,
-    /// The live transactions by id, and the ids by key.
-    transactions: HashMap<u64, Transaction<P>>,
-    index: HashMap<TransactionKey, u64>,
-    next_id: u64,
-    /// Every timer set, earliest first; an entry is stale when the transaction is gone or
-    /// the timer was cancelled or set to another instant.
-    deadlines: BinaryHeap<Reverse<(Instant, Timer, u64)>>,
-    transmits: VecDeque<Transmit<P>>,
-    events: VecDeque<Event<P>>,
+    core: Core<P>,
+    /// The transactions, in a slab: no hashing to reach one from a timer.
+    slots: Vec<Option<Transaction<P>>>,
+    free: Vec<usize>,
+    generation: u64,
+    /// The slot of each live transaction, by key.
+    index: HashMap<TransactionKey, usize>,
     dropped_requests: u64,
 }
 
@@ -93,20 +104,18 @@ impl<P: Clone> TransactionLayer<P> {
     /// An empty layer.
     pub fn new(config: Config) -> Self {
         Self {
-            config,
-            transactions: HashMap::new(),
+            core: Core { config, deadlines: BinaryHeap::new(), transmits: VecDeque::new(), events: VecDeque::new() },
+            slots: Vec::new(),
+            free: Vec::new(),
+            generation: 0,
             index: HashMap::new(),
-            next_id: 0,
-            deadlines: BinaryHeap::new(),
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
             dropped_requests: 0,
         }
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.core.config
     }
 
     /// How many transactions are live.
@@ -129,24 +138,53 @@ impl<P: Clone> TransactionLayer<P> {
         self.index.contains_key(key)
     }
 
-    /// Takes the live transaction `key` out (put it back with `after`).
-    fn take(&mut self, key: &TransactionKey) -> Option<Transaction<P>> {
-        let id = *self.index.get(key)?;
-        self.transactions.remove(&id)
+    /// Makes `t` live: gives it a slot and indexes it.
+    fn insert(&mut self, mut t: Transaction<P>, deadlines: &[(Timer, Instant)]) {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        self.generation += 1;
+        t.slot = slot;
+        t.generation = self.generation;
+        for &(timer, at) in deadlines {
+            self.core.set(&mut t, timer, at);
+        }
+        self.index.insert(t.key.clone(), slot);
+        self.slots[slot] = Some(t);
     }
 
-    fn new_id(&mut self) -> u64 {
-        self.next_id += 1;
-        self.next_id
+    /// Ends the transaction in `slot` when `next` says so.
+    fn settle(&mut self, slot: usize, next: Next) {
+        if let Next::Terminate = next {
+            if let Some(t) = self.slots.get_mut(slot).and_then(Option::take) {
+                self.index.remove(&t.key);
+                self.free.push(slot);
+                self.core.events.push_back(Event::Terminated { key: t.key });
+                // After a burst, the slab does not stay at its peak size.
+                if self.index.is_empty() {
+                    self.slots.clear();
+                    self.free.clear();
+                    if self.slots.capacity() > 1024 {
+                        self.slots.shrink_to_fit();
+                        self.free.shrink_to_fit();
+                    }
+                }
+            }
+        }
     }
 
-    /// Bytes the layer holds for its live transactions: their records, keys and the
-    /// messages they keep for retransmission (shared buffers counted whole).
+    /// Bytes the layer holds for its live transactions: their records, index entries,
+    /// timers, and the messages they keep for retransmission.
     pub fn memory_bytes(&self) -> usize {
-        let per_entry = size_of::<(u64, Transaction<P>)>() + size_of::<(TransactionKey, u64)>();
+        let per_entry = size_of::<Option<Transaction<P>>>() + size_of::<(TransactionKey, usize)>();
         let held: usize = self
-            .transactions
-            .values()
+            .slots
+            .iter()
+            .flatten()
             .map(|t| {
                 t.key.heap_bytes()
                     + t.request.len()
@@ -155,8 +193,30 @@ impl<P: Clone> TransactionLayer<P> {
                     + t.response_to_tag.as_ref().map_or(0, String::len)
             })
             .sum();
-        let deadlines = self.deadlines.len() * size_of::<Reverse<(Instant, Timer, u64)>>();
-        self.transactions.len() * per_entry + held + deadlines
+        let deadlines = self.core.deadlines.len() * size_of::<Reverse<(Instant, Timer, usize, u64)>>();
+        self.index.len() * per_entry + held + deadlines
+    }
+
+    fn new_transaction(&self, key: TransactionKey, kind: Kind, peer: P, reliable: bool) -> Transaction<P> {
+        Transaction {
+            slot: 0,
+            generation: 0,
+            key,
+            kind,
+            state: match kind {
+                Kind::InviteClient => State::Calling,
+                Kind::NonInviteClient | Kind::NonInviteServer => State::Trying,
+                Kind::InviteServer => State::Proceeding,
+            },
+            peer,
+            reliable,
+            request: Bytes::new(),
+            ack: None,
+            response: None,
+            response_to_tag: None,
+            interval: self.core.config.t1,
+            timers: [None; Timer::ALL.len()],
+        }
     }
 
     /// Starts a client transaction sending `request` to `to` (its top Via must carry an
@@ -178,35 +238,24 @@ impl<P: Clone> TransactionLayer<P> {
             return Err(TransactionError::Malformed("the CSeq method differs from the request's".into()));
         }
         if self.index.contains_key(&key) {
-            return Err(TransactionError::Duplicate(key));
+            return Err(TransactionError::Duplicate(Box::new(key)));
         }
-        if self.index.len() >= self.config.max_transactions {
-            return Err(TransactionError::TooManyTransactions(self.config.max_transactions));
+        let config = self.core.config;
+        if self.index.len() >= config.max_transactions {
+            return Err(TransactionError::TooManyTransactions(config.max_transactions));
         }
         let invite = request.method == Method::INVITE;
-        let bytes = request.to_bytes();
-        let mut t = Transaction {
-            id: self.new_id(),
-            key: key.clone(),
-            kind: if invite { Kind::InviteClient } else { Kind::NonInviteClient },
-            state: if invite { State::Calling } else { State::Trying },
-            peer: to.clone(),
-            reliable,
-            request: bytes.clone(),
-            ack: None,
-            response: None,
-            response_to_tag: None,
-            interval: self.config.t1,
-            timers: [None; Timer::ALL.len()],
-        };
-        self.transmits.push_back(Transmit { to, bytes });
+        let kind = if invite { Kind::InviteClient } else { Kind::NonInviteClient };
+        let mut t = self.new_transaction(key.clone(), kind, to.clone(), reliable);
+        t.request = request.to_bytes();
+        self.core.transmits.push_back(Transmit { key: key.clone(), to, bytes: t.request.clone() });
         let (retransmit, give_up) = if invite { (Timer::A, Timer::B) } else { (Timer::E, Timer::F) };
-        if !reliable {
-            self.set(&mut t, retransmit, now + self.config.t1);
+        let give_up = (give_up, now + config.t1 * 64);
+        if reliable {
+            self.insert(t, &[give_up]);
+        } else {
+            self.insert(t, &[(retransmit, now + config.t1), give_up]);
         }
-        self.set(&mut t, give_up, now + self.config.t1 * 64);
-        self.index.insert(key.clone(), t.id);
-        self.transactions.insert(t.id, t);
         Ok(key)
     }
 
@@ -217,24 +266,220 @@ impl<P: Clone> TransactionLayer<P> {
         key: &TransactionKey,
         response: Response,
     ) -> Result<(), TransactionError> {
-        let Some(mut t) = self.take(key) else {
-            return Err(TransactionError::NoSuchTransaction(key.clone()));
+        let Some(&slot) = self.index.get(key) else {
+            return Err(TransactionError::NoSuchTransaction(Box::new(key.clone())));
         };
-        match self.respond(now, &mut t, response) {
-            Ok(next) => {
-                self.after(t, next);
-                Ok(())
-            }
-            Err(e) => {
-                self.after(t, Next::Stay);
-                Err(e)
-            }
+        let Some(t) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+            return Err(TransactionError::NoSuchTransaction(Box::new(key.clone())));
+        };
+        let next = self.core.respond(now, t, response)?;
+        self.settle(slot, next);
+        Ok(())
+    }
+
+    /// A message from the transport: `from` is where it came from (responses to a request
+    /// go back there), `reliable` whether that transport is reliable.
+    pub fn handle_incoming(&mut self, now: Instant, message: Message, from: P, reliable: bool) {
+        match message {
+            Message::Request(request) => self.incoming_request(now, request, from, reliable),
+            Message::Response(response) => self.incoming_response(now, response, from),
         }
     }
 
+    fn incoming_request(&mut self, now: Instant, request: Request, from: P, reliable: bool) {
+        // A request whose top Via or CSeq does not decode cannot be answered: dropped.
+        let Ok(key) = TransactionKey::for_server_request(&request) else { return };
+        if let Some(&slot) = self.index.get(&key) {
+            if let Some(t) = self.slots.get_mut(slot).and_then(Option::as_mut) {
+                let next = self.core.request_for(now, t, request);
+                self.settle(slot, next);
+            }
+            return;
+        }
+        if request.method == Method::ACK {
+            // The ACK for a 2xx, or a stray: the layer above decides.
+            self.core.events.push_back(Event::Request { key: None, request, from, cancels: None });
+            return;
+        }
+        let config = self.core.config;
+        if self.index.len() >= config.max_transactions {
+            self.dropped_requests += 1;
+            return;
+        }
+        let invite = request.method == Method::INVITE;
+        let kind = if invite { Kind::InviteServer } else { Kind::NonInviteServer };
+        let mut t = self.new_transaction(key.clone(), kind, from.clone(), reliable);
+        let cancels = key.cancelled_invite().filter(|k| self.index.contains_key(k)).map(Box::new);
+        match config.trying_delay {
+            Some(delay) if invite => {
+                // The 100 Trying is built now, sent only if the layer above is silent.
+                t.response = Some(Response::from_request(&request, StatusCode::TRYING).to_bytes());
+                self.insert(t, &[(Timer::Trying, now + delay)]);
+            }
+            _ => self.insert(t, &[]),
+        }
+        self.core.events.push_back(Event::Request { key: Some(key), request, from, cancels });
+    }
+
+    fn incoming_response(&mut self, now: Instant, response: Response, from: P) {
+        let Ok(key) = TransactionKey::for_response(&response) else { return };
+        let Some(&slot) = self.index.get(&key) else {
+            self.core.events.push_back(Event::StrayResponse { response, from });
+            return;
+        };
+        if let Some(t) = self.slots.get_mut(slot).and_then(Option::as_mut) {
+            let next = self.core.response_for(now, t, response);
+            self.settle(slot, next);
+        }
+    }
+
+    /// The transport could not send for transaction `key` (§17.1.4, §17.2.4): the layer
+    /// above is told, and the transaction ends.
+    pub fn handle_transport_error(&mut self, _now: Instant, key: &TransactionKey) {
+        if let Some(&slot) = self.index.get(key) {
+            self.core.events.push_back(Event::TransportError { key: key.clone() });
+            self.settle(slot, Next::Terminate);
+        }
+    }
+
+    /// Fires every timer due at `now` (harmless when called early).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&Reverse((at, timer, slot, generation))) = self.core.deadlines.peek() {
+            if at > now {
+                break;
+            }
+            self.core.deadlines.pop();
+            let Some(t) = self.slots.get_mut(slot).and_then(Option::as_mut) else { continue };
+            if t.generation != generation || t.timers[timer_slot(timer)] != Some(at) {
+                continue;
+            }
+            t.timers[timer_slot(timer)] = None;
+            let next = self.core.fire(at, t, timer);
+            self.settle(slot, next);
+        }
+    }
+
+    /// The next bytes to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit<P>> {
+        self.core.transmits.pop_front()
+    }
+
+    /// The next event for the layer above.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event<P>> {
+        self.core.events.pop_front()
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout) next.
+    #[must_use]
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((at, timer, slot, generation))) = self.core.deadlines.peek() {
+            let live = self
+                .slots
+                .get(slot)
+                .and_then(Option::as_ref)
+                .is_some_and(|t| t.generation == generation && t.timers[timer_slot(timer)] == Some(at));
+            if live {
+                return Some(at);
+            }
+            self.core.deadlines.pop();
+        }
+        None
+    }
+
+    /// The CANCEL for client INVITE transaction `key` (§9.1): the INVITE's Request-URI,
+    /// Call-ID, From, To, CSeq number, top Via and Route, method CANCEL. Send it with
+    /// [`send_request`](Self::send_request) once a provisional response arrived.
+    pub fn cancel_request(&self, key: &TransactionKey) -> Result<Request, TransactionError> {
+        let t = self
+            .index
+            .get(key)
+            .and_then(|&slot| self.slots.get(slot))
+            .and_then(Option::as_ref)
+            .ok_or_else(|| TransactionError::NoSuchTransaction(Box::new(key.clone())))?;
+        if t.kind != Kind::InviteClient {
+            return Err(TransactionError::InvalidState { key: Box::new(key.clone()), status: 0 });
+        }
+        let invite = parse_request(&t.request).ok_or_else(|| TransactionError::Malformed("stored INVITE".into()))?;
+        let mut headers = Headers::new();
+        let mut via_done = false;
+        for f in invite.headers.iter() {
+            let name = f.name();
+            if *name == HeaderName::VIA {
+                if !via_done {
+                    let via = top_via(&invite.headers)?;
+                    headers.push_typed(&via).map_err(|e| TransactionError::Malformed(e.to_string()))?;
+                    via_done = true;
+                }
+            } else if [
+                HeaderName::FROM,
+                HeaderName::TO,
+                HeaderName::CALL_ID,
+                HeaderName::ROUTE,
+                HeaderName::MAX_FORWARDS,
+            ]
+            .contains(name)
+            {
+                headers.push(f.clone());
+            } else if *name == HeaderName::CSEQ {
+                let seq = cseq(&invite.headers)?.seq;
+                headers
+                    .push_typed(&CSeq { seq, method: Method::CANCEL })
+                    .map_err(|e| TransactionError::Malformed(e.to_string()))?;
+            }
+        }
+        if !headers.contains(&HeaderName::MAX_FORWARDS) {
+            let _ = headers.push_typed(&MaxForwards(70));
+        }
+        let _ = headers.push_typed(&ContentLength(0));
+        Ok(Request { method: Method::CANCEL, uri: invite.uri, headers, body: Bytes::new() })
+    }
+}
+
+fn to_tag(headers: &Headers) -> Option<String> {
+    headers.to().and_then(Result::ok).and_then(|to| to.tag().map(str::to_owned))
+}
+
+fn parse_request(bytes: &Bytes) -> Option<Request> {
+    match Message::parse(bytes.clone()).ok()? {
+        Message::Request(r) => Some(r),
+        Message::Response(_) => None,
+    }
+}
+
+/// The ACK for a non-2xx final response (§17.1.1.3): the INVITE's Request-URI, Call-ID,
+/// From, top Via, Route and CSeq number, the response's To (with its tag), method ACK.
+fn build_ack(invite: &Bytes, response: &Response) -> Option<Bytes> {
+    let invite = parse_request(invite)?;
+    let mut headers = Headers::new();
+    let via = top_via(&invite.headers).ok()?;
+    headers.push_typed(&via).ok()?;
+    for f in invite.headers.iter() {
+        let name = f.name();
+        if [HeaderName::FROM, HeaderName::CALL_ID, HeaderName::ROUTE, HeaderName::MAX_FORWARDS].contains(name) {
+            headers.push(f.clone());
+        }
+    }
+    for f in response.headers.iter() {
+        if *f.name() == HeaderName::TO {
+            headers.push(Header::clone(f));
+            break;
+        }
+    }
+    let seq = cseq(&invite.headers).ok()?.seq;
+    headers.push_typed(&CSeq { seq, method: Method::ACK }).ok()?;
+    if !headers.contains(&HeaderName::MAX_FORWARDS) {
+        headers.push_typed(&MaxForwards(70)).ok()?;
+    }
+    headers.push_typed(&ContentLength(0)).ok()?;
+    Some(Request { method: Method::ACK, uri: invite.uri, headers, body: Bytes::new() }.to_bytes())
+}
+
+impl<P: Clone> Core<P> {
     fn respond(&mut self, now: Instant, t: &mut Transaction<P>, response: Response) -> Result<Next, TransactionError> {
         let status = response.status;
-        let refuse = || TransactionError::InvalidState { key: t.key.clone(), status: status.as_u16() };
+        let refuse = || TransactionError::InvalidState { key: Box::new(t.key.clone()), status: status.as_u16() };
         let bytes = response.to_bytes();
         match (t.kind, t.state, status.is_provisional(), status.is_success()) {
             (Kind::InviteServer, State::Proceeding, true, _)
@@ -284,60 +529,6 @@ impl<P: Clone> TransactionLayer<P> {
         }
     }
 
-    /// A message from the transport: `from` is where it came from (responses to a request
-    /// go back there), `reliable` whether that transport is reliable.
-    pub fn handle_incoming(&mut self, now: Instant, message: Message, from: P, reliable: bool) {
-        match message {
-            Message::Request(request) => self.incoming_request(now, request, from, reliable),
-            Message::Response(response) => self.incoming_response(now, response, from),
-        }
-    }
-
-    fn incoming_request(&mut self, now: Instant, request: Request, from: P, reliable: bool) {
-        // A request whose top Via or CSeq does not decode cannot be answered: dropped.
-        let Ok(key) = TransactionKey::for_server_request(&request) else { return };
-        if let Some(mut t) = self.take(&key) {
-            let next = self.request_for(now, &mut t, request);
-            self.after(t, next);
-            return;
-        }
-        if request.method == Method::ACK {
-            // The ACK for a 2xx, or a stray: the layer above decides.
-            self.events.push_back(Event::Request { key: None, request, from, cancels: None });
-            return;
-        }
-        if self.index.len() >= self.config.max_transactions {
-            self.dropped_requests += 1;
-            return;
-        }
-        let invite = request.method == Method::INVITE;
-        let mut t = Transaction {
-            id: self.new_id(),
-            key: key.clone(),
-            kind: if invite { Kind::InviteServer } else { Kind::NonInviteServer },
-            state: if invite { State::Proceeding } else { State::Trying },
-            peer: from.clone(),
-            reliable,
-            request: Bytes::new(),
-            ack: None,
-            response: None,
-            response_to_tag: None,
-            interval: self.config.t1,
-            timers: [None; Timer::ALL.len()],
-        };
-        if invite {
-            if let Some(delay) = self.config.trying_delay {
-                // The 100 Trying is built now, sent only if the layer above is silent.
-                t.response = Some(Response::from_request(&request, StatusCode::TRYING).to_bytes());
-                self.set(&mut t, Timer::Trying, now + delay);
-            }
-        }
-        let cancels = key.cancelled_invite().filter(|k| self.index.contains_key(k));
-        self.index.insert(key.clone(), t.id);
-        self.transactions.insert(t.id, t);
-        self.events.push_back(Event::Request { key: Some(key), request, from, cancels });
-    }
-
     /// A request matching live server transaction `t`: a retransmission, or an ACK.
     fn request_for(&mut self, now: Instant, t: &mut Transaction<P>, request: Request) -> Next {
         let ack = request.method == Method::ACK;
@@ -370,7 +561,7 @@ impl<P: Clone> TransactionLayer<P> {
             (Kind::InviteServer, State::Proceeding | State::Completed, false) => {
                 // A retransmitted INVITE: the last response again (the 100 Trying only once
                 // it was sent).
-                if t.state == State::Completed || t.timers[slot(Timer::Trying)].is_none() {
+                if t.state == State::Completed || t.timers[timer_slot(Timer::Trying)].is_none() {
                     self.resend_response(t);
                 }
                 Next::Stay
@@ -383,19 +574,6 @@ impl<P: Clone> TransactionLayer<P> {
             // are absorbed.
             _ => Next::Stay,
         }
-    }
-
-    fn incoming_response(&mut self, now: Instant, response: Response, from: P) {
-        let key = match TransactionKey::for_response(&response) {
-            Ok(k) => k,
-            Err(_) => return,
-        };
-        let Some(mut t) = self.take(&key) else {
-            self.events.push_back(Event::StrayResponse { response, from });
-            return;
-        };
-        let next = self.response_for(now, &mut t, response);
-        self.after(t, next);
     }
 
     fn response_for(&mut self, now: Instant, t: &mut Transaction<P>, response: Response) -> Next {
@@ -426,7 +604,11 @@ impl<P: Clone> TransactionLayer<P> {
                     t.state = State::Completed;
                     let ack = build_ack(&t.request, &response);
                     if let Some(ack) = &ack {
-                        self.transmits.push_back(Transmit { to: t.peer.clone(), bytes: ack.clone() });
+                        self.transmits.push_back(Transmit {
+                            key: t.key.clone(),
+                            to: t.peer.clone(),
+                            bytes: ack.clone(),
+                        });
                     }
                     t.ack = ack;
                     up(&mut self.events, response);
@@ -446,7 +628,11 @@ impl<P: Clone> TransactionLayer<P> {
             (Kind::InviteClient, State::Completed) => {
                 if status.is_final() && !status.is_success() {
                     if let Some(ack) = &t.ack {
-                        self.transmits.push_back(Transmit { to: t.peer.clone(), bytes: ack.clone() });
+                        self.transmits.push_back(Transmit {
+                            key: t.key.clone(),
+                            to: t.peer.clone(),
+                            bytes: ack.clone(),
+                        });
                     }
                 }
                 Next::Stay
@@ -472,43 +658,17 @@ impl<P: Clone> TransactionLayer<P> {
         }
     }
 
-    /// The transport could not send for transaction `key` (§17.1.4, §17.2.4): the layer
-    /// above is told, and the transaction ends.
-    pub fn handle_transport_error(&mut self, _now: Instant, key: &TransactionKey) {
-        if let Some(t) = self.take(key) {
-            self.events.push_back(Event::TransportError { key: key.clone() });
-            self.after(t, Next::Terminate);
-        }
-    }
-
-    /// Fires every timer due at `now` (harmless when called early).
-    pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(&Reverse((at, timer, id))) = self.deadlines.peek() {
-            if at > now {
-                break;
-            }
-            self.deadlines.pop();
-            if self.transactions.get(&id).is_none_or(|t| t.timers[slot(timer)] != Some(at)) {
-                continue;
-            }
-            let Some(mut t) = self.transactions.remove(&id) else { continue };
-            t.timers[slot(timer)] = None;
-            let next = self.fire(at, &mut t, timer);
-            self.after(t, next);
-        }
-    }
-
     fn fire(&mut self, at: Instant, t: &mut Transaction<P>, timer: Timer) -> Next {
         match timer {
             Timer::A => {
                 // INVITE retransmission; the interval doubles without a cap (§17.1.1.2).
-                self.transmits.push_back(Transmit { to: t.peer.clone(), bytes: t.request.clone() });
+                self.transmits.push_back(Transmit { key: t.key.clone(), to: t.peer.clone(), bytes: t.request.clone() });
                 t.interval *= 2;
                 self.set(t, Timer::A, at + t.interval);
                 Next::Stay
             }
             Timer::E => {
-                self.transmits.push_back(Transmit { to: t.peer.clone(), bytes: t.request.clone() });
+                self.transmits.push_back(Transmit { key: t.key.clone(), to: t.peer.clone(), bytes: t.request.clone() });
                 t.interval =
                     if t.state == State::Proceeding { self.config.t2 } else { (t.interval * 2).min(self.config.t2) };
                 self.set(t, Timer::E, at + t.interval);
@@ -532,149 +692,25 @@ impl<P: Clone> TransactionLayer<P> {
         }
     }
 
-    /// The next bytes to send.
-    #[must_use]
-    pub fn poll_transmit(&mut self) -> Option<Transmit<P>> {
-        self.transmits.pop_front()
-    }
-
-    /// The next event for the layer above.
-    #[must_use]
-    pub fn poll_event(&mut self) -> Option<Event<P>> {
-        self.events.pop_front()
-    }
-
-    /// When to call [`handle_timeout`](Self::handle_timeout) next.
-    #[must_use]
-    pub fn poll_timeout(&mut self) -> Option<Instant> {
-        while let Some(Reverse((at, timer, id))) = self.deadlines.peek() {
-            let live = self.transactions.get(id).is_some_and(|t| t.timers[slot(*timer)] == Some(*at));
-            if live {
-                return Some(*at);
-            }
-            self.deadlines.pop();
-        }
-        None
-    }
-
-    /// The CANCEL for client INVITE transaction `key` (§9.1): the INVITE's Request-URI,
-    /// Call-ID, From, To, CSeq number, top Via and Route, method CANCEL. Send it with
-    /// [`send_request`](Self::send_request) once a provisional response arrived.
-    pub fn cancel_request(&self, key: &TransactionKey) -> Result<Request, TransactionError> {
-        let t = self
-            .index
-            .get(key)
-            .and_then(|id| self.transactions.get(id))
-            .ok_or_else(|| TransactionError::NoSuchTransaction(key.clone()))?;
-        if t.kind != Kind::InviteClient {
-            return Err(TransactionError::InvalidState { key: key.clone(), status: 0 });
-        }
-        let invite = parse_request(&t.request).ok_or_else(|| TransactionError::Malformed("stored INVITE".into()))?;
-        let mut headers = Headers::new();
-        let mut via_done = false;
-        for f in invite.headers.iter() {
-            let name = f.name();
-            if *name == HeaderName::VIA {
-                if !via_done {
-                    let via = top_via(&invite.headers)?;
-                    headers.push_typed(&via).map_err(|e| TransactionError::Malformed(e.to_string()))?;
-                    via_done = true;
-                }
-            } else if [
-                HeaderName::FROM,
-                HeaderName::TO,
-                HeaderName::CALL_ID,
-                HeaderName::ROUTE,
-                HeaderName::MAX_FORWARDS,
-            ]
-            .contains(name)
-            {
-                headers.push(f.clone());
-            } else if *name == HeaderName::CSEQ {
-                let seq = cseq(&invite.headers)?.seq;
-                headers
-                    .push_typed(&CSeq { seq, method: Method::CANCEL })
-                    .map_err(|e| TransactionError::Malformed(e.to_string()))?;
-            }
-        }
-        if !headers.contains(&HeaderName::MAX_FORWARDS) {
-            let _ = headers.push_typed(&MaxForwards(70));
-        }
-        let _ = headers.push_typed(&ContentLength(0));
-        Ok(Request { method: Method::CANCEL, uri: invite.uri, headers, body: Bytes::new() })
-    }
-
     fn send(&mut self, t: &mut Transaction<P>, bytes: Bytes, keep: bool) {
         if keep {
             t.response = Some(bytes.clone());
         }
-        self.transmits.push_back(Transmit { to: t.peer.clone(), bytes });
+        self.transmits.push_back(Transmit { key: t.key.clone(), to: t.peer.clone(), bytes });
     }
 
     fn resend_response(&mut self, t: &Transaction<P>) {
         if let Some(bytes) = &t.response {
-            self.transmits.push_back(Transmit { to: t.peer.clone(), bytes: bytes.clone() });
+            self.transmits.push_back(Transmit { key: t.key.clone(), to: t.peer.clone(), bytes: bytes.clone() });
         }
     }
 
     fn set(&mut self, t: &mut Transaction<P>, timer: Timer, at: Instant) {
-        t.timers[slot(timer)] = Some(at);
-        self.deadlines.push(Reverse((at, timer, t.id)));
+        t.timers[timer_slot(timer)] = Some(at);
+        self.deadlines.push(Reverse((at, timer, t.slot, t.generation)));
     }
 
     fn cancel(&mut self, t: &mut Transaction<P>, timer: Timer) {
-        t.timers[slot(timer)] = None;
+        t.timers[timer_slot(timer)] = None;
     }
-
-    /// Puts `t` back, or ends it.
-    fn after(&mut self, t: Transaction<P>, next: Next) {
-        match next {
-            Next::Stay => {
-                self.transactions.insert(t.id, t);
-            }
-            Next::Terminate => {
-                self.index.remove(&t.key);
-                self.events.push_back(Event::Terminated { key: t.key });
-            }
-        }
-    }
-}
-
-fn to_tag(headers: &Headers) -> Option<String> {
-    headers.to().and_then(Result::ok).and_then(|to| to.tag().map(str::to_owned))
-}
-
-fn parse_request(bytes: &Bytes) -> Option<Request> {
-    match Message::parse(bytes.clone()).ok()? {
-        Message::Request(r) => Some(r),
-        Message::Response(_) => None,
-    }
-}
-
-/// The ACK for a non-2xx final response (§17.1.1.3): the INVITE's Request-URI, Call-ID,
-/// From, top Via, Route and CSeq number, the response's To (with its tag), method ACK.
-fn build_ack(invite: &Bytes, response: &Response) -> Option<Bytes> {
-    let invite = parse_request(invite)?;
-    let mut headers = Headers::new();
-    let via = top_via(&invite.headers).ok()?;
-    headers.push_typed(&via).ok()?;
-    for f in invite.headers.iter() {
-        let name = f.name();
-        if [HeaderName::FROM, HeaderName::CALL_ID, HeaderName::ROUTE, HeaderName::MAX_FORWARDS].contains(name) {
-            headers.push(f.clone());
-        }
-    }
-    for f in response.headers.iter() {
-        if *f.name() == HeaderName::TO {
-            headers.push(Header::clone(f));
-            break;
-        }
-    }
-    let seq = cseq(&invite.headers).ok()?.seq;
-    headers.push_typed(&CSeq { seq, method: Method::ACK }).ok()?;
-    if !headers.contains(&HeaderName::MAX_FORWARDS) {
-        headers.push_typed(&MaxForwards(70)).ok()?;
-    }
-    headers.push_typed(&ContentLength(0)).ok()?;
-    Some(Request { method: Method::ACK, uri: invite.uri, headers, body: Bytes::new() }.to_bytes())
 }

@@ -152,6 +152,9 @@ impl Default for Config {
 /// Bytes to send, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit<P> {
+    /// The transaction that sends them (a failed send is reported against it with
+    /// [`TransactionLayer::handle_transport_error`]).
+    pub key: TransactionKey,
     /// The destination the request was sent to, or the source a request came from (its
     /// responses go back there, by the rules of §18.2.2).
     pub to: P,
@@ -173,8 +176,8 @@ pub enum Event<P> {
         request: Request,
         /// Where it came from.
         from: P,
-        /// For a CANCEL: the INVITE transaction it cancels.
-        cancels: Option<TransactionKey>,
+        /// For a CANCEL: the INVITE transaction it cancels (boxed: rare, and keys are large).
+        cancels: Option<Box<TransactionKey>>,
     },
     /// A response for a client transaction: provisional ones, the final one once, and for
     /// an INVITE every 2xx (retransmissions and forks too, RFC 6026).
@@ -225,16 +228,16 @@ pub enum TransactionError {
     Ack,
     /// No live transaction has this key.
     #[error("no transaction {0}")]
-    NoSuchTransaction(TransactionKey),
+    NoSuchTransaction(Box<TransactionKey>),
     /// A transaction with this key already exists (a branch used twice).
     #[error("transaction {0} already exists")]
-    Duplicate(TransactionKey),
+    Duplicate(Box<TransactionKey>),
     /// The transaction cannot take this response in its state (a second final response,
     /// a response for a client transaction, ...).
     #[error("transaction {key} cannot send a {status} now")]
     InvalidState {
         /// The transaction.
-        key: TransactionKey,
+        key: Box<TransactionKey>,
         /// The status of the refused response.
         status: u16,
     },

@@ -66,7 +66,7 @@ impl Run {
 
     fn drain(&mut self) {
         let at = self.now - self.start;
-        while let Some(Transmit { to, bytes }) = self.layer.poll_transmit() {
+        while let Some(Transmit { to, bytes, .. }) = self.layer.poll_transmit() {
             assert_eq!(to, PEER);
             self.sent.push((at, message(&bytes)));
         }
@@ -416,7 +416,7 @@ fn invite_server_refuses_responses_out_of_order() {
     let key = server_key(&run);
     run.respond(&key, response(&inv, StatusCode::OK));
     let e = run.layer.send_response(run.now, &key, response(&inv, StatusCode::BUSY_HERE)).unwrap_err();
-    assert_eq!(e, TransactionError::InvalidState { key: key.clone(), status: 486 });
+    assert_eq!(e, TransactionError::InvalidState { key: Box::new(key.clone()), status: 486 });
     let e = run.layer.send_response(run.now, &key, response(&inv, StatusCode::RINGING)).unwrap_err();
     assert!(matches!(e, TransactionError::InvalidState { status: 180, .. }));
     assert_eq!(run.layer.len(), 1, "a refused response leaves the transaction as it was");
@@ -452,7 +452,7 @@ fn non_invite_server_trying_proceeding_completed() {
     );
     assert_eq!(run.take_events(), lines(&[(0.0, "request OPTIONS key=true cancels=false"), (34.0, "terminated")]));
     let e = run.layer.send_response(run.now, &key, response(&opt, StatusCode::OK)).unwrap_err();
-    assert_eq!(e, TransactionError::NoSuchTransaction(key));
+    assert_eq!(e, TransactionError::NoSuchTransaction(Box::new(key)));
 }
 
 #[test]
@@ -492,7 +492,7 @@ fn cancel_gets_its_own_transaction_and_names_the_invite() {
     let Event::Request { key: Some(cancel_key), cancels: Some(cancelled), .. } = &run.events[1].1 else {
         panic!("{:?}", run.events[1])
     };
-    assert_eq!(*cancelled, invite_key);
+    assert_eq!(**cancelled, invite_key);
     assert_ne!(*cancel_key, invite_key);
     assert_eq!(cancel_key.method(), &Method::CANCEL);
     // A CANCEL for nothing names nothing.
