@@ -101,7 +101,18 @@ pub enum ResponseRoute {
 /// §18.2.2: where `response` goes, given the top Via the server transaction kept (the
 /// response's own top Via) and where the request came from, when that is known.
 pub fn response_route(response: &Response, request_source: Option<&Source>) -> Result<ResponseRoute, RuleError> {
-    let via = top_via(&response.headers)?;
+    route_by_via(&response.headers, request_source)
+}
+
+/// Where the responses to a received `request` go (§18.2.2): a response carries the
+/// request's top Via (with `received` and `rport` as the transport stamped them), so the
+/// route is known as soon as the request arrives.
+pub fn request_response_route(request: &Request, source: &Source) -> Result<ResponseRoute, RuleError> {
+    route_by_via(&request.headers, Some(source))
+}
+
+fn route_by_via(headers: &sip_message::Headers, request_source: Option<&Source>) -> Result<ResponseRoute, RuleError> {
+    let via = top_via(headers)?;
     let transport = via.transport();
     let sent_by_port = via.port().unwrap_or_else(|| transport.default_port());
     if transport.is_reliable() {

@@ -1,0 +1,148 @@
+//! The transaction driver: one task owns the [`TransactionLayer`], reads the transports'
+//! [`Incoming`] stream and the commands of the layer above, sends every transmit, and
+//! sleeps until the layer's next deadline — one task and one timer for all transactions.
+
+use std::time::Instant as StdInstant;
+
+use sip_message::{Message, Request, Response};
+use sip_transaction::{Config, Event, TransactionError, TransactionKey, TransactionLayer};
+use sip_transport::rules::{ResponseRoute, request_response_route, stamp_sent_by};
+use sip_transport::{Incoming, Received, Target, Transport, TransportError, TransportSet};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep_until};
+
+/// Default capacity of the queues between the driver and the layer above.
+pub const DEFAULT_QUEUE: usize = 1024;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriverError {
+    /// The transaction layer refused.
+    #[error(transparent)]
+    Transaction(#[from] TransactionError),
+    /// The transport could not reach the target.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The request has no Via to fill in.
+    #[error("the request has no top Via to fill in")]
+    NoVia,
+    /// The driver task has stopped.
+    #[error("the transaction driver has stopped")]
+    Stopped,
+}
+
+enum Command {
+    Request { request: Request, target: Target, reply: oneshot::Sender<Result<TransactionKey, DriverError>> },
+    Response { key: TransactionKey, response: Response, reply: oneshot::Sender<Result<(), DriverError>> },
+}
+
+/// The handle of a running driver; dropping every handle stops the driver.
+#[derive(Debug, Clone)]
+pub struct TransactionDriver {
+    commands: mpsc::Sender<Command>,
+    transports: TransportSet,
+}
+
+/// What the driver hands the layer above: the transaction layer's events, with the
+/// target a server transaction's responses go to.
+pub type Events = mpsc::Receiver<Event<Target>>;
+
+impl TransactionDriver {
+    /// Starts the driver task over `transports` (whose received items arrive on
+    /// `incoming`). Returns the handle, the events, and the task (which ends when every
+    /// handle is dropped or the transports are gone).
+    pub fn spawn(config: Config, transports: TransportSet, incoming: Incoming) -> (Self, Events, JoinHandle<()>) {
+        let (commands, command_rx) = mpsc::channel(DEFAULT_QUEUE);
+        let (event_tx, events) = mpsc::channel(DEFAULT_QUEUE);
+        let task = tokio::spawn(run(TransactionLayer::new(config), transports.clone(), incoming, command_rx, event_tx));
+        (Self { commands, transports }, events, task)
+    }
+
+    /// Sends `request` to `target` in a new client transaction. The transport is made
+    /// ready here (a TCP or TLS connection opened), in the caller's task, and the top Via
+    /// filled in with the transport and the address it leaves from (§18.1.1).
+    pub async fn send_request(&self, mut request: Request, target: Target) -> Result<TransactionKey, DriverError> {
+        let prepared = self.transports.prepare(&target).await?;
+        stamp_sent_by(&mut request, &prepared.transport, prepared.sent_by).map_err(|_| DriverError::NoVia)?;
+        let target = Target { connection: prepared.connection, ..target };
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Command::Request { request, target, reply }).await.map_err(|_| DriverError::Stopped)?;
+        answer.await.map_err(|_| DriverError::Stopped)?
+    }
+
+    /// Sends `response` through server transaction `key`.
+    pub async fn send_response(&self, key: TransactionKey, response: Response) -> Result<(), DriverError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Command::Response { key, response, reply }).await.map_err(|_| DriverError::Stopped)?;
+        answer.await.map_err(|_| DriverError::Stopped)?
+    }
+}
+
+/// The layer's clock: tokio's (paused in tests), as the std `Instant` the layer takes.
+fn now() -> StdInstant {
+    Instant::now().into_std()
+}
+
+async fn run(
+    mut layer: TransactionLayer<Target>,
+    transports: TransportSet,
+    mut incoming: Incoming,
+    mut commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event<Target>>,
+) {
+    loop {
+        let deadline = layer.poll_timeout().map(Instant::from_std);
+        tokio::select! {
+            item = incoming.recv() => {
+                let Some(item) = item else { break };
+                receive(&mut layer, item);
+            }
+            command = commands.recv() => {
+                let Some(command) = command else { break };
+                match command {
+                    Command::Request { request, target, reply } => {
+                        let reliable = target.transport.is_reliable();
+                        let _ = reply.send(layer.send_request(now(), request, target, reliable).map_err(Into::into));
+                    }
+                    Command::Response { key, response, reply } => {
+                        let _ = reply.send(layer.send_response(now(), &key, response).map_err(Into::into));
+                    }
+                }
+            }
+            () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                layer.handle_timeout(now());
+            }
+        }
+        while let Some(transmit) = layer.poll_transmit() {
+            if transports.send(&transmit.to, transmit.bytes).await.is_err() {
+                layer.handle_transport_error(now(), &transmit.key);
+            }
+        }
+        while let Some(event) = layer.poll_event() {
+            if events.send(event).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Hands a received message to the layer; a request comes with the target its responses
+/// go to (§18.2.2).
+fn receive(layer: &mut TransactionLayer<Target>, item: Received) {
+    let Received::Message { message, source } = item else {
+        // Bytes that do not parse: nothing a transaction can take; a UAS core may answer
+        // them from the transport's stream itself.
+        return;
+    };
+    let reliable = source.transport.is_reliable();
+    let peer = match &message {
+        Message::Request(request) => match request_response_route(request, &source) {
+            Ok(ResponseRoute::Target(target)) => target,
+            _ => Target::back_to(&source),
+        },
+        Message::Response(_) => Target::back_to(&source),
+    };
+    layer.handle_incoming(now(), message, peer, reliable);
+}

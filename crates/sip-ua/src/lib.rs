@@ -1,0 +1,9 @@
+//! The sipkit endpoint: the sans-IO layers composed over tokio and `sip-transport`.
+//!
+//! So far: [`driver`], the task that pumps a [`sip_transaction::TransactionLayer`] with
+//! what the transports receive, sends what it transmits, and runs its timers with one
+//! sleep.
+
+#![forbid(unsafe_code)]
+
+pub mod driver;
