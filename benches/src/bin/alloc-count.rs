@@ -1,8 +1,14 @@
 //! Counts heap allocations per parse of each bench message (with dhat's counting allocator),
-//! for sipkit's full parse and for rsip's.
+//! for sipkit's full parse and for rsip's; and the heap the transaction layer holds per
+//! live transaction.
 
 #![forbid(unsafe_code)]
 
+use std::time::Instant;
+
+use bytes::Bytes;
+use sip_message::{Message, Response, StatusCode};
+use sip_transaction::{Config, TransactionLayer};
 use sipkit_benches::{MESSAGES, received, sipkit_full_parse};
 
 #[global_allocator]
@@ -37,4 +43,65 @@ fn main() {
         });
         println!("{name:<12} {ours:>10.1} ({ours_bytes:>7.0}) {theirs:>10.1} ({theirs_bytes:>7.0})");
     }
+    transaction_memory();
+}
+
+/// Live transactions measured at once.
+const LIVE: u64 = 10_000;
+
+fn request_text(method: &str, n: u64) -> Bytes {
+    Bytes::from(format!(
+        "{method} sip:bob@biloxi.example.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK{n:016x}\r\n\
+Max-Forwards: 70\r\n\
+From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
+To: Bob <sip:bob@biloxi.example.com>\r\n\
+Call-ID: {n}@pc33.atlanta.example.com\r\n\
+CSeq: 1 {method}\r\n\
+Content-Length: 0\r\n\r\n"
+    ))
+}
+
+/// Heap held per live transaction: the growth of the live heap while `LIVE` transactions
+/// are held, divided by `LIVE` (the messages that made them were parsed and dropped
+/// inside the measurement, so only what the layer keeps remains).
+fn transaction_memory() {
+    let now = Instant::now();
+    let drain = |layer: &mut TransactionLayer<u32>| {
+        while layer.poll_transmit().is_some() {}
+        while layer.poll_event().is_some() {}
+    };
+    println!("\n{:<34} {:>12} {:>22}", "live transaction", "heap bytes", "of which messages kept");
+    // Non-INVITE server over UDP, Completed (waiting for Timer J), holding its 200 OK.
+    let texts: Vec<Bytes> = (0..LIVE).map(|n| request_text("OPTIONS", n)).collect();
+    let before = dhat::HeapStats::get().curr_bytes;
+    let mut layer = TransactionLayer::new(Config::default());
+    for text in &texts {
+        let Ok(Message::Request(r)) = Message::parse(text.clone()) else { continue };
+        let ok = Response::from_request(&r, StatusCode::OK).with_to_tag("a6c85cf").expect("tag");
+        layer.handle_incoming(now, Message::Request(r), 1, false);
+        if let Some(sip_transaction::Event::Request { key: Some(key), .. }) = layer.poll_event() {
+            let _ = layer.send_response(now, &key, ok);
+        }
+        drain(&mut layer);
+    }
+    let held = dhat::HeapStats::get().curr_bytes - before;
+    report("non-INVITE server (UDP, Completed)", held, &layer);
+    drop(layer);
+    // INVITE client over UDP, Calling, holding the INVITE for retransmission.
+    let before = dhat::HeapStats::get().curr_bytes;
+    let mut layer = TransactionLayer::new(Config::default());
+    for text in &texts {
+        let text = Bytes::from(String::from_utf8_lossy(text).replace("OPTIONS", "INVITE"));
+        let Ok(Message::Request(r)) = Message::parse(text) else { continue };
+        let _ = layer.send_request(now, r, 1, false);
+        drain(&mut layer);
+    }
+    let held = dhat::HeapStats::get().curr_bytes - before;
+    report("INVITE client (UDP, Calling)", held, &layer);
+}
+
+fn report(what: &str, held: usize, layer: &TransactionLayer<u32>) {
+    let live = layer.len().max(1) as f64;
+    println!("{what:<34} {:>12.0} {:>22.0}", held as f64 / live, layer.message_bytes() as f64 / live);
 }

@@ -51,23 +51,45 @@ struct Transaction<P> {
     reliable: bool,
     /// Client: the request as sent, for retransmissions (and to build the ACK).
     request: Bytes,
-    /// Client INVITE: the ACK for a non-2xx final response, to send again.
-    ack: Option<Bytes>,
-    /// Server: the last response sent, to send again on a retransmitted request.
+    /// Server: the last response sent, to send again on a retransmitted request; client
+    /// INVITE: the ACK for a non-2xx final response, to send again.
     response: Option<Bytes>,
-    /// Server INVITE over RFC 2543: the To tag of the response sent (an ACK must match it).
-    response_to_tag: Option<String>,
     /// The current retransmission interval of Timer A, E or G.
     interval: Duration,
-    /// When each timer fires, by [`Timer`] index.
-    timers: [Option<Instant>; Timer::ALL.len()],
+    /// The running timers: at most two at once (A and B, E and F, G and H).
+    timers: Timers,
 }
 
 /// Timer D for unreliable transports: "at least 32 seconds" (§17.1.1.2).
 const TIMER_D: Duration = Duration::from_secs(32);
 
-fn timer_slot(timer: Timer) -> usize {
-    timer as usize
+/// The running timers of one transaction, with when they fire.
+#[derive(Debug, Clone, Copy, Default)]
+struct Timers([Option<(Timer, Instant)>; 2]);
+
+impl Timers {
+    fn get(&self, timer: Timer) -> Option<Instant> {
+        self.0.iter().flatten().find(|(t, _)| *t == timer).map(|&(_, at)| at)
+    }
+
+    fn set(&mut self, timer: Timer, at: Instant) {
+        self.cancel(timer);
+        if let Some(free) = self.0.iter_mut().find(|s| s.is_none()) {
+            *free = Some((timer, at));
+        } else {
+            // No state of §17 runs more than two timers at once.
+            debug_assert!(false, "a third timer");
+            self.0[0] = Some((timer, at));
+        }
+    }
+
+    fn cancel(&mut self, timer: Timer) {
+        for s in &mut self.0 {
+            if s.is_some_and(|(t, _)| t == timer) {
+                *s = None;
+            }
+        }
+    }
 }
 
 /// What the transactions share: the configuration, the timers and the queues to drain.
@@ -185,16 +207,17 @@ impl<P: Clone> TransactionLayer<P> {
             .slots
             .iter()
             .flatten()
-            .map(|t| {
-                t.key.heap_bytes()
-                    + t.request.len()
-                    + t.ack.as_ref().map_or(0, Bytes::len)
-                    + t.response.as_ref().map_or(0, Bytes::len)
-                    + t.response_to_tag.as_ref().map_or(0, String::len)
-            })
+            .map(|t| t.key.heap_bytes() + t.request.len() + t.response.as_ref().map_or(0, Bytes::len))
             .sum();
         let deadlines = self.core.deadlines.len() * size_of::<Reverse<(Instant, Timer, usize, u64)>>();
         self.index.len() * per_entry + held + deadlines
+    }
+
+    /// Bytes of the messages the live transactions keep to send again (requests, ACKs,
+    /// last responses): the part of [`memory_bytes`](Self::memory_bytes) that scales with
+    /// message size.
+    pub fn message_bytes(&self) -> usize {
+        self.slots.iter().flatten().map(|t| t.request.len() + t.response.as_ref().map_or(0, Bytes::len)).sum()
     }
 
     fn new_transaction(&self, key: TransactionKey, kind: Kind, peer: P, reliable: bool) -> Transaction<P> {
@@ -211,11 +234,9 @@ impl<P: Clone> TransactionLayer<P> {
             peer,
             reliable,
             request: Bytes::new(),
-            ack: None,
             response: None,
-            response_to_tag: None,
             interval: self.core.config.t1,
-            timers: [None; Timer::ALL.len()],
+            timers: Timers::default(),
         }
     }
 
@@ -350,10 +371,10 @@ impl<P: Clone> TransactionLayer<P> {
             }
             self.core.deadlines.pop();
             let Some(t) = self.slots.get_mut(slot).and_then(Option::as_mut) else { continue };
-            if t.generation != generation || t.timers[timer_slot(timer)] != Some(at) {
+            if t.generation != generation || t.timers.get(timer) != Some(at) {
                 continue;
             }
-            t.timers[timer_slot(timer)] = None;
+            t.timers.cancel(timer);
             let next = self.core.fire(at, t, timer);
             self.settle(slot, next);
         }
@@ -379,7 +400,7 @@ impl<P: Clone> TransactionLayer<P> {
                 .slots
                 .get(slot)
                 .and_then(Option::as_ref)
-                .is_some_and(|t| t.generation == generation && t.timers[timer_slot(timer)] == Some(at));
+                .is_some_and(|t| t.generation == generation && t.timers.get(timer) == Some(at));
             if live {
                 return Some(at);
             }
@@ -441,6 +462,14 @@ fn to_tag(headers: &Headers) -> Option<String> {
     headers.to().and_then(Result::ok).and_then(|to| to.tag().map(str::to_owned))
 }
 
+/// The To tag of a response the transaction sent (kept as bytes).
+fn response_to_tag(bytes: &Bytes) -> Option<String> {
+    match Message::parse(bytes.clone()).ok()? {
+        Message::Response(r) => to_tag(&r.headers),
+        Message::Request(_) => None,
+    }
+}
+
 fn parse_request(bytes: &Bytes) -> Option<Request> {
     match Message::parse(bytes.clone()).ok()? {
         Message::Request(r) => Some(r),
@@ -494,7 +523,6 @@ impl<P: Clone> Core<P> {
                 // Accepted for INVITE retransmissions and passes ACKs up.
                 self.cancel(t, Timer::Trying);
                 t.state = State::Accepted;
-                t.response_to_tag = to_tag(&response.headers);
                 self.send(t, bytes, true);
                 self.set(t, Timer::L, now + self.config.t1 * 64);
                 Ok(Next::Stay)
@@ -507,7 +535,6 @@ impl<P: Clone> Core<P> {
             (Kind::InviteServer, State::Proceeding, false, false) => {
                 self.cancel(t, Timer::Trying);
                 t.state = State::Completed;
-                t.response_to_tag = to_tag(&response.headers);
                 self.send(t, bytes, true);
                 if !t.reliable {
                     t.interval = self.config.t1;
@@ -535,7 +562,7 @@ impl<P: Clone> Core<P> {
         match (t.kind, t.state, ack) {
             (Kind::InviteServer, State::Completed, true) => {
                 // RFC 2543 ACKs must carry the To tag of the response.
-                if t.key.is_rfc2543() && to_tag(&request.headers) != t.response_to_tag {
+                if t.key.is_rfc2543() && to_tag(&request.headers) != t.response.as_ref().and_then(response_to_tag) {
                     self.events.push_back(Event::Request { key: None, request, from: t.peer.clone(), cancels: None });
                     return Next::Stay;
                 }
@@ -561,7 +588,7 @@ impl<P: Clone> Core<P> {
             (Kind::InviteServer, State::Proceeding | State::Completed, false) => {
                 // A retransmitted INVITE: the last response again (the 100 Trying only once
                 // it was sent).
-                if t.state == State::Completed || t.timers[timer_slot(Timer::Trying)].is_none() {
+                if t.state == State::Completed || t.timers.get(Timer::Trying).is_none() {
                     self.resend_response(t);
                 }
                 Next::Stay
@@ -610,7 +637,7 @@ impl<P: Clone> Core<P> {
                             bytes: ack.clone(),
                         });
                     }
-                    t.ack = ack;
+                    t.response = ack;
                     up(&mut self.events, response);
                     if t.reliable {
                         return Next::Terminate;
@@ -627,7 +654,7 @@ impl<P: Clone> Core<P> {
             }
             (Kind::InviteClient, State::Completed) => {
                 if status.is_final() && !status.is_success() {
-                    if let Some(ack) = &t.ack {
+                    if let Some(ack) = &t.response {
                         self.transmits.push_back(Transmit {
                             key: t.key.clone(),
                             to: t.peer.clone(),
@@ -706,11 +733,12 @@ impl<P: Clone> Core<P> {
     }
 
     fn set(&mut self, t: &mut Transaction<P>, timer: Timer, at: Instant) {
-        t.timers[timer_slot(timer)] = Some(at);
+        t.timers.set(timer, at);
         self.deadlines.push(Reverse((at, timer, t.slot, t.generation)));
     }
 
     fn cancel(&mut self, t: &mut Transaction<P>, timer: Timer) {
-        t.timers[timer_slot(timer)] = None;
+        t.timers.cancel(timer);
     }
 }
+

@@ -104,24 +104,6 @@ pub enum Timer {
     Trying,
 }
 
-impl Timer {
-    pub(crate) const ALL: [Self; 13] = [
-        Self::A,
-        Self::B,
-        Self::D,
-        Self::E,
-        Self::F,
-        Self::G,
-        Self::H,
-        Self::I,
-        Self::J,
-        Self::K,
-        Self::L,
-        Self::M,
-        Self::Trying,
-    ];
-}
-
 /// The timer values and limits of a [`TransactionLayer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
