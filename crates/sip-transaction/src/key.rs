@@ -79,7 +79,7 @@ impl Text {
     }
 }
 
-/// Equal and hashed by content only (what is inline past it is zero and irrelevant).
+/// Equal by content only (what is inline past it is zero and irrelevant).
 impl PartialEq for Text {
     fn eq(&self, other: &Self) -> bool {
         self.branch_len() == other.branch_len() && self.bytes() == other.bytes()
@@ -88,20 +88,41 @@ impl PartialEq for Text {
 
 impl Eq for Text {}
 
-impl std::hash::Hash for Text {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_usize(self.branch_len());
-        state.write(self.bytes());
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Repr {
     /// RFC 3261: the branch (it starts with the magic cookie), for a server the top Via's
     /// sent-by, and the method, ACK counted as INVITE.
     Branch { role: Role, text: Text, port: u16, method: Method },
     /// RFC 2543 peers (no magic cookie), boxed: they are rare and the key is large.
     Legacy(Box<Legacy>),
+}
+
+/// Hashed in two writes (the hash is computed once per key, but with SipHash).
+impl std::hash::Hash for Repr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            Self::Branch { role, text, port, method } => {
+                let method = method.as_bytes();
+                let mut buf = [0u8; INLINE + 16];
+                let bytes = text.bytes();
+                let used = bytes.len() + method.len();
+                if used <= buf.len() {
+                    buf[..bytes.len()].copy_from_slice(bytes);
+                    buf[bytes.len()..used].copy_from_slice(method);
+                    state.write(&buf[..used]);
+                } else {
+                    state.write(bytes);
+                    state.write(method);
+                }
+                let packed = u64::from(*role == Role::Server)
+                    | (u64::from(*port) << 8)
+                    | ((text.branch_len() as u64) << 24)
+                    | ((method.len() as u64) << 40);
+                state.write_u64(packed);
+            }
+            Self::Legacy(l) => l.hash(state),
+        }
+    }
 }
 
 /// The RFC 2543 fields: the Request-URI, From tag, Call-ID, CSeq number, top Via and
@@ -118,8 +139,62 @@ struct Legacy {
 }
 
 /// Identifies one transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TransactionKey(Repr);
+///
+/// The key carries its hash, computed once with process-wide random keys (SipHash, so
+/// peers cannot choose branches that collide); maps of keys then hash the stored value
+/// instead of the whole key on every lookup.
+#[derive(Debug, Clone)]
+pub struct TransactionKey(Repr, u64);
+
+impl PartialEq for TransactionKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.1 == other.1 && self.0 == other.0
+    }
+}
+
+impl Eq for TransactionKey {}
+
+impl std::hash::Hash for TransactionKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.1);
+    }
+}
+
+/// The random keys of the key hash, the same for the whole process.
+fn key_hasher() -> &'static std::hash::RandomState {
+    static HASHER: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    HASHER.get_or_init(std::hash::RandomState::new)
+}
+
+/// A hasher for values that are already good hashes (a [`TransactionKey`]'s): passes the
+/// `u64` through.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct KeyHashPassThrough(u64);
+
+impl std::hash::Hasher for KeyHashPassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by keys; folds anything else in deterministically.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+}
+
+impl TransactionKey {
+    fn new(repr: Repr) -> Self {
+        use std::hash::BuildHasher;
+        let hash = key_hasher().hash_one(&repr);
+        Self(repr, hash)
+    }
+}
 
 impl fmt::Display for TransactionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -168,7 +243,7 @@ impl TransactionKey {
         if !branch.starts_with(BRANCH_MAGIC_COOKIE) {
             return Err(TransactionError::Malformed("the top Via needs a branch starting with z9hG4bK".into()));
         }
-        Ok(Self(Repr::Branch {
+        Ok(Self::new(Repr::Branch {
             role: Role::Client,
             text: Text::new(branch.as_bytes(), b""),
             port: 0,
@@ -181,7 +256,7 @@ impl TransactionKey {
     pub fn for_response(response: &Response) -> Result<Self, TransactionError> {
         let via = top_via(&response.headers)?;
         let method = cseq(&response.headers)?.method;
-        Ok(Self(Repr::Branch {
+        Ok(Self::new(Repr::Branch {
             role: Role::Client,
             text: Text::new(via.branch().unwrap_or_default().as_bytes(), b""),
             port: 0,
@@ -198,7 +273,7 @@ impl TransactionKey {
         let branch = via.branch().unwrap_or_default();
         if branch.starts_with(BRANCH_MAGIC_COOKIE) {
             let port = via.port().unwrap_or_else(|| via.transport().default_port());
-            return Ok(Self(Repr::Branch {
+            return Ok(Self::new(Repr::Branch {
                 role: Role::Server,
                 text: Text::new(branch.as_bytes(), via.host().as_str().as_bytes()),
                 port,
@@ -220,7 +295,7 @@ impl TransactionKey {
             Some(Ok(c)) => c.0,
             _ => return Err(TransactionError::Malformed("Call-ID".into())),
         };
-        Ok(Self(Repr::Legacy(Box::new(Legacy {
+        Ok(Self::new(Repr::Legacy(Box::new(Legacy {
             request_uri: request.uri.as_bytes().clone(),
             from_tag,
             to_tag,
@@ -246,7 +321,7 @@ impl TransactionKey {
             }
             _ => return None,
         }
-        Some(Self(repr))
+        Some(Self::new(repr))
     }
 
     /// Client or server.

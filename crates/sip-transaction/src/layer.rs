@@ -3,13 +3,14 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use sip_message::header::{CSeq, ContentLength, MaxForwards};
 use sip_message::{Header, HeaderName, Headers, Message, Method, Request, Response, StatusCode};
 
-use crate::key::{cseq, top_via};
+use crate::key::{KeyHashPassThrough, cseq, top_via};
 use crate::{Config, Event, Timer, TransactionError, TransactionKey, Transmit};
 
 /// The four machines of §17.
@@ -112,7 +113,7 @@ pub struct TransactionLayer<P> {
     free: Vec<usize>,
     generation: u64,
     /// The slot of each live transaction, by key.
-    index: HashMap<TransactionKey, usize>,
+    index: HashMap<TransactionKey, usize, BuildHasherDefault<KeyHashPassThrough>>,
     dropped_requests: u64,
 }
 
@@ -130,7 +131,7 @@ impl<P: Clone> TransactionLayer<P> {
             slots: Vec::new(),
             free: Vec::new(),
             generation: 0,
-            index: HashMap::new(),
+            index: HashMap::default(),
             dropped_requests: 0,
         }
     }
@@ -741,4 +742,3 @@ impl<P: Clone> Core<P> {
         t.timers.cancel(timer);
     }
 }
-
