@@ -64,6 +64,24 @@ pub(crate) fn transport_table(dir: &Path) -> Result<String, String> {
     Ok(out)
 }
 
+/// Whole transactions per second through the transaction layer alone (one core).
+pub(crate) fn transaction_table(dir: &Path) -> Result<String, String> {
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<24} {:>16} {:>12}", "transactions", "per second", "ns each");
+    for name in [
+        "non_invite_server_udp",
+        "non_invite_server_tcp",
+        "invite_server_udp",
+        "non_invite_client_udp",
+        "invite_client_udp",
+    ] {
+        // One iteration runs a batch of 1000 transactions.
+        let each = median_at(&dir.join("transaction").join(name))? / 1000.0;
+        let _ = writeln!(out, "{name:<24} {:>16.0} {each:>12.0}", 1e9 / each);
+    }
+    Ok(out)
+}
+
 /// A table of full parse, parse only, rsip and serialize times per message.
 pub(crate) fn message_table(dir: &Path) -> Result<String, String> {
     let mut out = String::new();

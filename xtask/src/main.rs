@@ -128,6 +128,7 @@ fn bench_task(args: &[String]) -> ExitCode {
     let ok = bench("message")
         && bench("sdp")
         && bench("transport")
+        && bench("transaction")
         && run(Command::new("cargo").args([
             "run",
             "--quiet",
@@ -141,11 +142,17 @@ fn bench_task(args: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let dir = root.join("target/criterion");
-    let tables = bench_report::message_table(&dir)
-        .and_then(|m| Ok((m, bench_report::sdp_table(&dir)?, bench_report::transport_table(&dir)?)));
+    let tables = bench_report::message_table(&dir).and_then(|m| {
+        Ok((
+            m,
+            bench_report::sdp_table(&dir)?,
+            bench_report::transport_table(&dir)?,
+            bench_report::transaction_table(&dir)?,
+        ))
+    });
     match tables {
-        Ok((messages, sdp, transport)) => {
-            println!("\n{messages}\n{sdp}\n{transport}");
+        Ok((messages, sdp, transport, transactions)) => {
+            println!("\n{messages}\n{sdp}\n{transport}\n{transactions}");
             ExitCode::SUCCESS
         }
         Err(e) => {
