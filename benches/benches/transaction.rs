@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use sip_message::{Message, Request, Response, StatusCode};
 use sip_transaction::{Config, TransactionLayer};
@@ -12,17 +11,7 @@ use sip_transaction::{Config, TransactionLayer};
 const BATCH: u64 = 1000;
 
 fn request(method: &str, n: u64) -> Request {
-    let text = format!(
-        "{method} sip:bob@biloxi.example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK{n:016x}\r\n\
-Max-Forwards: 70\r\n\
-From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
-To: Bob <sip:bob@biloxi.example.com>\r\n\
-Call-ID: {n}@pc33.atlanta.example.com\r\n\
-CSeq: 1 {method}\r\n\
-Content-Length: 0\r\n\r\n"
-    );
-    match Message::parse(Bytes::from(text)) {
+    match Message::parse(sipkit_benches::numbered_request(method, n)) {
         Ok(Message::Request(r)) => r,
         _ => unreachable!("bench request"),
     }

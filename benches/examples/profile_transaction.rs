@@ -2,7 +2,6 @@
 //! a profiler: requests and responses are prepared first.
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use sip_message::{Message, Request, Response, StatusCode};
 use sip_transaction::{Config, TransactionKey, TransactionLayer};
 
@@ -10,14 +9,9 @@ fn main() {
     let n: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let inputs: Vec<(Request, Response, TransactionKey)> = (0..n)
         .map(|i| {
-            let text = format!(
-                "OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK{i:016x}\r\n\
-Max-Forwards: 70\r\nFrom: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
-To: Bob <sip:bob@biloxi.example.com>\r\nCall-ID: {i}@pc33.atlanta.example.com\r\n\
-CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
-            );
-            let Ok(Message::Request(r)) = Message::parse(Bytes::from(text)) else { unreachable!() };
+            let Ok(Message::Request(r)) = Message::parse(sipkit_benches::numbered_request("OPTIONS", i)) else {
+                unreachable!()
+            };
             let ok = Response::from_request(&r, StatusCode::OK).with_to_tag("a6c85cf").expect("tag");
             let key = TransactionKey::for_server_request(&r).expect("key");
             (r, ok, key)

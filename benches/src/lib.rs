@@ -64,6 +64,21 @@ pub fn sdp_parse_typed(buf: &Bytes) -> usize {
     count(&sd.attributes) + sd.media.iter().map(|m| count(&m.attributes)).sum::<usize>()
 }
 
+/// A small request of `method` whose branch and Call-ID are made from `n`, for runs of
+/// distinct transactions.
+pub fn numbered_request(method: &str, n: u64) -> Bytes {
+    Bytes::from(format!(
+        "{method} sip:bob@biloxi.example.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK{n:016x}\r\n\
+Max-Forwards: 70\r\n\
+From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
+To: Bob <sip:bob@biloxi.example.com>\r\n\
+Call-ID: {n}@pc33.atlanta.example.com\r\n\
+CSeq: 1 {method}\r\n\
+Content-Length: 0\r\n\r\n"
+    ))
+}
+
 /// The bytes as a transport hands them over: a frozen, reference-counted buffer.
 pub fn received(bytes: &[u8]) -> Bytes {
     BytesMut::from(bytes).freeze()

@@ -9,7 +9,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use sip_message::{Message, Response, StatusCode};
 use sip_transaction::{Config, TransactionLayer};
-use sipkit_benches::{MESSAGES, received, sipkit_full_parse};
+use sipkit_benches::{MESSAGES, numbered_request, received, sipkit_full_parse};
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -49,19 +49,6 @@ fn main() {
 /// Live transactions measured at once.
 const LIVE: u64 = 10_000;
 
-fn request_text(method: &str, n: u64) -> Bytes {
-    Bytes::from(format!(
-        "{method} sip:bob@biloxi.example.com SIP/2.0\r\n\
-Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK{n:016x}\r\n\
-Max-Forwards: 70\r\n\
-From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
-To: Bob <sip:bob@biloxi.example.com>\r\n\
-Call-ID: {n}@pc33.atlanta.example.com\r\n\
-CSeq: 1 {method}\r\n\
-Content-Length: 0\r\n\r\n"
-    ))
-}
-
 /// Heap held per live transaction: the growth of the live heap while `LIVE` transactions
 /// are held, divided by `LIVE` (the messages that made them were parsed and dropped
 /// inside the measurement, so only what the layer keeps remains).
@@ -73,7 +60,7 @@ fn transaction_memory() {
     };
     println!("\n{:<34} {:>12} {:>22}", "live transaction", "heap bytes", "of which messages kept");
     // Non-INVITE server over UDP, Completed (waiting for Timer J), holding its 200 OK.
-    let texts: Vec<Bytes> = (0..LIVE).map(|n| request_text("OPTIONS", n)).collect();
+    let texts: Vec<Bytes> = (0..LIVE).map(|n| numbered_request("OPTIONS", n)).collect();
     let before = dhat::HeapStats::get().curr_bytes;
     let mut layer = TransactionLayer::new(Config::default());
     for text in &texts {
