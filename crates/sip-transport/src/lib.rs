@@ -161,6 +161,25 @@ pub enum Received {
 }
 
 impl Received {
+    /// What bytes framed as one message become on receipt: the message, a request with
+    /// `received` and `rport` stamped on its top Via (§18.2.1, RFC 3581; a request whose
+    /// Via does not decode goes up as it is, for the transaction layer to drop), or the
+    /// bytes with the parse error.
+    pub fn from_bytes(bytes: Bytes, limits: &sip_message::ParseLimits, source: Source) -> Self {
+        match Message::parse_with(bytes.clone(), limits) {
+            Ok(message) => Self::from_message(message, source),
+            Err(error) => Self::Malformed { bytes, error, source },
+        }
+    }
+
+    /// A parsed message on receipt, a request stamped as in [`Received::from_bytes`].
+    pub fn from_message(mut message: Message, source: Source) -> Self {
+        if let Message::Request(request) = &mut message {
+            let _ = rules::stamp_received(request, source.remote);
+        }
+        Self::Message { message, source }
+    }
+
     /// Where it came from.
     pub fn source(&self) -> &Source {
         match self {

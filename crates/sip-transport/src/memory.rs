@@ -8,10 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
+use sip_message::ParseLimits;
 use sip_message::header::Transport as TransportName;
-use sip_message::{Message, ParseLimits};
 
-use crate::rules::stamp_received;
 use crate::{IncomingSender, Received, Sent, Source, Target, Transport, TransportError};
 
 /// The shared table of endpoints.
@@ -71,15 +70,7 @@ impl Transport for MemoryTransport {
                 remote: self.local,
                 connection: None,
             };
-            let item = match Message::parse_with(message.clone(), &ParseLimits::default()) {
-                Ok(mut m) => {
-                    if let Message::Request(r) = &mut m {
-                        let _ = stamp_received(r, self.local);
-                    }
-                    Received::Message { message: m, source }
-                }
-                Err(error) => Received::Malformed { bytes: message, error, source },
-            };
+            let item = Received::from_bytes(message, &ParseLimits::default(), source);
             if !peer.deliver(item).await {
                 return Err(TransportError::Unreachable(target.remote));
             }

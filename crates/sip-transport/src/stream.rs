@@ -1,6 +1,6 @@
 //! Stream transports (TCP, TLS; §18): a listener, connections reused in both directions
 //! (§18.2.2), and limits on how many connections there are and how long they may sit idle
-//! or half-read. What differs between TCP and TLS is a [`StreamLayer`].
+//! or half-read. What differs between TCP, TLS and WebSocket is a [`StreamLayer`].
 
 use std::collections::HashMap;
 use std::io;
@@ -21,7 +21,6 @@ use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::codec::Decoder;
 
 use crate::framing::{Frame, FramingLimits, PONG, StreamCodec};
-use crate::rules::stamp_received;
 use crate::{ConnectionId, IncomingSender, Received, Sent, Source, Target, Transport, TransportError};
 
 /// Default for [`StreamSettings::max_connections`].
@@ -183,11 +182,7 @@ impl Connection {
     /// Hands a received message up, waiting while the layer above is behind (which stops
     /// reading the connection). Returns `false` when nobody receives any more.
     pub async fn deliver(&self, message: Message) -> bool {
-        let mut message = message;
-        if let Message::Request(request) = &mut message {
-            let _ = stamp_received(request, self.source.remote);
-        }
-        self.incoming.deliver(Received::Message { message, source: self.source.clone() }).await
+        self.incoming.deliver(Received::from_message(message, self.source.clone())).await
     }
 
     /// Hands up bytes framed as a message that do not parse.

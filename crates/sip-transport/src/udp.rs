@@ -5,12 +5,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
+use sip_message::ParseLimits;
 use sip_message::header::Transport as TransportName;
-use sip_message::{Message, ParseLimits};
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
-use crate::rules::stamp_received;
 use crate::{IncomingSender, Received, Sent, Source, Target, Transport, TransportError};
 
 /// The largest UDP payload (65 535 bytes less the IPv4 and UDP headers).
@@ -91,18 +90,7 @@ async fn receive(socket: Arc<UdpSocket>, local: SocketAddr, settings: UdpSetting
             continue;
         }
         let source = Source { transport: TransportName::UDP, local, remote, connection: None };
-        let bytes = Bytes::copy_from_slice(datagram);
-        let item = match Message::parse_with(bytes.clone(), &settings.parse) {
-            Ok(mut message) => {
-                if let Message::Request(request) = &mut message {
-                    // A request whose top Via does not decode goes up as it is; the
-                    // transaction layer drops it.
-                    let _ = stamp_received(request, remote);
-                }
-                Received::Message { message, source }
-            }
-            Err(error) => Received::Malformed { bytes, error, source },
-        };
+        let item = Received::from_bytes(Bytes::copy_from_slice(datagram), &settings.parse, source);
         if !incoming.offer(item) && incoming.is_closed() {
             return;
         }
