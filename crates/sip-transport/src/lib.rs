@@ -209,6 +209,9 @@ pub enum TransportError {
         /// The limit.
         limit: usize,
     },
+    /// There was no target to send to (an empty list from server location).
+    #[error("no target to send to")]
+    NoTarget,
     /// Nothing listens at the target (the in-memory network has no such endpoint).
     #[error("nothing reachable at {0}")]
     Unreachable(SocketAddr),

@@ -92,14 +92,14 @@ impl TransportSet {
 
     /// Sends a request to the first of `targets` that takes it (the list from
     /// [`Locator::locate`](crate::resolve::Locator::locate)): on a transport error the next
-    /// is tried (RFC 3263 §4.3). Returns the target used and how; with no target, or when
-    /// every one fails, the last error.
+    /// is tried (RFC 3263 §4.3). Returns the target used and how; when every one fails,
+    /// the last error ([`TransportError::NoTarget`] for an empty list).
     pub async fn send_request_to_any(
         &self,
         request: &mut Request,
         targets: &[Target],
     ) -> Result<(Target, Sent), TransportError> {
-        let mut last = TransportError::Unsupported(TransportName::UDP);
+        let mut last = TransportError::NoTarget;
         for target in targets {
             match self.send_request(request, target).await {
                 Ok(sent) => return Ok((target.clone(), sent)),

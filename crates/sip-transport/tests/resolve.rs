@@ -246,6 +246,7 @@ Content-Length: 0\r\n\r\n",
     assert_eq!(used.remote, reachable);
     assert!(b_in.recv().await.is_some());
     assert!(a.send_request_to_any(&mut request, &targets[..1]).await.is_err());
+    assert!(matches!(a.send_request_to_any(&mut request, &[]).await, Err(sip_transport::TransportError::NoTarget)));
 }
 
 #[test]
