@@ -58,38 +58,24 @@ fn bench_batches<I>(
 }
 
 fn transactions(c: &mut Criterion) {
-    // Non-INVITE server over UDP: request in, 200 out, Timer J.
-    bench_batches(
-        c,
-        "non_invite_server_udp",
-        |n| {
-            let r = request("OPTIONS", n);
-            let ok = answer(&r, StatusCode::OK);
-            let key = TransactionKeyOf::server(&r);
-            (r, ok, key)
-        },
-        |layer, now, (r, ok, key)| {
-            layer.handle_incoming(now, Message::Request(r), 1, false);
-            let _ = layer.send_response(now, &key, ok);
-            drain(layer);
-        },
-    );
-    // Non-INVITE server over TCP: ends with the final response.
-    bench_batches(
-        c,
-        "non_invite_server_tcp",
-        |n| {
-            let r = request("OPTIONS", n);
-            let ok = answer(&r, StatusCode::OK);
-            let key = TransactionKeyOf::server(&r);
-            (r, ok, key)
-        },
-        |layer, now, (r, ok, key)| {
-            layer.handle_incoming(now, Message::Request(r), 1, true);
-            let _ = layer.send_response(now, &key, ok);
-            drain(layer);
-        },
-    );
+    // Non-INVITE server: request in, 200 out; over UDP Timer J ends it, over TCP the 200.
+    for (name, reliable) in [("non_invite_server_udp", false), ("non_invite_server_tcp", true)] {
+        bench_batches(
+            c,
+            name,
+            |n| {
+                let r = request("OPTIONS", n);
+                let ok = answer(&r, StatusCode::OK);
+                let key = TransactionKeyOf::server(&r);
+                (r, ok, key)
+            },
+            move |layer, now, (r, ok, key)| {
+                layer.handle_incoming(now, Message::Request(r), 1, reliable);
+                let _ = layer.send_response(now, &key, ok);
+                drain(layer);
+            },
+        );
+    }
     // INVITE server over UDP: INVITE in, 180 and 200 out, ACK in, Timer L.
     bench_batches(
         c,
