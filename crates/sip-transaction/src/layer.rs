@@ -64,6 +64,75 @@ struct Transaction<P> {
 /// Timer D for unreliable transports: "at least 32 seconds" (§17.1.1.2).
 const TIMER_D: Duration = Duration::from_secs(32);
 
+/// Slots per chunk of a [`Slab`].
+const CHUNK: usize = 256;
+
+/// Values in fixed-size chunks, reached by slot number: at most one partly used chunk of
+/// slack, where a growing `Vec` would keep up to as much again as it holds.
+#[derive(Debug)]
+struct Slab<T> {
+    chunks: Vec<Box<[Option<T>]>>,
+    free: Vec<usize>,
+    /// Slots handed out so far (the ones below are in a chunk).
+    next: usize,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Self { chunks: Vec::new(), free: Vec::new(), next: 0 }
+    }
+}
+
+impl<T> Slab<T> {
+    fn get(&self, slot: usize) -> Option<&T> {
+        self.chunks.get(slot / CHUNK)?.get(slot % CHUNK)?.as_ref()
+    }
+
+    fn get_mut(&mut self, slot: usize) -> Option<&mut T> {
+        self.chunks.get_mut(slot / CHUNK)?.get_mut(slot % CHUNK)?.as_mut()
+    }
+
+    /// A slot to [`fill`](Self::fill): a freed one, or a new one.
+    fn vacant(&mut self) -> usize {
+        if let Some(slot) = self.free.pop() {
+            return slot;
+        }
+        if self.next == self.chunks.len() * CHUNK {
+            self.chunks.push((0..CHUNK).map(|_| None).collect());
+        }
+        self.next += 1;
+        self.next - 1
+    }
+
+    fn fill(&mut self, slot: usize, value: T) {
+        if let Some(place) = self.chunks.get_mut(slot / CHUNK).and_then(|c| c.get_mut(slot % CHUNK)) {
+            *place = Some(value);
+        }
+    }
+
+    /// Empties `slot`, which becomes free.
+    fn take(&mut self, slot: usize) -> Option<T> {
+        let value = self.chunks.get_mut(slot / CHUNK)?.get_mut(slot % CHUNK)?.take();
+        if value.is_some() {
+            self.free.push(slot);
+        }
+        value
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.chunks.iter().flat_map(|c| c.iter().flatten())
+    }
+
+    /// Drops every chunk but the first (call when nothing is left in them), so a layer
+    /// that empties and fills again does not allocate a chunk each time.
+    fn clear(&mut self) {
+        self.chunks.truncate(1);
+        self.chunks.shrink_to_fit();
+        self.free = Vec::new();
+        self.next = 0;
+    }
+}
+
 /// The running timers of one transaction, with when they fire.
 #[derive(Debug, Clone, Copy, Default)]
 struct Timers([Option<(Timer, Instant)>; 2]);
@@ -109,8 +178,7 @@ struct Core<P> {
 pub struct TransactionLayer<P> {
     core: Core<P>,
     /// The transactions, in a slab: no hashing to reach one from a timer.
-    slots: Vec<Option<Transaction<P>>>,
-    free: Vec<usize>,
+    slots: Slab<Transaction<P>>,
     generation: u64,
     /// The slot of each live transaction, by key.
     index: HashMap<TransactionKey, usize, BuildHasherDefault<KeyHashPassThrough>>,
@@ -128,8 +196,7 @@ impl<P: Clone> TransactionLayer<P> {
     pub fn new(config: Config) -> Self {
         Self {
             core: Core { config, deadlines: BinaryHeap::new(), transmits: VecDeque::new(), events: VecDeque::new() },
-            slots: Vec::new(),
-            free: Vec::new(),
+            slots: Slab::default(),
             generation: 0,
             index: HashMap::default(),
             dropped_requests: 0,
@@ -163,13 +230,7 @@ impl<P: Clone> TransactionLayer<P> {
 
     /// Makes `t` live: gives it a slot and indexes it.
     fn insert(&mut self, mut t: Transaction<P>, deadlines: &[(Timer, Instant)]) {
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                self.slots.push(None);
-                self.slots.len() - 1
-            }
-        };
+        let slot = self.slots.vacant();
         self.generation += 1;
         t.slot = slot;
         t.generation = self.generation;
@@ -177,24 +238,18 @@ impl<P: Clone> TransactionLayer<P> {
             self.core.set(&mut t, timer, at);
         }
         self.index.insert(t.key.clone(), slot);
-        self.slots[slot] = Some(t);
+        self.slots.fill(slot, t);
     }
 
     /// Ends the transaction in `slot` when `next` says so.
     fn settle(&mut self, slot: usize, next: Next) {
         if let Next::Terminate = next {
-            if let Some(t) = self.slots.get_mut(slot).and_then(Option::take) {
+            if let Some(t) = self.slots.take(slot) {
                 self.index.remove(&t.key);
-                self.free.push(slot);
                 self.core.events.push_back(Event::Terminated { key: t.key });
                 // After a burst, the slab does not stay at its peak size.
                 if self.index.is_empty() {
                     self.slots.clear();
-                    self.free.clear();
-                    if self.slots.capacity() > 1024 {
-                        self.slots.shrink_to_fit();
-                        self.free.shrink_to_fit();
-                    }
                 }
             }
         }
@@ -207,7 +262,6 @@ impl<P: Clone> TransactionLayer<P> {
         let held: usize = self
             .slots
             .iter()
-            .flatten()
             .map(|t| t.key.heap_bytes() + t.request.len() + t.response.as_ref().map_or(0, Bytes::len))
             .sum();
         let deadlines = self.core.deadlines.len() * size_of::<Reverse<(Instant, Timer, usize, u64)>>();
@@ -218,7 +272,7 @@ impl<P: Clone> TransactionLayer<P> {
     /// last responses): the part of [`memory_bytes`](Self::memory_bytes) that scales with
     /// message size.
     pub fn message_bytes(&self) -> usize {
-        self.slots.iter().flatten().map(|t| t.request.len() + t.response.as_ref().map_or(0, Bytes::len)).sum()
+        self.slots.iter().map(|t| t.request.len() + t.response.as_ref().map_or(0, Bytes::len)).sum()
     }
 
     fn new_transaction(&self, key: TransactionKey, kind: Kind, peer: P, reliable: bool) -> Transaction<P> {
@@ -291,7 +345,7 @@ impl<P: Clone> TransactionLayer<P> {
         let Some(&slot) = self.index.get(key) else {
             return Err(TransactionError::NoSuchTransaction(Box::new(key.clone())));
         };
-        let Some(t) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+        let Some(t) = self.slots.get_mut(slot) else {
             return Err(TransactionError::NoSuchTransaction(Box::new(key.clone())));
         };
         let next = self.core.respond(now, t, response)?;
@@ -312,7 +366,7 @@ impl<P: Clone> TransactionLayer<P> {
         // A request whose top Via or CSeq does not decode cannot be answered: dropped.
         let Ok(key) = TransactionKey::for_server_request(&request) else { return };
         if let Some(&slot) = self.index.get(&key) {
-            if let Some(t) = self.slots.get_mut(slot).and_then(Option::as_mut) {
+            if let Some(t) = self.slots.get_mut(slot) {
                 let next = self.core.request_for(now, t, request);
                 self.settle(slot, next);
             }
@@ -349,7 +403,7 @@ impl<P: Clone> TransactionLayer<P> {
             self.core.events.push_back(Event::StrayResponse { response, from });
             return;
         };
-        if let Some(t) = self.slots.get_mut(slot).and_then(Option::as_mut) {
+        if let Some(t) = self.slots.get_mut(slot) {
             let next = self.core.response_for(now, t, response);
             self.settle(slot, next);
         }
@@ -371,7 +425,7 @@ impl<P: Clone> TransactionLayer<P> {
                 break;
             }
             self.core.deadlines.pop();
-            let Some(t) = self.slots.get_mut(slot).and_then(Option::as_mut) else { continue };
+            let Some(t) = self.slots.get_mut(slot) else { continue };
             if t.generation != generation || t.timers.get(timer) != Some(at) {
                 continue;
             }
@@ -397,11 +451,8 @@ impl<P: Clone> TransactionLayer<P> {
     #[must_use]
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         while let Some(&Reverse((at, timer, slot, generation))) = self.core.deadlines.peek() {
-            let live = self
-                .slots
-                .get(slot)
-                .and_then(Option::as_ref)
-                .is_some_and(|t| t.generation == generation && t.timers.get(timer) == Some(at));
+            let live =
+                self.slots.get(slot).is_some_and(|t| t.generation == generation && t.timers.get(timer) == Some(at));
             if live {
                 return Some(at);
             }
@@ -418,7 +469,6 @@ impl<P: Clone> TransactionLayer<P> {
             .index
             .get(key)
             .and_then(|&slot| self.slots.get(slot))
-            .and_then(Option::as_ref)
             .ok_or_else(|| TransactionError::NoSuchTransaction(Box::new(key.clone())))?;
         if t.kind != Kind::InviteClient {
             return Err(TransactionError::InvalidState { key: Box::new(key.clone()), status: 0 });
