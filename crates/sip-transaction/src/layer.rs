@@ -259,13 +259,9 @@ impl<P: Clone> TransactionLayer<P> {
     /// timers, and the messages they keep for retransmission.
     pub fn memory_bytes(&self) -> usize {
         let per_entry = size_of::<Option<Transaction<P>>>() + size_of::<(TransactionKey, usize)>();
-        let held: usize = self
-            .slots
-            .iter()
-            .map(|t| t.key.heap_bytes() + t.request.len() + t.response.as_ref().map_or(0, Bytes::len))
-            .sum();
+        let keys: usize = self.slots.iter().map(|t| t.key.heap_bytes()).sum();
         let deadlines = self.core.deadlines.len() * size_of::<Reverse<(Instant, Timer, usize, u64)>>();
-        self.index.len() * per_entry + held + deadlines
+        self.index.len() * per_entry + keys + self.message_bytes() + deadlines
     }
 
     /// Bytes of the messages the live transactions keep to send again (requests, ACKs,
