@@ -43,6 +43,8 @@ pub(crate) const USERINFO: u32 = 1 << 15;
 pub(crate) const USERINFO_BARE: u32 = 1 << 16;
 /// `qdtext` without its LWS: SP, HTAB, `!`, `#`–`[`, `]`–`~` and UTF-8 octets.
 pub(crate) const QDTEXT: u32 = 1 << 17;
+/// `alphanum`: [`ALPHA`] or [`DIGIT`], as one class for [`skip_class`].
+pub(crate) const ALNUM: u32 = 1 << 18;
 
 const fn build() -> [u32; 256] {
     let mut t = [0u32; 256];
@@ -111,6 +113,9 @@ const fn build() -> [u32; 256] {
                 c |= USERINFO_BARE;
             }
         }
+        if c & (ALPHA | DIGIT) != 0 {
+            c |= ALNUM;
+        }
         t[i] = c;
         i += 1;
     }
@@ -135,6 +140,22 @@ pub(crate) fn is_token(s: &[u8]) -> bool {
 #[inline]
 pub(crate) fn is_digits(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(u8::is_ascii_digit)
+}
+
+/// Writes `v` in decimal, without the allocation of `to_string`.
+pub(crate) fn put_decimal(out: &mut bytes::BytesMut, v: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut rest = v;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// Parses `1*DIGIT` into a `u32`, failing on overflow.
@@ -279,11 +300,11 @@ pub(crate) fn skip_sws(buf: &[u8], mut i: usize) -> usize {
 
 /// The index after the run of `class` characters that starts at `i` of `buf`.
 #[inline]
-pub(crate) fn skip_class(buf: &[u8], mut i: usize, class: u32) -> usize {
-    while buf.get(i).is_some_and(|&b| is(b, class)) {
-        i += 1;
+pub(crate) fn skip_class(buf: &[u8], i: usize, class: u32) -> usize {
+    match buf.get(i..) {
+        Some(rest) => i + rest.iter().position(|&b| !is(b, class)).unwrap_or(rest.len()),
+        None => i,
     }
-    i
 }
 
 /// A position in one input slice, with the scanners of the §25 grammar.
@@ -337,13 +358,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub(crate) fn take_while(&mut self, class: u32) -> Range<usize> {
         let start = self.pos;
-        while let Some(b) = self.peek() {
-            if is(b, class) {
-                self.pos += 1;
-            } else {
-                break;
-            }
-        }
+        self.pos = skip_class(self.buf, start, class);
         start..self.pos
     }
 

@@ -301,7 +301,7 @@ impl Response {
     /// Writes the response.
     pub fn encode(&self, out: &mut BytesMut) {
         out.put_slice(b"SIP/2.0 ");
-        out.put_slice(self.status.as_u16().to_string().as_bytes());
+        lex::put_decimal(out, u32::from(self.status.as_u16()));
         out.put_u8(b' ');
         out.put_slice(&self.reason);
         out.put_slice(b"\r\n");
@@ -643,7 +643,7 @@ fn scan_fields(
             return Err(err(ParseErrorKind::TooManyHeaders { limit: limits.max_headers }, pos));
         }
         let line_start = pos;
-        let mut p = pos + b[pos..].iter().position(|&c| !lex::is(c, lex::TOKEN)).unwrap_or(b.len() - pos);
+        let mut p = lex::skip_class(b, pos, lex::TOKEN);
         if p == line_start {
             return Err(err(
                 ParseErrorKind::HeaderLine(if matches!(b[p], b' ' | b'\t') {

@@ -125,7 +125,7 @@ pub(crate) enum UriContext {
 pub(crate) fn scan_uri(src: &Bytes, start: usize, limit: usize, ctx: UriContext) -> Result<(Uri, usize), DecodeError> {
     let t = &src[..limit];
     // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ":"
-    let colon = t[start..].iter().position(|&b| !lex::is(b, lex::SCHEME)).map_or(limit, |n| start + n);
+    let colon = lex::skip_class(t, start, lex::SCHEME);
     if t.get(colon) != Some(&b':') {
         return Err(DecodeError::new("URI without a scheme", colon));
     }
@@ -304,7 +304,7 @@ pub(crate) fn scan_host(c: &mut Cursor<'_>) -> Result<(Span, HostKind), DecodeEr
     let mut previous_label = start; // start of the label before the last dot
     loop {
         // Runs of alphanumerics are the common case; '.' and '-' are checked one by one.
-        i += buf[i..].iter().position(|&b| !lex::is(b, lex::ALPHA | lex::DIGIT)).unwrap_or(buf.len() - i);
+        i = lex::skip_class(buf, i, lex::ALNUM);
         match buf.get(i) {
             // '.' ends a label, '-' may not start one; neither may end one.
             Some(b'.') if i != label_start && buf[i - 1] != b'-' => {
@@ -453,7 +453,7 @@ impl SipUri {
         let mut host_start = after;
         // The userinfo ends at the only '@' a SIP URI may hold unescaped.
         let class = if ctx == UriContext::Unbracketed { lex::USERINFO_BARE } else { lex::USERINFO };
-        let run = t[after..].iter().position(|&b| !lex::is(b, class)).map_or(t.len(), |n| after + n);
+        let run = lex::skip_class(t, after, class);
         if t.get(run) == Some(&b'@') {
             let userinfo = after..run;
             let user_r = match t[userinfo.clone()].iter().position(|&b| b == b':') {
@@ -691,7 +691,7 @@ impl Parts<'_> {
         write_host(&mut out, self.host, self.host_kind);
         if let Some(p) = self.port {
             out.put_u8(b':');
-            out.put_slice(p.to_string().as_bytes());
+            lex::put_decimal(&mut out, u32::from(p));
         }
         out.put_slice(self.params);
         if let Some(h) = self.headers {

@@ -275,7 +275,7 @@ impl TransactionKey {
             let port = via.port().unwrap_or_else(|| via.transport().default_port());
             return Ok(Self::new(Repr::Branch {
                 role: Role::Server,
-                text: Text::new(branch.as_bytes(), via.host().as_str().as_bytes()),
+                text: Text::new(branch.as_bytes(), via.host_str().as_bytes()),
                 port,
                 method,
             }));

@@ -1,8 +1,7 @@
 //! The transaction layer: the live transactions, their timers, and the queues of what to
 //! send and what to tell the layer above.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 use std::time::{Duration, Instant};
 
@@ -10,6 +9,7 @@ use bytes::Bytes;
 use sip_message::header::{CSeq, ContentLength, MaxForwards};
 use sip_message::{Header, HeaderName, Headers, Message, Method, Request, Response, StatusCode};
 
+use crate::deadlines::{Deadline, Deadlines};
 use crate::key::{KeyHashPassThrough, cseq, top_via};
 use crate::{Config, Event, Timer, TransactionError, TransactionKey, Transmit};
 
@@ -168,7 +168,7 @@ struct Core<P> {
     config: Config,
     /// Every timer set, earliest first, by slot and generation; an entry is stale when
     /// its transaction is gone or the timer was cancelled or set to another instant.
-    deadlines: BinaryHeap<Reverse<(Instant, Timer, usize, u64)>>,
+    deadlines: Deadlines,
     transmits: VecDeque<Transmit<P>>,
     events: VecDeque<Event<P>>,
 }
@@ -195,7 +195,7 @@ impl<P: Clone> TransactionLayer<P> {
     /// An empty layer.
     pub fn new(config: Config) -> Self {
         Self {
-            core: Core { config, deadlines: BinaryHeap::new(), transmits: VecDeque::new(), events: VecDeque::new() },
+            core: Core { config, deadlines: Deadlines::default(), transmits: VecDeque::new(), events: VecDeque::new() },
             slots: Slab::default(),
             generation: 0,
             index: HashMap::default(),
@@ -260,7 +260,7 @@ impl<P: Clone> TransactionLayer<P> {
     pub fn memory_bytes(&self) -> usize {
         let per_entry = size_of::<Option<Transaction<P>>>() + size_of::<(TransactionKey, usize)>();
         let keys: usize = self.slots.iter().map(|t| t.key.heap_bytes()).sum();
-        let deadlines = self.core.deadlines.len() * size_of::<Reverse<(Instant, Timer, usize, u64)>>();
+        let deadlines = self.core.deadlines.len() * size_of::<Deadline>();
         self.index.len() * per_entry + keys + self.message_bytes() + deadlines
     }
 
@@ -416,11 +416,7 @@ impl<P: Clone> TransactionLayer<P> {
 
     /// Fires every timer due at `now` (harmless when called early).
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(&Reverse((at, timer, slot, generation))) = self.core.deadlines.peek() {
-            if at > now {
-                break;
-            }
-            self.core.deadlines.pop();
+        while let Some((at, timer, slot, generation)) = self.core.deadlines.pop_due(now) {
             let Some(t) = self.slots.get_mut(slot) else { continue };
             if t.generation != generation || t.timers.get(timer) != Some(at) {
                 continue;
@@ -446,7 +442,7 @@ impl<P: Clone> TransactionLayer<P> {
     /// When to call [`handle_timeout`](Self::handle_timeout) next.
     #[must_use]
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((at, timer, slot, generation))) = self.core.deadlines.peek() {
+        while let Some((at, timer, slot, generation)) = self.core.deadlines.peek() {
             let live =
                 self.slots.get(slot).is_some_and(|t| t.generation == generation && t.timers.get(timer) == Some(at));
             if live {
@@ -781,7 +777,7 @@ impl<P: Clone> Core<P> {
 
     fn set(&mut self, t: &mut Transaction<P>, timer: Timer, at: Instant) {
         t.timers.set(timer, at);
-        self.deadlines.push(Reverse((at, timer, t.slot, t.generation)));
+        self.deadlines.push((at, timer, t.slot, t.generation));
     }
 
     fn cancel(&mut self, t: &mut Transaction<P>, timer: Timer) {

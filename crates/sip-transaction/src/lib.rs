@@ -54,6 +54,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use sip_message::{Request, Response};
 
+mod deadlines;
 mod key;
 mod layer;
 

@@ -6,7 +6,7 @@ use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::params::{scan_params_checked, write_params_with, write_params_without};
+use super::params::{ScannedValue, scan_params_checked, write_params_with, write_params_without};
 use super::{Params, TypedHeader, decode_all};
 use crate::error::DecodeError;
 use crate::lex::{self, Cursor, Span};
@@ -70,7 +70,7 @@ impl NameAddr {
         c: &mut Cursor<'_>,
         src: &Bytes,
         form: AddrForm,
-        check: impl FnMut(&[u8], Option<&[u8]>) -> bool,
+        check: impl FnMut(&[u8], Option<ScannedValue<'_>>) -> bool,
     ) -> Result<Self, DecodeError> {
         let start = c.pos;
         let mut display = Span::NONE;
@@ -372,13 +372,12 @@ pub(crate) fn parse_qvalue(v: &[u8]) -> Option<u16> {
 }
 
 /// `c-p-q = "q" EQUAL qvalue`, `c-p-expires = "expires" EQUAL delta-seconds`.
-fn check_contact_param(name: &[u8], v: Option<&[u8]>) -> bool {
-    if name.eq_ignore_ascii_case(b"q") {
-        v.and_then(parse_qvalue).is_some()
-    } else if name.eq_ignore_ascii_case(b"expires") {
-        v.is_some_and(lex::is_digits)
-    } else {
-        true
+fn check_contact_param(name: &[u8], v: Option<ScannedValue<'_>>) -> bool {
+    let v = v.map(|v| v.bytes);
+    match name.len() {
+        1 if name.eq_ignore_ascii_case(b"q") => v.and_then(parse_qvalue).is_some(),
+        7 if name.eq_ignore_ascii_case(b"expires") => v.is_some_and(lex::is_digits),
+        _ => true,
     }
 }
 

@@ -24,7 +24,7 @@ pub(crate) fn decode_content_length(value: &[u8]) -> Result<u32, DecodeError> {
 }
 
 fn put_u32(out: &mut BytesMut, v: u32) {
-    out.put_slice(v.to_string().as_bytes());
+    lex::put_decimal(out, v);
 }
 
 /// `CSeq` (§20.16): the sequence number and method of a request.

@@ -120,10 +120,21 @@ pub(crate) fn scan_params(c: &mut Cursor<'_>) -> Result<Span, DecodeError> {
     scan_params_checked(c, |_, _| true)
 }
 
+/// A parameter value as [`scan_params_checked`] found it.
+#[derive(Clone, Copy)]
+pub(crate) struct ScannedValue<'a> {
+    /// The value as written.
+    pub(crate) bytes: &'a [u8],
+    /// Where it starts in the scanned text.
+    pub(crate) at: usize,
+    /// Whether it is a plain token (not a quoted string, not a host with `:` or `[ ]`).
+    pub(crate) is_token: bool,
+}
+
 /// [`scan_params`], also failing when `check(name, value)` rejects a parameter.
 pub(crate) fn scan_params_checked(
     c: &mut Cursor<'_>,
-    mut check: impl FnMut(&[u8], Option<&[u8]>) -> bool,
+    mut check: impl FnMut(&[u8], Option<ScannedValue<'_>>) -> bool,
 ) -> Result<Span, DecodeError> {
     let buf = c.buf;
     let mut i = c.pos;
@@ -144,14 +155,15 @@ pub(crate) fn scan_params_checked(
         let equal = lex::skip_sws(buf, name_end);
         let value = if buf.get(equal) == Some(&b'=') {
             let mut v = Cursor { buf, pos: lex::skip_sws(buf, equal + 1) };
-            Some(scan_gen_value(&mut v)?)
+            let (r, is_token) = scan_gen_value_kind(&mut v)?;
+            Some(ScannedValue { bytes: &buf[r.clone()], at: r.start, is_token })
         } else {
             None
         };
-        if !check(&buf[name_start..name_end], value.clone().map(|v| &buf[v])) {
+        if !check(&buf[name_start..name_end], value) {
             return Err(DecodeError::new("invalid parameter value", name_start));
         }
-        i = value.map_or(name_end, |v| v.end);
+        i = value.map_or(name_end, |v| v.at + v.bytes.len());
     }
     c.pos = i;
     Ok(Span::of(start.unwrap_or(i)..i))
@@ -160,8 +172,13 @@ pub(crate) fn scan_params_checked(
 /// `gen-value = token / host / quoted-string`; a bare IPv6 address is also taken, as the
 /// Via `received` parameter carries one (RFC 5118 §4.5).
 pub(crate) fn scan_gen_value(c: &mut Cursor<'_>) -> Result<std::ops::Range<usize>, DecodeError> {
+    scan_gen_value_kind(c).map(|(r, _)| r)
+}
+
+/// [`scan_gen_value`], also saying whether the value is a plain token.
+fn scan_gen_value_kind(c: &mut Cursor<'_>) -> Result<(std::ops::Range<usize>, bool), DecodeError> {
     if c.peek() == Some(b'"') {
-        return c.quoted_string();
+        return c.quoted_string().map(|r| (r, false));
     }
     let start = c.pos;
     let token_end = lex::skip_class(c.buf, start, lex::TOKEN);
@@ -179,12 +196,12 @@ pub(crate) fn scan_gen_value(c: &mut Cursor<'_>) -> Result<std::ops::Range<usize
         return Err(c.error("expected a parameter value"));
     }
     if end == token_end {
-        return Ok(r);
+        return Ok((r, true));
     }
     let v = &c.buf[r.clone()];
     let mut h = Cursor::new(v);
     if (scan_host(&mut h).is_ok() && h.at_end()) || parse_ipv6(v).is_some() {
-        Ok(r)
+        Ok((r, false))
     } else {
         Err(DecodeError::new("invalid parameter value", r.start))
     }

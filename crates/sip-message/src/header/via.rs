@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::params::{scan_params_checked, write_params_with};
+use super::params::{ScannedValue, scan_params_checked, write_params_with};
 use super::{Params, TypedHeader, decode_all};
 use crate::error::DecodeError;
 use crate::lex::{self, Cursor, Span};
@@ -136,6 +136,9 @@ pub struct Via {
     transport: Span,
     host: Span,
     params: Span,
+    /// The first `branch` parameter's value, found when decoding: transaction matching
+    /// reads it for every message.
+    branch: Span,
     port: Option<u16>,
     host_kind: HostKind,
 }
@@ -153,7 +156,7 @@ impl Via {
         host.encode(&mut out);
         if let Some(p) = port {
             out.put_u8(b':');
-            out.put_slice(p.to_string().as_bytes());
+            lex::put_decimal(&mut out, u32::from(p));
         }
         Self::rebuilt(out)
     }
@@ -171,6 +174,7 @@ impl Via {
                 transport: Span::of(8..11),
                 host: Span::of(12..19),
                 params: Span::of(19..19),
+                branch: Span::NONE,
                 port: None,
                 host_kind: HostKind::Domain,
             },
@@ -199,6 +203,12 @@ impl Via {
         Host::from_span(&self.text, self.host, self.host_kind)
     }
 
+    /// The sent-by host as written (an IPv6 address without its brackets): [`Via::host`]
+    /// without building a [`Host`].
+    pub fn host_str(&self) -> &str {
+        lex::ascii(self.host.of_text(&self.text))
+    }
+
     /// The sent-by port, if written.
     pub fn port(&self) -> Option<u16> {
         self.port
@@ -211,7 +221,7 @@ impl Via {
 
     /// The `branch` parameter: the transaction identifier.
     pub fn branch(&self) -> Option<&str> {
-        self.params().get("branch").and_then(|p| p.token())
+        self.branch.get(&self.text).map(lex::ascii)
     }
 
     /// Whether the branch starts with the magic cookie of RFC 3261 (§8.1.1.7); if not, the
@@ -278,22 +288,22 @@ fn parse_received(v: &[u8]) -> Option<IpAddr> {
 }
 
 /// Checks a Via parameter §20.42 gives a syntax.
-fn check_via_param(name: &[u8], v: Option<&[u8]>) -> bool {
-    if name.eq_ignore_ascii_case(b"branch") {
-        v.is_some_and(lex::is_token)
-    } else if name.eq_ignore_ascii_case(b"rport") {
-        v.is_none_or(|v| lex::parse_u32(v).is_some_and(|p| p <= u32::from(u16::MAX)))
-    } else if name.eq_ignore_ascii_case(b"received") {
-        v.is_some_and(|v| parse_received(v).is_some())
-    } else if name.eq_ignore_ascii_case(b"ttl") {
-        v.is_some_and(|v| v.len() <= 3 && lex::parse_u32(v).is_some_and(|t| t <= 255))
-    } else if name.eq_ignore_ascii_case(b"maddr") {
-        v.is_some_and(|v| {
+fn check_via_param(name: &[u8], value: Option<ScannedValue<'_>>) -> bool {
+    let v = value.map(|v| v.bytes);
+    match name.len() {
+        6 if name.eq_ignore_ascii_case(b"branch") => value.is_some_and(|v| v.is_token),
+        5 if name.eq_ignore_ascii_case(b"rport") => {
+            v.is_none_or(|v| lex::parse_u32(v).is_some_and(|p| p <= u32::from(u16::MAX)))
+        }
+        8 if name.eq_ignore_ascii_case(b"received") => v.is_some_and(|v| parse_received(v).is_some()),
+        3 if name.eq_ignore_ascii_case(b"ttl") => {
+            v.is_some_and(|v| v.len() <= 3 && lex::parse_u32(v).is_some_and(|t| t <= 255))
+        }
+        5 if name.eq_ignore_ascii_case(b"maddr") => v.is_some_and(|v| {
             let mut c = Cursor::new(v);
             scan_host(&mut c).is_ok() && c.at_end()
-        })
-    } else {
-        true
+        }),
+        _ => true,
     }
 }
 
@@ -302,10 +312,17 @@ impl TypedHeader for Via {
 
     fn decode(value: &Bytes) -> Result<Self, DecodeError> {
         decode_all(value, |c| {
-            let protocol = c.expect_token("expected the protocol name")?;
-            c.expect_sep(b'/', "expected '/' after the protocol name")?;
-            let version = c.expect_token("expected the protocol version")?;
-            c.expect_sep(b'/', "expected '/' after the protocol version")?;
+            let (protocol, version) = if c.buf[c.pos..].starts_with(b"SIP/2.0/") {
+                // What nearly every Via says, without white space around the slashes.
+                c.pos += 8;
+                (c.pos - 8..c.pos - 5, c.pos - 4..c.pos - 1)
+            } else {
+                let protocol = c.expect_token("expected the protocol name")?;
+                c.expect_sep(b'/', "expected '/' after the protocol name")?;
+                let version = c.expect_token("expected the protocol version")?;
+                c.expect_sep(b'/', "expected '/' after the protocol version")?;
+                (protocol, version)
+            };
             let transport = c.expect_token("expected the transport")?;
             if !c.skip_sws() {
                 return Err(c.error("expected white space before sent-by"));
@@ -320,7 +337,13 @@ impl TypedHeader for Via {
                         .ok_or(DecodeError::new("invalid port", r.start))?,
                 );
             }
-            let params = scan_params_checked(c, check_via_param)?;
+            let mut branch = Span::NONE;
+            let params = scan_params_checked(c, |name, v| {
+                if let Some(v) = v.filter(|_| !branch.is_some() && name.eq_ignore_ascii_case(b"branch")) {
+                    branch = Span::of(v.at..v.at + v.bytes.len());
+                }
+                check_via_param(name, v)
+            })?;
             Ok(Self {
                 text: value.clone(),
                 protocol: Span::of(protocol),
@@ -328,6 +351,7 @@ impl TypedHeader for Via {
                 transport: Span::of(transport),
                 host,
                 params,
+                branch,
                 port,
                 host_kind,
             })
