@@ -154,6 +154,13 @@ impl PartialEq for TransactionKey {
 
 impl Eq for TransactionKey {}
 
+impl TransactionKey {
+    /// The hash computed when the key was made.
+    pub(crate) fn hash_value(&self) -> u64 {
+        self.1
+    }
+}
+
 impl std::hash::Hash for TransactionKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         state.write_u64(self.1);
@@ -164,28 +171,6 @@ impl std::hash::Hash for TransactionKey {
 fn key_hasher() -> &'static std::hash::RandomState {
     static HASHER: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
     HASHER.get_or_init(std::hash::RandomState::new)
-}
-
-/// A hasher for values that are already good hashes (a [`TransactionKey`]'s): passes the
-/// `u64` through.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct KeyHashPassThrough(u64);
-
-impl std::hash::Hasher for KeyHashPassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Not used by keys; folds anything else in deterministically.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 ^= v;
-    }
 }
 
 impl TransactionKey {

@@ -1,16 +1,16 @@
 //! The transaction layer: the live transactions, their timers, and the queues of what to
 //! send and what to tell the layer above.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasherDefault;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use hashbrown::HashTable;
 use sip_message::header::{CSeq, ContentLength, MaxForwards};
 use sip_message::{Header, HeaderName, Headers, Message, Method, Request, Response, StatusCode};
 
 use crate::deadlines::{Deadline, Deadlines};
-use crate::key::{KeyHashPassThrough, cseq, top_via};
+use crate::key::{cseq, top_via};
 use crate::{Config, Event, Timer, TransactionError, TransactionKey, Transmit};
 
 /// The four machines of §17.
@@ -181,7 +181,9 @@ pub struct TransactionLayer<P> {
     slots: Slab<Transaction<P>>,
     generation: u64,
     /// The slot of each live transaction, by key.
-    index: HashMap<TransactionKey, usize, BuildHasherDefault<KeyHashPassThrough>>,
+    /// The slot of each live transaction, found by the hash its key carries; the keys
+    /// themselves are in the slab only, so an entry is one slot number.
+    index: HashTable<usize>,
     dropped_requests: u64,
 }
 
@@ -198,7 +200,7 @@ impl<P: Clone> TransactionLayer<P> {
             core: Core { config, deadlines: Deadlines::default(), transmits: VecDeque::new(), events: VecDeque::new() },
             slots: Slab::default(),
             generation: 0,
-            index: HashMap::default(),
+            index: HashTable::new(),
             dropped_requests: 0,
         }
     }
@@ -225,7 +227,12 @@ impl<P: Clone> TransactionLayer<P> {
 
     /// Whether a transaction with `key` is live.
     pub fn contains(&self, key: &TransactionKey) -> bool {
-        self.index.contains_key(key)
+        self.slot_of(key).is_some()
+    }
+
+    /// The slot of the live transaction with `key`.
+    fn slot_of(&self, key: &TransactionKey) -> Option<usize> {
+        self.index.find(key.hash_value(), |&s| self.slots.get(s).is_some_and(|t| t.key == *key)).copied()
     }
 
     /// Makes `t` live: gives it a slot and indexes it.
@@ -237,7 +244,8 @@ impl<P: Clone> TransactionLayer<P> {
         for &(timer, at) in deadlines {
             self.core.set(&mut t, timer, at);
         }
-        self.index.insert(t.key.clone(), slot);
+        let slots = &self.slots;
+        self.index.insert_unique(t.key.hash_value(), slot, |&s| slots.get(s).map_or(0, |t| t.key.hash_value()));
         self.slots.fill(slot, t);
     }
 
@@ -245,7 +253,9 @@ impl<P: Clone> TransactionLayer<P> {
     fn settle(&mut self, slot: usize, next: Next) {
         if let Next::Terminate = next {
             if let Some(t) = self.slots.take(slot) {
-                self.index.remove(&t.key);
+                if let Ok(entry) = self.index.find_entry(t.key.hash_value(), |&s| s == slot) {
+                    entry.remove();
+                }
                 self.core.events.push_back(Event::Terminated { key: t.key });
                 // After a burst, the slab does not stay at its peak size.
                 if self.index.is_empty() {
@@ -258,7 +268,7 @@ impl<P: Clone> TransactionLayer<P> {
     /// Bytes the layer holds for its live transactions: their records, index entries,
     /// timers, and the messages they keep for retransmission.
     pub fn memory_bytes(&self) -> usize {
-        let per_entry = size_of::<Option<Transaction<P>>>() + size_of::<(TransactionKey, usize)>();
+        let per_entry = size_of::<Option<Transaction<P>>>() + size_of::<usize>();
         let keys: usize = self.slots.iter().map(|t| t.key.heap_bytes()).sum();
         let deadlines = self.core.deadlines.len() * size_of::<Deadline>();
         self.index.len() * per_entry + keys + self.message_bytes() + deadlines
@@ -309,7 +319,7 @@ impl<P: Clone> TransactionLayer<P> {
         if cseq.method != request.method {
             return Err(TransactionError::Malformed("the CSeq method differs from the request's".into()));
         }
-        if self.index.contains_key(&key) {
+        if self.slot_of(&key).is_some() {
             return Err(TransactionError::Duplicate(Box::new(key)));
         }
         let config = self.core.config;
@@ -338,7 +348,7 @@ impl<P: Clone> TransactionLayer<P> {
         key: &TransactionKey,
         response: Response,
     ) -> Result<(), TransactionError> {
-        let Some(&slot) = self.index.get(key) else {
+        let Some(slot) = self.slot_of(key) else {
             return Err(TransactionError::NoSuchTransaction(Box::new(key.clone())));
         };
         let Some(t) = self.slots.get_mut(slot) else {
@@ -361,7 +371,7 @@ impl<P: Clone> TransactionLayer<P> {
     fn incoming_request(&mut self, now: Instant, request: Request, from: P, reliable: bool) {
         // A request whose top Via or CSeq does not decode cannot be answered: dropped.
         let Ok(key) = TransactionKey::for_server_request(&request) else { return };
-        if let Some(&slot) = self.index.get(&key) {
+        if let Some(slot) = self.slot_of(&key) {
             if let Some(t) = self.slots.get_mut(slot) {
                 let next = self.core.request_for(now, t, request);
                 self.settle(slot, next);
@@ -381,7 +391,7 @@ impl<P: Clone> TransactionLayer<P> {
         let invite = request.method == Method::INVITE;
         let kind = if invite { Kind::InviteServer } else { Kind::NonInviteServer };
         let mut t = self.new_transaction(key.clone(), kind, from.clone(), reliable);
-        let cancels = key.cancelled_invite().filter(|k| self.index.contains_key(k)).map(Box::new);
+        let cancels = key.cancelled_invite().filter(|k| self.slot_of(k).is_some()).map(Box::new);
         match config.trying_delay {
             Some(delay) if invite => {
                 // The 100 Trying is built now, sent only if the layer above is silent.
@@ -395,7 +405,7 @@ impl<P: Clone> TransactionLayer<P> {
 
     fn incoming_response(&mut self, now: Instant, response: Response, from: P) {
         let Ok(key) = TransactionKey::for_response(&response) else { return };
-        let Some(&slot) = self.index.get(&key) else {
+        let Some(slot) = self.slot_of(&key) else {
             self.core.events.push_back(Event::StrayResponse { response, from });
             return;
         };
@@ -408,7 +418,7 @@ impl<P: Clone> TransactionLayer<P> {
     /// The transport could not send for transaction `key` (§17.1.4, §17.2.4): the layer
     /// above is told, and the transaction ends.
     pub fn handle_transport_error(&mut self, _now: Instant, key: &TransactionKey) {
-        if let Some(&slot) = self.index.get(key) {
+        if let Some(slot) = self.slot_of(key) {
             self.core.events.push_back(Event::TransportError { key: key.clone() });
             self.settle(slot, Next::Terminate);
         }
@@ -458,9 +468,8 @@ impl<P: Clone> TransactionLayer<P> {
     /// [`send_request`](Self::send_request) once a provisional response arrived.
     pub fn cancel_request(&self, key: &TransactionKey) -> Result<Request, TransactionError> {
         let t = self
-            .index
-            .get(key)
-            .and_then(|&slot| self.slots.get(slot))
+            .slot_of(key)
+            .and_then(|slot| self.slots.get(slot))
             .ok_or_else(|| TransactionError::NoSuchTransaction(Box::new(key.clone())))?;
         if t.kind != Kind::InviteClient {
             return Err(TransactionError::InvalidState { key: Box::new(key.clone()), status: 0 });
