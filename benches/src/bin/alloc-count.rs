@@ -44,6 +44,7 @@ fn main() {
         println!("{name:<12} {ours:>10.1} ({ours_bytes:>7.0}) {theirs:>10.1} ({theirs_bytes:>7.0})");
     }
     transaction_memory();
+    dialog_memory();
 }
 
 /// Live transactions measured at once.
@@ -91,4 +92,51 @@ fn transaction_memory() {
 fn report(what: &str, held: usize, layer: &TransactionLayer<u32>) {
     let live = layer.len().max(1) as f64;
     println!("{what:<34} {:>12.0} {:>22.0}", held as f64 / live, layer.message_bytes() as f64 / live);
+}
+
+/// Heap held per confirmed dialog: `LIVE` dialogs made by a UAC from an INVITE and its
+/// 200 OK through two record-routing proxies, kept in [`sip_dialog::Dialogs`]; the
+/// messages are dropped inside the measurement.
+fn dialog_memory() {
+    let before = dhat::HeapStats::get().curr_bytes;
+    let mut dialogs = sip_dialog::Dialogs::new();
+    for n in 0..LIVE {
+        let invite = format!(
+            "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK{n:016x}\r\n\
+Max-Forwards: 70\r\n\
+From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
+To: Bob <sip:bob@biloxi.example.com>\r\n\
+Call-ID: {n}@pc33.atlanta.example.com\r\n\
+CSeq: 1 INVITE\r\n\
+Contact: <sip:alice@pc33.atlanta.example.com>\r\n\
+Content-Length: 0\r\n\r\n"
+        );
+        let ok = format!(
+            "SIP/2.0 200 OK\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK{n:016x}\r\n\
+Record-Route: <sip:p2.biloxi.example.com;lr>\r\n\
+Record-Route: <sip:p1.atlanta.example.com;lr>\r\n\
+From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
+To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n\
+Call-ID: {n}@pc33.atlanta.example.com\r\n\
+CSeq: 1 INVITE\r\n\
+Contact: <sip:bob@192.0.2.4>\r\n\
+Content-Length: 0\r\n\r\n"
+        );
+        let (Ok(Message::Request(invite)), Ok(Message::Response(ok))) =
+            (Message::parse(Bytes::from(invite)), Message::parse(Bytes::from(ok)))
+        else {
+            continue;
+        };
+        let _ = dialogs.receive_uac_response(&invite, &ok);
+    }
+    let held = dhat::HeapStats::get().curr_bytes - before;
+    println!("\n{:<34} {:>12}", "dialog", "heap bytes");
+    println!(
+        "{:<34} {:>12.0}   (a Dialog itself is {} bytes)",
+        "confirmed, UAC, 2 routes",
+        held as f64 / dialogs.len().max(1) as f64,
+        size_of::<sip_dialog::Dialog>()
+    );
 }

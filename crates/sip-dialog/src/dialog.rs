@@ -180,7 +180,34 @@ impl Dialog {
         if !(101..=299).contains(&status) {
             return Err(DialogError::NotDialogCreating(status));
         }
-        let local = detach_address(&to(&response.headers)?.0)?;
+        let local = to(&response.headers)?.0;
+        if local.tag().is_none() {
+            return Err(DialogError::MissingHeader("To tag"));
+        }
+        let Some(local_target) = contact(&response.headers)? else {
+            return Err(DialogError::MissingHeader("Contact"));
+        };
+        let mut dialog = Self::uas_parts(request, &local, local_target.uri())?;
+        if status >= 200 {
+            dialog.state = DialogState::Confirmed;
+        }
+        Ok(dialog)
+    }
+
+    /// The early dialog a UAS makes for `request` before it sends any response: this UA's
+    /// tag and Contact are given instead of read from a response. It is confirmed by
+    /// [`Dialog::response_sent`] with a 2xx.
+    pub fn new_uas_early(request: &Request, local_tag: &str, local_target: &Uri) -> Result<Self, DialogError> {
+        let local = to(&request.headers)?
+            .0
+            .with_tag(local_tag)
+            .map_err(|error| DialogError::Malformed { header: "To tag", error })?;
+        Self::uas_parts(request, &local, local_target)
+    }
+
+    /// A UAS's early dialog for `request`; `local` is the To with this UA's tag.
+    fn uas_parts(request: &Request, local: &NameAddr, local_target: &Uri) -> Result<Self, DialogError> {
+        let local = detach_address(local)?;
         if local.tag().is_none() {
             return Err(DialogError::MissingHeader("To tag"));
         }
@@ -194,19 +221,15 @@ impl Dialog {
             Some(c) => detach_uri(c.uri())?,
             None => return Err(DialogError::MissingHeader("Contact")),
         };
-        let local_target = match contact(&response.headers)? {
-            Some(c) => detach_uri(c.uri())?,
-            None => return Err(DialogError::MissingHeader("Contact")),
-        };
         Ok(Self {
             id,
             role: Role::Uas,
-            state: if status < 200 { DialogState::Early } else { DialogState::Confirmed },
+            state: DialogState::Early,
             local_seq: None,
             remote_seq: Some(cseq(&request.headers)?.seq),
             local,
             remote,
-            local_target,
+            local_target: detach_uri(local_target)?,
             remote_target,
             route_set: record_route(&request.headers)?,
             secure: request.uri.is_secure(),

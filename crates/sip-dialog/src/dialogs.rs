@@ -75,7 +75,7 @@ impl Dialogs {
     /// Adds a dialog (one a UAS made with [`Dialog::new_uas`], say); it replaces one with
     /// the same id.
     pub fn insert(&mut self, dialog: Dialog) {
-        let branches = self.by_call.entry(call_key(dialog.id())).or_default();
+        let branches = self.by_call.entry(call_key(dialog.id())).or_insert_with(|| Vec::with_capacity(1));
         match branches.iter_mut().find(|d| d.id() == dialog.id()) {
             Some(existing) => *existing = dialog,
             None => {
@@ -141,7 +141,7 @@ impl Dialogs {
             // A 1xx without a tag makes no dialog (§12.1).
             return Ok(UacOutcome::Unchanged);
         }
-        let branches = self.by_call.entry(key).or_default();
+        let branches = self.by_call.entry(key).or_insert_with(|| Vec::with_capacity(1));
         let other_confirmed = branches.iter().any(|d| d.id() != &id && d.state() == DialogState::Confirmed);
         match branches.iter_mut().find(|d| d.id() == &id) {
             Some(d) if status.is_provisional() => {

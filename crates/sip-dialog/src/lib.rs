@@ -8,7 +8,13 @@
 //! dialogs of a forked INVITE, the 2xx of a branch that is not wanted, requests for dialogs
 //! that do not exist.
 //!
-//! Nothing here does I/O or keeps time: messages go in, messages come out.
+//! An [`InviteSession`] runs the INVITE usage of a dialog (§13–15, RFC 3311): offer/answer
+//! with a `sip_sdp::Negotiator` through INVITE, 2xx, ACK and UPDATE; the UAS's 2xx sent
+//! again until its ACK and a BYE when none comes; the UAC's ACK for every 2xx; re-INVITE
+//! and UPDATE with 491 and the randomized retry of §14.1 on glare; CANCEL and BYE.
+//!
+//! Nothing here does I/O or reads a clock: messages and the time go in, messages and
+//! events come out, and `poll_timeout` says when to come back.
 //!
 //! ```
 //! use sip_dialog::{Dialog, DialogState};
@@ -43,7 +49,9 @@
 mod dialog;
 mod dialogs;
 mod error;
+mod session;
 
 pub use dialog::{Dialog, DialogId, DialogState, MAX_CSEQ, MAX_FORWARDS, Role, is_target_refresh};
 pub use dialogs::{Dialogs, UacOutcome};
 pub use error::DialogError;
+pub use session::{EndReason, Entropy, InviteSession, Output, SessionConfig, SessionError, SessionEvent, StdEntropy};

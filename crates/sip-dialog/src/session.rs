@@ -1,0 +1,788 @@
+//! The INVITE session on a dialog (RFC 3261 §13–15, RFC 3311 UPDATE): offer/answer through
+//! INVITE, 2xx, ACK and UPDATE with a [`Negotiator`]; the UAS's 2xx retransmitted until its
+//! ACK and the session ended with BYE when none comes (§13.3.1.4); the UAC's ACK for every
+//! 2xx; re-INVITE and UPDATE with 491 and the randomized retry of §14.1 on glare; CANCEL of
+//! the INVITE being answered; BYE.
+//!
+//! Sans-IO: inputs carry the time, [`InviteSession::poll_output`] gives what to send and
+//! what happened, [`InviteSession::poll_timeout`] when to call
+//! [`InviteSession::handle_timeout`].
+
+use std::collections::VecDeque;
+use std::hash::{BuildHasher, RandomState};
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use sip_message::header::{self, MediaType, Via};
+use sip_message::{Header, HeaderName, Host, Method, Request, Response, StatusCode};
+use sip_sdp::{NegotiationError, Negotiator, OfferAnswer, SessionDescription};
+
+use crate::dialog::{Dialog, DialogState, Role};
+use crate::error::DialogError;
+
+/// Where randomness comes from: Via branches and the glare retry delays of §14.1.
+pub trait Entropy {
+    /// 64 random bits.
+    fn next_u64(&mut self) -> u64;
+}
+
+/// Randomness from the standard library's randomly keyed SipHash over a counter.
+#[derive(Debug, Clone, Default)]
+pub struct StdEntropy {
+    keys: RandomState,
+    counter: u64,
+}
+
+impl Entropy for StdEntropy {
+    fn next_u64(&mut self) -> u64 {
+        self.counter = self.counter.wrapping_add(1);
+        self.keys.hash_one(self.counter)
+    }
+}
+
+/// Timer values and the Via of the requests a session sends.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// T1: the first 2xx retransmission interval (§13.3.1.4).
+    pub t1: Duration,
+    /// T2: the longest 2xx retransmission interval.
+    pub t2: Duration,
+    /// The top Via of requests sent, without a branch (each gets a new one); the transport
+    /// fills in its transport and sent-by when it sends (§18.1.1).
+    pub via: Via,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
+            via: Via::new(&header::Transport::UDP, &Host::from(Ipv4Addr::UNSPECIFIED), None),
+        }
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndReason {
+    /// The peer sent BYE.
+    ByeReceived,
+    /// This side sent BYE.
+    ByeSent,
+    /// This side's 2xx got no ACK within 64·T1, so it sent BYE (§13.3.1.4).
+    NoAck,
+    /// The INVITE this side was answering was cancelled (487).
+    Cancelled,
+    /// This side rejected the INVITE with this status.
+    Rejected(StatusCode),
+    /// A request in the dialog got 481 or 408: the dialog is gone.
+    DialogGone(StatusCode),
+}
+
+/// What happened in a session, for the application.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    /// An offer/answer exchange completed: [`InviteSession::offer_answer`] holds the
+    /// session now in force.
+    Negotiated,
+    /// An offer was refused or its answer was not valid; the session before it stays.
+    OfferFailed(String),
+    /// A request of ours was answered with this final status (not 2xx, not 491).
+    Failed {
+        /// The request's method.
+        method: Method,
+        /// The status.
+        status: StatusCode,
+    },
+    /// A request in the dialog the session does not answer itself (INFO, MESSAGE, NOTIFY,
+    /// REFER, OPTIONS, ...): answer it with [`InviteSession::send_response`].
+    Request(Request),
+    /// The session ended.
+    Ended(EndReason),
+}
+
+/// What a session hands out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// A request to send: in a new client transaction, except ACK, which goes to the
+    /// transport as it is (§13.2.2.4).
+    Request(Request),
+    /// A response to send through the server transaction of the request it answers (2xx
+    /// retransmissions too: RFC 6026 passes them through).
+    Response(Response),
+    /// Something the application learns.
+    Event(SessionEvent),
+}
+
+/// Why a session could not do what it was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    /// The dialog refused (ended, CSeq used up, ...).
+    #[error(transparent)]
+    Dialog(#[from] DialogError),
+    /// The offer/answer step failed.
+    #[error(transparent)]
+    Negotiation(#[from] NegotiationError),
+    /// The session is not in a state for this (an INVITE still in progress, nothing to
+    /// answer, ...).
+    #[error("{0}")]
+    State(&'static str),
+}
+
+/// A 2xx sent and not yet acknowledged (§13.3.1.4).
+#[derive(Debug, Clone)]
+struct Unacked {
+    response: Response,
+    seq: u32,
+    next: Instant,
+    interval: Duration,
+    give_up: Instant,
+}
+
+/// A request of ours waiting for its final response.
+#[derive(Debug, Clone)]
+struct Outgoing {
+    method: Method,
+    seq: u32,
+    offered: bool,
+}
+
+/// The INVITE session of one dialog.
+#[derive(Debug)]
+pub struct InviteSession<E = StdEntropy> {
+    dialog: Dialog,
+    negotiator: Negotiator,
+    offer_answer: OfferAnswer,
+    config: SessionConfig,
+    entropy: E,
+    /// The INVITE this side is answering (the first, or a re-INVITE), until its final
+    /// response.
+    serving: Option<Request>,
+    unacked: Option<Unacked>,
+    /// The INVITE or UPDATE this side sent, until its final response.
+    outgoing: Option<Outgoing>,
+    /// The ACK of the last 2xx this side received: sent again for its retransmissions.
+    ack: Option<(u32, Request)>,
+    /// A request refused with 491 to send again at this instant, with its offer (§14.1).
+    glare_retry: Option<(Instant, Method, Option<SessionDescription>)>,
+    outputs: VecDeque<Output>,
+}
+
+/// The SDP body of a message, if it has one.
+fn sdp_body(headers: &sip_message::Headers, body: &bytes::Bytes) -> Option<Result<SessionDescription, String>> {
+    if body.is_empty() {
+        return None;
+    }
+    match headers.content_type() {
+        Some(Ok(ct)) if ct.0.is("application", "sdp") => {
+            Some(SessionDescription::parse_lenient(body.clone()).map_err(|e| e.to_string()))
+        }
+        _ => None,
+    }
+}
+
+fn cseq_of(headers: &sip_message::Headers) -> Option<header::CSeq> {
+    headers.cseq().and_then(Result::ok)
+}
+
+impl<E: Entropy> InviteSession<E> {
+    /// The UAC's session, made when a 2xx to its INVITE confirmed `dialog`: records the
+    /// offer of the INVITE and the answer in the 2xx (or answers an offer in the 2xx), and
+    /// sends the ACK (with that answer).
+    pub fn uac(
+        dialog: Dialog,
+        invite: &Request,
+        ok: &Response,
+        negotiator: Negotiator,
+        config: SessionConfig,
+        entropy: E,
+    ) -> Result<Self, SessionError> {
+        let mut s = Self::new(dialog, negotiator, config, entropy);
+        if let Some(Ok(offer)) = sdp_body(&invite.headers, &invite.body) {
+            s.offer_answer.send_offer(offer)?;
+        }
+        let seq = cseq_of(&invite.headers).map_or(1, |c| c.seq);
+        s.take_2xx(seq, ok)?;
+        Ok(s)
+    }
+
+    /// The UAS's session on `dialog`, made when `invite` arrived: records its offer, if
+    /// any. Answer with [`ring`](Self::ring), [`accept`](Self::accept) or
+    /// [`reject`](Self::reject).
+    pub fn uas(
+        dialog: Dialog,
+        invite: &Request,
+        negotiator: Negotiator,
+        config: SessionConfig,
+        entropy: E,
+    ) -> Result<Self, SessionError> {
+        let mut s = Self::new(dialog, negotiator, config, entropy);
+        match sdp_body(&invite.headers, &invite.body) {
+            Some(Ok(offer)) => s.offer_answer.receive_offer(offer)?,
+            Some(Err(e)) => s.event(SessionEvent::OfferFailed(e)),
+            None => {}
+        }
+        s.serving = Some(invite.clone());
+        Ok(s)
+    }
+
+    fn new(dialog: Dialog, negotiator: Negotiator, config: SessionConfig, entropy: E) -> Self {
+        Self {
+            dialog,
+            negotiator,
+            offer_answer: OfferAnswer::Initial,
+            config,
+            entropy,
+            serving: None,
+            unacked: None,
+            outgoing: None,
+            ack: None,
+            glare_retry: None,
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// The dialog.
+    pub fn dialog(&self) -> &Dialog {
+        &self.dialog
+    }
+
+    /// The offer/answer state.
+    pub fn offer_answer(&self) -> &OfferAnswer {
+        &self.offer_answer
+    }
+
+    /// Whether the session has ended.
+    pub fn is_ended(&self) -> bool {
+        self.dialog.state() == DialogState::Terminated
+    }
+
+    /// The next thing to send or report.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout) next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let retransmit = self.unacked.as_ref().map(|u| u.next.min(u.give_up));
+        let retry = self.glare_retry.as_ref().map(|(at, _, _)| *at);
+        match (retransmit, retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn event(&mut self, e: SessionEvent) {
+        self.outputs.push_back(Output::Event(e));
+    }
+
+    fn via(&mut self) -> Via {
+        let branch = format!("z9hG4bK{:016x}", self.entropy.next_u64());
+        // A branch of the magic cookie and hex digits is always a token.
+        self.config.via.with_branch(&branch).unwrap_or_else(|_| self.config.via.clone())
+    }
+
+    fn with_sdp<M>(message: &mut M, sdp: &SessionDescription, set: impl FnOnce(&mut M, MediaType, bytes::Bytes)) {
+        set(message, MediaType::application_sdp(), sdp.to_bytes());
+    }
+
+    /// A response of this side's to `request`, with the dialog's To tag and, for
+    /// dialog-creating ones, the Record-Route of the request and this side's Contact.
+    fn response_to(&self, request: &Request, status: StatusCode) -> Response {
+        let mut r = Response::from_request(request, status);
+        let tag = String::from_utf8_lossy(self.dialog.id().local_tag()).into_owned();
+        if !tag.is_empty() && request.headers.to().and_then(Result::ok).is_none_or(|t| t.tag().is_none()) {
+            r = r.clone().with_to_tag(&tag).unwrap_or(r);
+        }
+        if (101..300).contains(&status.as_u16()) && request.method == Method::INVITE {
+            for rr in request.headers.get_all(&HeaderName::RECORD_ROUTE) {
+                r.headers.push(rr.clone());
+            }
+            let contact = header::Contact::Address(header::NameAddr::new(self.dialog.local_target().clone()));
+            if let Ok(h) = Header::typed(&contact) {
+                r.headers.push(h);
+            }
+        }
+        r
+    }
+
+    // ---- UAS: answering the INVITE ------------------------------------------------------
+
+    /// Sends a provisional response (180 Ringing, 183 Session Progress) to the INVITE being
+    /// answered.
+    pub fn ring(&mut self, status: StatusCode) -> Result<(), SessionError> {
+        if !status.is_provisional() || status.as_u16() == 100 {
+            return Err(SessionError::State("ring takes a 101-199 status"));
+        }
+        let invite = self.serving.as_ref().ok_or(SessionError::State("no INVITE to answer"))?;
+        let r = self.response_to(invite, status);
+        self.outputs.push_back(Output::Response(r));
+        Ok(())
+    }
+
+    /// Accepts the INVITE being answered with 200: the answer to its offer, or an offer
+    /// when it had none (the answer then comes in the ACK). The 2xx is sent again until
+    /// its ACK (§13.3.1.4). An offer this side cannot answer is rejected with 488.
+    pub fn accept(&mut self, now: Instant) -> Result<(), SessionError> {
+        let invite = self.serving.take().ok_or(SessionError::State("no INVITE to answer"))?;
+        let mut ok = self.response_to(&invite, StatusCode::OK);
+        let body = match &self.offer_answer {
+            OfferAnswer::OfferReceived { offer, .. } => {
+                let offer = (**offer).clone();
+                match self.negotiator.answer(&offer) {
+                    Ok(answer) => {
+                        self.offer_answer.send_answer(answer.clone())?;
+                        self.event(SessionEvent::Negotiated);
+                        answer
+                    }
+                    Err(e) => {
+                        self.serving = Some(invite);
+                        self.event(SessionEvent::OfferFailed(e.to_string()));
+                        return self.reject(StatusCode::NOT_ACCEPTABLE_HERE);
+                    }
+                }
+            }
+            _ => {
+                let offer = self.negotiator.local().cloned().unwrap_or_else(|| self.negotiator.create_offer());
+                self.offer_answer.send_offer(offer.clone())?;
+                offer
+            }
+        };
+        Self::with_sdp(&mut ok, &body, |m, t, b| m.set_body(Some(t), b));
+        self.dialog.response_sent(&ok);
+        let seq = cseq_of(&invite.headers).map_or(0, |c| c.seq);
+        self.unacked = Some(Unacked {
+            response: ok.clone(),
+            seq,
+            next: now + self.config.t1,
+            interval: self.config.t1,
+            give_up: now + self.config.t1 * 64,
+        });
+        self.outputs.push_back(Output::Response(ok));
+        Ok(())
+    }
+
+    /// Rejects the INVITE being answered with a 300–699 status. The first INVITE's
+    /// rejection ends the session; a re-INVITE's leaves the session as it was.
+    pub fn reject(&mut self, status: StatusCode) -> Result<(), SessionError> {
+        if !status.is_final() || status.is_success() {
+            return Err(SessionError::State("reject takes a 300-699 status"));
+        }
+        let invite = self.serving.take().ok_or(SessionError::State("no INVITE to answer"))?;
+        let r = self.response_to(&invite, status);
+        self.offer_answer.rollback();
+        let initial = self.dialog.state() == DialogState::Early;
+        self.dialog.response_sent(&r);
+        self.outputs.push_back(Output::Response(r));
+        if initial {
+            self.event(SessionEvent::Ended(EndReason::Rejected(status)));
+        }
+        Ok(())
+    }
+
+    /// A CANCEL for the INVITE being answered (§9.2): 200 to the CANCEL, 487 to the INVITE,
+    /// and the session ends. A CANCEL after the final response gets only its 200.
+    pub fn receive_cancel(&mut self, cancel: &Request) {
+        let ok = Response::from_request(cancel, StatusCode::OK);
+        self.outputs.push_back(Output::Response(ok));
+        let Some(invite) = self.serving.take() else { return };
+        let terminated = self.response_to(&invite, StatusCode::REQUEST_TERMINATED);
+        self.offer_answer.rollback();
+        let initial = self.dialog.state() == DialogState::Early;
+        self.dialog.response_sent(&terminated);
+        self.outputs.push_back(Output::Response(terminated));
+        if initial {
+            self.event(SessionEvent::Ended(EndReason::Cancelled));
+        }
+    }
+
+    /// Sends a response to a request the application was given as
+    /// [`SessionEvent::Request`].
+    pub fn send_response(&mut self, response: Response) {
+        self.outputs.push_back(Output::Response(response));
+    }
+
+    // ---- requests this side sends -------------------------------------------------------
+
+    /// Whether a new offer may go out now (checked before the negotiator makes one, so a
+    /// refused offer leaves it as it was).
+    fn can_offer(&self) -> Result<(), SessionError> {
+        if self.is_ended() {
+            return Err(SessionError::Dialog(DialogError::Terminated));
+        }
+        if self.outgoing.is_some() || self.serving.is_some() {
+            return Err(SessionError::State("an INVITE or UPDATE of this session is still in progress"));
+        }
+        if self.offer_answer.offer_pending() {
+            return Err(SessionError::State("an offer is still outstanding"));
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, method: Method, offer: Option<SessionDescription>) -> Result<(), SessionError> {
+        self.can_offer()?;
+        let via = self.via();
+        let mut request = self.dialog.request(method.clone(), via)?;
+        let offered = offer.is_some();
+        if let Some(offer) = offer {
+            Self::with_sdp(&mut request, &offer, |m, t, b| m.set_body(Some(t), b));
+            self.offer_answer.send_offer(offer)?;
+        }
+        let seq = cseq_of(&request.headers).map_or(0, |c| c.seq);
+        self.outgoing = Some(Outgoing { method, seq, offered });
+        self.outputs.push_back(Output::Request(request));
+        Ok(())
+    }
+
+    /// Sends a re-INVITE offering `offer`.
+    pub fn reinvite(&mut self, offer: SessionDescription) -> Result<(), SessionError> {
+        self.start(Method::INVITE, Some(offer))
+    }
+
+    /// Puts the call on hold with a re-INVITE (RFC 6337 §5.3).
+    pub fn hold(&mut self) -> Result<(), SessionError> {
+        self.can_offer()?;
+        let offer = self.negotiator.hold()?;
+        self.reinvite(offer)
+    }
+
+    /// Takes the call off hold with a re-INVITE.
+    pub fn resume(&mut self) -> Result<(), SessionError> {
+        self.can_offer()?;
+        let offer = self.negotiator.resume()?;
+        self.reinvite(offer)
+    }
+
+    /// Sends an UPDATE (RFC 3311) offering `offer`.
+    pub fn update(&mut self, offer: SessionDescription) -> Result<(), SessionError> {
+        self.start(Method::UPDATE, Some(offer))
+    }
+
+    /// Ends the session with BYE.
+    pub fn bye(&mut self) -> Result<(), SessionError> {
+        let via = self.via();
+        let bye = self.dialog.request(Method::BYE, via)?;
+        self.outputs.push_back(Output::Request(bye));
+        self.end(EndReason::ByeSent);
+        Ok(())
+    }
+
+    /// Any other request in the dialog (INFO, MESSAGE, REFER, ...), with the dialog's
+    /// routing and the next CSeq; `prepare` adds what the method needs (a body, Refer-To).
+    pub fn request(&mut self, method: Method, prepare: impl FnOnce(&mut Request)) -> Result<(), SessionError> {
+        let via = self.via();
+        let mut request = self.dialog.request(method, via)?;
+        prepare(&mut request);
+        self.outputs.push_back(Output::Request(request));
+        Ok(())
+    }
+
+    fn end(&mut self, reason: EndReason) {
+        self.dialog.terminate();
+        self.unacked = None;
+        self.glare_retry = None;
+        self.event(SessionEvent::Ended(reason));
+    }
+
+    // ---- input ---------------------------------------------------------------------------
+
+    /// A request received in the dialog. Refusals are answered here: 481 for another or an
+    /// ended dialog, 500 for an old CSeq, 491 for a re-INVITE or UPDATE that collides with
+    /// this side's (§14.2, RFC 3311 §5.2), 500 with Retry-After for a re-INVITE while
+    /// another is still being answered (§14.2).
+    pub fn receive_request(&mut self, now: Instant, request: &Request) {
+        if let Err(e) = self.dialog.receive_request(request) {
+            if request.method != Method::ACK {
+                let r = Response::from_request(request, e.status());
+                self.outputs.push_back(Output::Response(r));
+            }
+            return;
+        }
+        let method = &request.method;
+        if *method == Method::ACK {
+            self.receive_ack(request);
+        } else if *method == Method::BYE {
+            if let Some(invite) = self.serving.take() {
+                let terminated = self.response_to(&invite, StatusCode::REQUEST_TERMINATED);
+                self.outputs.push_back(Output::Response(terminated));
+            }
+            self.outputs.push_back(Output::Response(Response::from_request(request, StatusCode::OK)));
+            self.end(EndReason::ByeReceived);
+        } else if *method == Method::INVITE {
+            self.receive_reinvite(now, request);
+        } else if *method == Method::UPDATE {
+            self.receive_update(request);
+        } else if *method == Method::CANCEL {
+            self.receive_cancel(request);
+        } else {
+            self.event(SessionEvent::Request(request.clone()));
+        }
+    }
+
+    fn receive_ack(&mut self, ack: &Request) {
+        let seq = cseq_of(&ack.headers).map_or(0, |c| c.seq);
+        if self.unacked.as_ref().is_none_or(|u| u.seq != seq) {
+            return; // a retransmitted or stray ACK
+        }
+        self.unacked = None;
+        if let OfferAnswer::OfferSent { .. } = self.offer_answer {
+            // The offer was in our 2xx: the ACK carries the answer (§13.2.1).
+            match sdp_body(&ack.headers, &ack.body) {
+                Some(Ok(answer)) => match self.offer_answer.receive_answer(answer) {
+                    Ok(()) => self.event(SessionEvent::Negotiated),
+                    Err(e) => {
+                        self.offer_answer.rollback();
+                        self.event(SessionEvent::OfferFailed(e.to_string()));
+                    }
+                },
+                Some(Err(e)) => {
+                    self.offer_answer.rollback();
+                    self.event(SessionEvent::OfferFailed(e));
+                }
+                None => {
+                    self.offer_answer.rollback();
+                    self.event(SessionEvent::OfferFailed("the ACK carries no answer".into()));
+                }
+            }
+        }
+    }
+
+    fn receive_reinvite(&mut self, now: Instant, invite: &Request) {
+        if self.serving.is_some() {
+            // §14.2: a second INVITE before the final response to the first.
+            let mut r = Response::from_request(invite, StatusCode::SERVER_INTERNAL_ERROR);
+            let seconds = u32::try_from(self.entropy.next_u64() % 11).unwrap_or(0);
+            if let Ok(h) = Header::new(HeaderName::RETRY_AFTER, seconds.to_string()) {
+                r.headers.push(h);
+            }
+            self.outputs.push_back(Output::Response(r));
+            return;
+        }
+        if self.outgoing.as_ref().is_some_and(|o| o.method == Method::INVITE) || self.offer_answer.offer_pending() {
+            // §14.2: glare.
+            self.outputs.push_back(Output::Response(Response::from_request(invite, StatusCode::REQUEST_PENDING)));
+            return;
+        }
+        match sdp_body(&invite.headers, &invite.body) {
+            Some(Ok(offer)) => {
+                if let Err(e) = self.offer_answer.receive_offer(offer) {
+                    self.event(SessionEvent::OfferFailed(e.to_string()));
+                }
+            }
+            Some(Err(e)) => {
+                self.event(SessionEvent::OfferFailed(e));
+                let r = self.response_to(invite, StatusCode::BAD_REQUEST);
+                self.outputs.push_back(Output::Response(r));
+                return;
+            }
+            None => {}
+        }
+        self.serving = Some(invite.clone());
+        // A re-INVITE is answered at once: with the answer, or with this side's current
+        // description as the offer.
+        let _ = self.accept(now);
+    }
+
+    fn receive_update(&mut self, update: &Request) {
+        if self.offer_answer.offer_pending() || self.outgoing.as_ref().is_some_and(|o| o.method == Method::UPDATE) {
+            self.outputs.push_back(Output::Response(Response::from_request(update, StatusCode::REQUEST_PENDING)));
+            return;
+        }
+        let mut ok = self.response_to(update, StatusCode::OK);
+        if let Some(offer) = sdp_body(&update.headers, &update.body) {
+            let answered = offer.map_err(|e| e.to_string()).and_then(|offer| {
+                self.offer_answer.receive_offer(offer.clone()).map_err(|e| e.to_string())?;
+                let answer = self.negotiator.answer(&offer).map_err(|e| e.to_string())?;
+                self.offer_answer.send_answer(answer.clone()).map_err(|e| e.to_string())?;
+                Ok(answer)
+            });
+            match answered {
+                Ok(answer) => {
+                    Self::with_sdp(&mut ok, &answer, |m, t, b| m.set_body(Some(t), b));
+                    self.event(SessionEvent::Negotiated);
+                }
+                Err(e) => {
+                    self.offer_answer.rollback();
+                    self.event(SessionEvent::OfferFailed(e));
+                    let r = self.response_to(update, StatusCode::NOT_ACCEPTABLE_HERE);
+                    self.outputs.push_back(Output::Response(r));
+                    return;
+                }
+            }
+        }
+        let contact = header::Contact::Address(header::NameAddr::new(self.dialog.local_target().clone()));
+        if let Ok(h) = Header::typed(&contact) {
+            ok.headers.push(h);
+        }
+        self.outputs.push_back(Output::Response(ok));
+    }
+
+    /// A response to a request this side sent in the dialog.
+    pub fn receive_response(&mut self, now: Instant, response: &Response) -> Result<(), SessionError> {
+        let Some(cseq) = cseq_of(&response.headers) else { return Ok(()) };
+        let status = response.status;
+        let was_ended = self.is_ended();
+        self.dialog.receive_response(&cseq.method, response)?;
+        if cseq.method == Method::INVITE && status.is_success() {
+            // The 2xx of the first INVITE or a re-INVITE, or a retransmission of one.
+            if self.ack.as_ref().is_some_and(|(seq, _)| *seq == cseq.seq) {
+                if let Some((_, ack)) = &self.ack {
+                    self.outputs.push_back(Output::Request(ack.clone()));
+                }
+                return Ok(());
+            }
+            if self.outgoing.as_ref().is_some_and(|o| o.seq == cseq.seq) {
+                self.outgoing = None;
+                return self.take_2xx(cseq.seq, response);
+            }
+            return Ok(());
+        }
+        let Some(outgoing) = self.outgoing.clone().filter(|o| o.seq == cseq.seq && o.method == cseq.method) else {
+            if !was_ended && self.is_ended() {
+                self.end(EndReason::DialogGone(status));
+            }
+            return Ok(());
+        };
+        if status.is_provisional() {
+            return Ok(());
+        }
+        self.outgoing = None;
+        if status.is_success() {
+            // A 2xx to UPDATE: the answer to its offer.
+            if outgoing.offered {
+                self.take_answer(response.headers.clone(), response.body.clone());
+            }
+            return Ok(());
+        }
+        let offer = match &self.offer_answer {
+            OfferAnswer::OfferSent { offer, .. } if outgoing.offered => Some((**offer).clone()),
+            _ => None,
+        };
+        if outgoing.offered {
+            self.offer_answer.rollback();
+        }
+        if status == StatusCode::REQUEST_PENDING {
+            self.glare_retry = Some((now + self.glare_delay(), outgoing.method, offer));
+        } else if !was_ended && self.is_ended() {
+            self.end(EndReason::DialogGone(status));
+        } else {
+            self.event(SessionEvent::Failed { method: outgoing.method, status });
+        }
+        Ok(())
+    }
+
+    /// The wait before sending a request again after 491 (§14.1): 2.1–4 s in 10 ms steps
+    /// for the owner of the Call-ID (the UAC of the first INVITE), 0–2 s for the other.
+    fn glare_delay(&mut self) -> Duration {
+        let r = self.entropy.next_u64();
+        let tens = match self.dialog.role() {
+            Role::Uac => 210 + r % 191,
+            Role::Uas => r % 201,
+        };
+        Duration::from_millis(tens * 10)
+    }
+
+    fn take_answer(&mut self, headers: sip_message::Headers, body: bytes::Bytes) {
+        match sdp_body(&headers, &body) {
+            Some(Ok(answer)) => match self.offer_answer.receive_answer(answer) {
+                Ok(()) => self.event(SessionEvent::Negotiated),
+                Err(e) => {
+                    self.offer_answer.rollback();
+                    self.event(SessionEvent::OfferFailed(e.to_string()));
+                }
+            },
+            Some(Err(e)) => {
+                self.offer_answer.rollback();
+                self.event(SessionEvent::OfferFailed(e));
+            }
+            None => {
+                self.offer_answer.rollback();
+                self.event(SessionEvent::OfferFailed("the 2xx carries no answer".into()));
+            }
+        }
+    }
+
+    /// A new 2xx to the INVITE with CSeq `seq`: the answer it carries (or its offer,
+    /// answered in the ACK), and the ACK (§13.2.2.4).
+    fn take_2xx(&mut self, seq: u32, ok: &Response) -> Result<(), SessionError> {
+        let mut answer_in_ack = None;
+        match &self.offer_answer {
+            OfferAnswer::OfferSent { .. } => self.take_answer(ok.headers.clone(), ok.body.clone()),
+            _ => match sdp_body(&ok.headers, &ok.body) {
+                Some(Ok(offer)) => {
+                    let answered = self
+                        .offer_answer
+                        .receive_offer(offer.clone())
+                        .map_err(SessionError::from)
+                        .and_then(|()| self.negotiator.answer(&offer).map_err(SessionError::from));
+                    match answered {
+                        Ok(answer) => {
+                            self.offer_answer.send_answer(answer.clone())?;
+                            answer_in_ack = Some(answer);
+                            self.event(SessionEvent::Negotiated);
+                        }
+                        Err(e) => {
+                            self.offer_answer.rollback();
+                            self.event(SessionEvent::OfferFailed(e.to_string()));
+                        }
+                    }
+                }
+                Some(Err(e)) => self.event(SessionEvent::OfferFailed(e)),
+                None => {}
+            },
+        }
+        let via = self.via();
+        let mut ack = self.dialog.ack(seq, via)?;
+        if let Some(answer) = answer_in_ack {
+            Self::with_sdp(&mut ack, &answer, |m, t, b| m.set_body(Some(t), b));
+        }
+        self.ack = Some((seq, ack.clone()));
+        self.outputs.push_back(Output::Request(ack));
+        Ok(())
+    }
+
+    /// Fires what is due at `now`: 2xx retransmissions, the BYE when no ACK came, and
+    /// requests to send again after glare.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(u) = &mut self.unacked {
+            if now >= u.give_up {
+                // §13.3.1.4: no ACK in 64·T1; the session ends with BYE.
+                self.unacked = None;
+                let via = self.via();
+                if let Ok(bye) = self.dialog.request(Method::BYE, via) {
+                    self.outputs.push_back(Output::Request(bye));
+                }
+                self.end(EndReason::NoAck);
+            } else {
+                while u.next <= now {
+                    self.outputs.push_back(Output::Response(u.response.clone()));
+                    u.interval = (u.interval * 2).min(self.config.t2);
+                    u.next += u.interval;
+                }
+            }
+        }
+        if let Some((at, method, offer)) = self.glare_retry.clone() {
+            if at <= now {
+                self.glare_retry = None;
+                let offer = match offer.or_else(|| self.negotiator.local().cloned()) {
+                    Some(o) => o,
+                    None => self.negotiator.create_offer(),
+                };
+                let retried = self.start(method.clone(), Some(offer));
+                if let Err(e) = retried {
+                    self.event(SessionEvent::OfferFailed(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+impl<E> InviteSession<E> {
+    /// Bytes the session holds beyond its dialog's: its own size and the messages it
+    /// keeps (a 2xx awaiting ACK, the last ACK), without the SDP descriptions.
+    pub fn heap_bytes(&self) -> usize {
+        self.dialog.heap_bytes()
+            + self.unacked.as_ref().map_or(0, |u| u.response.to_bytes().len())
+            + self.ack.as_ref().map_or(0, |(_, a)| a.to_bytes().len())
+    }
+}
