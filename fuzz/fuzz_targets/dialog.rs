@@ -16,7 +16,7 @@
 //! - `3`: dialog `u8` ends; then every ended dialog is removed.
 //! - `4`: time passes: `u16` LE, in units of 10 ms; every session's due timers fire.
 //! - `5`: session `u8` (by position) does action `u8`: ring, accept, reject, hold, resume,
-//!   update, bye, INFO.
+//!   update, bye, INFO, progress (a reliable 183 with SDP).
 
 #![no_main]
 
@@ -184,7 +184,7 @@ fuzz_target!(|data: &[u8]| {
                                     if let Some(d) = dialogs.get(&id).filter(|_| !known && sessions.len() < MAX_SESSIONS) {
                                         let config = SessionConfig::default();
                                         let made =
-                                            InviteSession::uac(d.clone(), req, &resp, negotiator(), config, Counter(u64::from(n)));
+                                            InviteSession::uac(now, d.clone(), req, &resp, negotiator(), config, Counter(u64::from(n)));
                                         if let Ok(mut s) = made {
                                             drain(&mut s);
                                             sessions.push((id, s));
@@ -249,8 +249,9 @@ fuzz_target!(|data: &[u8]| {
                 let count = sessions.len();
                 let Some((_, s)) = sessions.get_mut(usize::from(which) % count.max(1)) else { continue };
                 let ended = s.is_ended();
-                let result = match action % 8 {
-                    0 => s.ring(StatusCode::RINGING),
+                let result = match action % 9 {
+                    8 => s.progress(now, StatusCode::SESSION_PROGRESS),
+                    0 => s.ring(now, StatusCode::RINGING),
                     1 => s.accept(now),
                     2 => s.reject(StatusCode::BUSY_HERE),
                     3 => s.hold(),
@@ -261,7 +262,7 @@ fuzz_target!(|data: &[u8]| {
                 };
                 if ended {
                     assert!(
-                        result.is_err() || matches!(action % 8, 0..=2),
+                        result.is_err() || matches!(action % 9, 0..=2 | 8),
                         "an ended session sent a request"
                     );
                 }

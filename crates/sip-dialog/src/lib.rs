@@ -54,4 +54,7 @@ mod session;
 pub use dialog::{Dialog, DialogId, DialogState, MAX_CSEQ, MAX_FORWARDS, Role, is_target_refresh};
 pub use dialogs::{Dialogs, UacOutcome};
 pub use error::DialogError;
-pub use session::{EndReason, Entropy, InviteSession, Output, SessionConfig, SessionError, SessionEvent, StdEntropy};
+pub use session::{
+    EndReason, Entropy, InviteSession, Output, SessionConfig, SessionError, SessionEvent, StdEntropy,
+    session_timer_headers,
+};

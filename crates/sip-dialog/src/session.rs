@@ -50,6 +50,19 @@ pub struct SessionConfig {
     /// The top Via of requests sent, without a branch (each gets a new one); the transport
     /// fills in its transport and sent-by when it sends (§18.1.1).
     pub via: Via,
+    /// Whether provisional responses are sent reliably (RFC 3262) when the INVITE allows
+    /// it (`100rel` in Supported or Require).
+    pub reliable_provisional: bool,
+    /// The session interval this side asks for and grants when the peer asks for none
+    /// (RFC 4028), in seconds; `None` turns session timers off.
+    pub session_expires: Option<u32>,
+    /// The smallest session interval this side accepts (RFC 4028 Min-SE), in seconds;
+    /// a request asking for less gets 422.
+    pub min_se: u32,
+    /// Whether this side refreshes the session with an UPDATE without a session
+    /// description (when the peer allows UPDATE) instead of a re-INVITE offering the
+    /// description in force (RFC 4028 §10 prefers UPDATE).
+    pub refresh_with_update: bool,
 }
 
 impl Default for SessionConfig {
@@ -58,6 +71,10 @@ impl Default for SessionConfig {
             t1: Duration::from_millis(500),
             t2: Duration::from_secs(4),
             via: Via::new(&header::Transport::UDP, &Host::from(Ipv4Addr::UNSPECIFIED), None),
+            reliable_provisional: true,
+            session_expires: Some(1800),
+            min_se: 90,
+            refresh_with_update: false,
         }
     }
 }
@@ -73,8 +90,14 @@ pub enum EndReason {
     NoAck,
     /// The INVITE this side was answering was cancelled (487).
     Cancelled,
-    /// This side rejected the INVITE with this status.
+    /// The INVITE was rejected with this status (by this side as UAS, or by the peer).
     Rejected(StatusCode),
+    /// A reliable provisional response got no PRACK within 64·T1, so this side rejected
+    /// the INVITE with 500 (RFC 3262 §3).
+    NoPrack,
+    /// The session interval passed without a refresh, so this side sent BYE (RFC 4028
+    /// §10).
+    SessionExpired,
     /// A request in the dialog got 481 or 408: the dialog is gone.
     DialogGone(StatusCode),
 }
@@ -139,6 +162,41 @@ struct Unacked {
     give_up: Instant,
 }
 
+/// A reliable provisional response waiting for its PRACK (RFC 3262 §3).
+#[derive(Debug, Clone)]
+struct Unpracked {
+    response: Response,
+    rseq: u32,
+    invite_seq: u32,
+    next: Instant,
+    interval: Duration,
+    give_up: Instant,
+    /// Whether it carries a session description (then no 2xx before its PRACK).
+    has_sdp: bool,
+}
+
+/// The session timer in force (RFC 4028): who refreshes, and when the next refresh or the
+/// expiry is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SessionTimer {
+    interval: u32,
+    /// This side refreshes (at half the interval); otherwise it ends the session when no
+    /// refresh came (interval minus the lesser of 32 s and a third of it).
+    refresher: bool,
+    due: Instant,
+}
+
+impl SessionTimer {
+    fn start(now: Instant, interval: u32, refresher: bool) -> Self {
+        let after = if refresher {
+            Duration::from_millis(u64::from(interval) * 500)
+        } else {
+            Duration::from_secs(u64::from(interval - (interval / 3).min(32)))
+        };
+        Self { interval, refresher, due: now + after }
+    }
+}
+
 /// A request of ours waiting for its final response.
 #[derive(Debug, Clone)]
 struct Outgoing {
@@ -165,6 +223,24 @@ pub struct InviteSession<E = StdEntropy> {
     ack: Option<(u32, Request)>,
     /// A request refused with 491 to send again at this instant, with its offer (§14.1).
     glare_retry: Option<(Instant, Method, Option<SessionDescription>)>,
+    /// UAS: whether the INVITE being answered allows reliable provisional responses.
+    peer_100rel: bool,
+    /// UAS: the reliable provisional response waiting for its PRACK.
+    unpracked: Option<Unpracked>,
+    /// UAS: the RSeq of the next reliable provisional response.
+    next_rseq: u32,
+    /// UAS: [`InviteSession::accept`] waits for the PRACK of a provisional response with
+    /// a session description (RFC 3262 §3).
+    accept_deferred: bool,
+    /// UAC: the RSeq of the last reliable provisional response acknowledged.
+    last_rseq: Option<u32>,
+    /// UAC: the offer/answer of the INVITE in progress completed in a reliable
+    /// provisional response and its PRACK.
+    early_offer_answer: bool,
+    /// The session timer, when the two sides agreed on one.
+    timer: Option<SessionTimer>,
+    /// The session interval asked for in the INVITE or UPDATE in progress.
+    requested_interval: Option<u32>,
     outputs: VecDeque<Output>,
 }
 
@@ -185,11 +261,34 @@ fn cseq_of(headers: &sip_message::Headers) -> Option<header::CSeq> {
     headers.cseq().and_then(Result::ok)
 }
 
+fn session_expires_of(headers: &sip_message::Headers) -> Option<header::SessionExpires> {
+    headers.typed::<header::SessionExpires>().and_then(Result::ok)
+}
+
+/// The headers that ask for a session timer of `interval` seconds in an INVITE or UPDATE
+/// (RFC 4028 §7.1): `Supported: timer`, `Session-Expires` (with `refresher=uac` when this
+/// side wants to refresh) and `Min-SE`. A UA puts them in its first INVITE;
+/// [`InviteSession`] adds them to the re-INVITEs and UPDATEs it sends.
+pub fn session_timer_headers(interval: u32, min_se: u32, refresh: bool) -> Vec<Header> {
+    let refresher = refresh.then_some(header::Refresher::Uac);
+    [
+        Header::new(HeaderName::SUPPORTED, "timer"),
+        Header::typed(&header::SessionExpires::new(interval, refresher)),
+        Header::typed(&header::MinSe::new(min_se)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 impl<E: Entropy> InviteSession<E> {
-    /// The UAC's session, made when a 2xx to its INVITE confirmed `dialog`: records the
-    /// offer of the INVITE and the answer in the 2xx (or answers an offer in the 2xx), and
-    /// sends the ACK (with that answer).
+    /// The UAC's session, made when a response to its INVITE made `dialog`: a 2xx (the
+    /// answer to the INVITE's offer, or an offer answered in the ACK; the ACK is sent) or a
+    /// 101–199 (an early session: a reliable one is acknowledged with PRACK, carrying the
+    /// answer when it brought an offer; the final response comes to
+    /// [`receive_response`](Self::receive_response)).
     pub fn uac(
+        now: Instant,
         dialog: Dialog,
         invite: &Request,
         ok: &Response,
@@ -201,8 +300,15 @@ impl<E: Entropy> InviteSession<E> {
         if let Some(Ok(offer)) = sdp_body(&invite.headers, &invite.body) {
             s.offer_answer.send_offer(offer)?;
         }
+        s.requested_interval = session_expires_of(&invite.headers).map(|se| se.interval);
         let seq = cseq_of(&invite.headers).map_or(1, |c| c.seq);
-        s.take_2xx(seq, ok)?;
+        if ok.status.is_provisional() {
+            let offered = s.offer_answer.offer_pending();
+            s.outgoing = Some(Outgoing { method: Method::INVITE, seq, offered });
+            s.take_provisional(seq, ok)?;
+        } else {
+            s.take_2xx(now, seq, ok)?;
+        }
         Ok(s)
     }
 
@@ -222,6 +328,8 @@ impl<E: Entropy> InviteSession<E> {
             Some(Err(e)) => s.event(SessionEvent::OfferFailed(e)),
             None => {}
         }
+        s.peer_100rel = invite.headers.supports("100rel");
+        s.next_rseq = u32::try_from(s.entropy.next_u64() % u64::from(crate::dialog::MAX_CSEQ)).unwrap_or(0) + 1;
         s.serving = Some(invite.clone());
         Ok(s)
     }
@@ -238,6 +346,14 @@ impl<E: Entropy> InviteSession<E> {
             outgoing: None,
             ack: None,
             glare_retry: None,
+            peer_100rel: false,
+            unpracked: None,
+            next_rseq: 0,
+            accept_deferred: false,
+            last_rseq: None,
+            early_offer_answer: false,
+            timer: None,
+            requested_interval: None,
             outputs: VecDeque::new(),
         }
     }
@@ -266,10 +382,9 @@ impl<E: Entropy> InviteSession<E> {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let retransmit = self.unacked.as_ref().map(|u| u.next.min(u.give_up));
         let retry = self.glare_retry.as_ref().map(|(at, _, _)| *at);
-        match (retransmit, retry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let provisional = self.unpracked.as_ref().map(|u| u.next.min(u.give_up));
+        let timer = self.timer.as_ref().map(|t| t.due);
+        [retransmit, retry, provisional, timer].into_iter().flatten().min()
     }
 
     fn event(&mut self, e: SessionEvent) {
@@ -308,14 +423,74 @@ impl<E: Entropy> InviteSession<E> {
 
     // ---- UAS: answering the INVITE ------------------------------------------------------
 
-    /// Sends a provisional response (180 Ringing, 183 Session Progress) to the INVITE being
-    /// answered.
-    pub fn ring(&mut self, status: StatusCode) -> Result<(), SessionError> {
+    /// Whether provisional responses to the INVITE being answered go reliably (RFC 3262).
+    pub fn reliable_provisional(&self) -> bool {
+        self.config.reliable_provisional && self.peer_100rel
+    }
+
+    /// Sends a provisional response (180 Ringing, 183 Session Progress) without a session
+    /// description to the INVITE being answered; reliably (RFC 3262) when both sides allow
+    /// it, and then not while an earlier one still waits for its PRACK.
+    pub fn ring(&mut self, now: Instant, status: StatusCode) -> Result<(), SessionError> {
+        self.provisional(now, status, false)
+    }
+
+    /// Sends a reliable provisional response (183 Session Progress) with a session
+    /// description (RFC 3262 §5): the answer to the INVITE's offer, or an offer when it had
+    /// none (answered in the PRACK). Needs the peer's `100rel`.
+    pub fn progress(&mut self, now: Instant, status: StatusCode) -> Result<(), SessionError> {
+        if !self.reliable_provisional() {
+            return Err(SessionError::State("a session description in a 1xx needs 100rel"));
+        }
+        self.provisional(now, status, true)
+    }
+
+    fn provisional(&mut self, now: Instant, status: StatusCode, with_sdp: bool) -> Result<(), SessionError> {
         if !status.is_provisional() || status.as_u16() == 100 {
-            return Err(SessionError::State("ring takes a 101-199 status"));
+            return Err(SessionError::State("a provisional response takes a 101-199 status"));
         }
         let invite = self.serving.as_ref().ok_or(SessionError::State("no INVITE to answer"))?;
-        let r = self.response_to(invite, status);
+        let reliable = self.reliable_provisional();
+        if reliable && self.unpracked.is_some() {
+            return Err(SessionError::State("a reliable provisional response still waits for its PRACK"));
+        }
+        let mut r = self.response_to(invite, status);
+        let invite_seq = cseq_of(&invite.headers).map_or(0, |c| c.seq);
+        if with_sdp {
+            let body = match &self.offer_answer {
+                OfferAnswer::OfferReceived { offer, .. } => {
+                    let offer = (**offer).clone();
+                    let answer = self.negotiator.answer(&offer)?;
+                    self.offer_answer.send_answer(answer.clone())?;
+                    self.event(SessionEvent::Negotiated);
+                    answer
+                }
+                OfferAnswer::Initial => {
+                    let offer = self.negotiator.create_offer();
+                    self.offer_answer.send_offer(offer.clone())?;
+                    offer
+                }
+                _ => return Err(SessionError::State("the offer/answer of this INVITE is done or in progress")),
+            };
+            Self::with_sdp(&mut r, &body, |m, t, b| m.set_body(Some(t), b));
+        }
+        if reliable {
+            let rseq = self.next_rseq;
+            self.next_rseq = self.next_rseq.wrapping_add(1);
+            let headers = [Header::new(HeaderName::REQUIRE, "100rel"), Header::new(HeaderName::RSEQ, rseq.to_string())];
+            for h in headers.into_iter().flatten() {
+                r.headers.push(h);
+            }
+            self.unpracked = Some(Unpracked {
+                response: r.clone(),
+                rseq,
+                invite_seq,
+                next: now + self.config.t1,
+                interval: self.config.t1,
+                give_up: now + self.config.t1 * 64,
+                has_sdp: with_sdp,
+            });
+        }
         self.outputs.push_back(Output::Response(r));
         Ok(())
     }
@@ -323,9 +498,26 @@ impl<E: Entropy> InviteSession<E> {
     /// Accepts the INVITE being answered with 200: the answer to its offer, or an offer
     /// when it had none (the answer then comes in the ACK). The 2xx is sent again until
     /// its ACK (§13.3.1.4). An offer this side cannot answer is rejected with 488.
+    ///
+    /// While a reliable provisional response with a session description waits for its
+    /// PRACK, the 200 waits too and goes when the PRACK comes (RFC 3262 §3).
     pub fn accept(&mut self, now: Instant) -> Result<(), SessionError> {
-        let invite = self.serving.take().ok_or(SessionError::State("no INVITE to answer"))?;
+        if self.serving.is_none() {
+            return Err(SessionError::State("no INVITE to answer"));
+        }
+        if self.unpracked.as_ref().is_some_and(|u| u.has_sdp) {
+            self.accept_deferred = true;
+            return Ok(());
+        }
+        if self.too_small_interval().is_some() {
+            // RFC 4028 §8.1: 422 with this side's Min-SE.
+            let min_se = Header::typed(&header::MinSe::new(self.config.min_se));
+            return self.reject_with(StatusCode::SESSION_INTERVAL_TOO_SMALL, min_se.into_iter().collect());
+        }
+        let Some(invite) = self.serving.take() else { return Err(SessionError::State("no INVITE to answer")) };
+        self.unpracked = None;
         let mut ok = self.response_to(&invite, StatusCode::OK);
+        self.grant_session_timer(now, &invite, &mut ok);
         let body = match &self.offer_answer {
             OfferAnswer::OfferReceived { offer, .. } => {
                 let offer = (**offer).clone();
@@ -333,7 +525,7 @@ impl<E: Entropy> InviteSession<E> {
                     Ok(answer) => {
                         self.offer_answer.send_answer(answer.clone())?;
                         self.event(SessionEvent::Negotiated);
-                        answer
+                        Some(answer)
                     }
                     Err(e) => {
                         self.serving = Some(invite);
@@ -342,13 +534,18 @@ impl<E: Entropy> InviteSession<E> {
                     }
                 }
             }
+            // Offer and answer were done in a reliable provisional response and its PRACK:
+            // the 2xx carries no description (RFC 6337 §3.1.1).
+            OfferAnswer::Negotiated(_) if self.dialog.state() == DialogState::Early => None,
             _ => {
                 let offer = self.negotiator.local().cloned().unwrap_or_else(|| self.negotiator.create_offer());
                 self.offer_answer.send_offer(offer.clone())?;
-                offer
+                Some(offer)
             }
         };
-        Self::with_sdp(&mut ok, &body, |m, t, b| m.set_body(Some(t), b));
+        if let Some(body) = &body {
+            Self::with_sdp(&mut ok, body, |m, t, b| m.set_body(Some(t), b));
+        }
         self.dialog.response_sent(&ok);
         let seq = cseq_of(&invite.headers).map_or(0, |c| c.seq);
         self.unacked = Some(Unacked {
@@ -365,11 +562,20 @@ impl<E: Entropy> InviteSession<E> {
     /// Rejects the INVITE being answered with a 300–699 status. The first INVITE's
     /// rejection ends the session; a re-INVITE's leaves the session as it was.
     pub fn reject(&mut self, status: StatusCode) -> Result<(), SessionError> {
+        self.reject_with(status, Vec::new())
+    }
+
+    fn reject_with(&mut self, status: StatusCode, extra: Vec<Header>) -> Result<(), SessionError> {
         if !status.is_final() || status.is_success() {
             return Err(SessionError::State("reject takes a 300-699 status"));
         }
         let invite = self.serving.take().ok_or(SessionError::State("no INVITE to answer"))?;
-        let r = self.response_to(&invite, status);
+        self.unpracked = None;
+        self.accept_deferred = false;
+        let mut r = self.response_to(&invite, status);
+        for h in extra {
+            r.headers.push(h);
+        }
         self.offer_answer.rollback();
         let initial = self.dialog.state() == DialogState::Early;
         self.dialog.response_sent(&r);
@@ -386,6 +592,8 @@ impl<E: Entropy> InviteSession<E> {
         let ok = Response::from_request(cancel, StatusCode::OK);
         self.outputs.push_back(Output::Response(ok));
         let Some(invite) = self.serving.take() else { return };
+        self.unpracked = None;
+        self.accept_deferred = false;
         let terminated = self.response_to(&invite, StatusCode::REQUEST_TERMINATED);
         self.offer_answer.rollback();
         let initial = self.dialog.state() == DialogState::Early;
@@ -423,6 +631,17 @@ impl<E: Entropy> InviteSession<E> {
         self.can_offer()?;
         let via = self.via();
         let mut request = self.dialog.request(method.clone(), via)?;
+        self.requested_interval = None;
+        if let Some(ours) = self.config.session_expires {
+            // Every re-INVITE and UPDATE refreshes the session (RFC 4028 §7.1); the side that
+            // refreshes now stays the refresher.
+            let interval = self.timer.map_or(ours, |t| t.interval);
+            let refresh = self.timer.is_none_or(|t| t.refresher);
+            for h in session_timer_headers(interval, self.config.min_se, refresh) {
+                request.headers.push(h);
+            }
+            self.requested_interval = Some(interval);
+        }
         let offered = offer.is_some();
         if let Some(offer) = offer {
             Self::with_sdp(&mut request, &offer, |m, t, b| m.set_body(Some(t), b));
@@ -480,7 +699,10 @@ impl<E: Entropy> InviteSession<E> {
     fn end(&mut self, reason: EndReason) {
         self.dialog.terminate();
         self.unacked = None;
+        self.unpracked = None;
+        self.accept_deferred = false;
         self.glare_retry = None;
+        self.timer = None;
         self.event(SessionEvent::Ended(reason));
     }
 
@@ -511,11 +733,63 @@ impl<E: Entropy> InviteSession<E> {
         } else if *method == Method::INVITE {
             self.receive_reinvite(now, request);
         } else if *method == Method::UPDATE {
-            self.receive_update(request);
+            self.receive_update(now, request);
         } else if *method == Method::CANCEL {
             self.receive_cancel(request);
+        } else if *method == Method::PRACK {
+            self.receive_prack(now, request);
         } else {
             self.event(SessionEvent::Request(request.clone()));
+        }
+    }
+
+    /// A PRACK (RFC 3262 §3): it must acknowledge the reliable provisional response that
+    /// waits (481 otherwise); it may carry the answer to that response's offer, or a new
+    /// offer, answered in its 200. A 200 held back for it goes now.
+    fn receive_prack(&mut self, now: Instant, prack: &Request) {
+        let rack = prack.headers.typed::<header::RAck>().and_then(Result::ok);
+        let matches = match (&self.unpracked, &rack) {
+            (Some(u), Some(r)) => r.rseq == u.rseq && r.cseq == u.invite_seq && r.method == Method::INVITE,
+            _ => false,
+        };
+        if !matches {
+            let r = Response::from_request(prack, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
+            self.outputs.push_back(Output::Response(r));
+            return;
+        }
+        self.unpracked = None;
+        let mut ok = Response::from_request(prack, StatusCode::OK);
+        match (&self.offer_answer, sdp_body(&prack.headers, &prack.body)) {
+            (OfferAnswer::OfferSent { .. }, body) => {
+                // The answer to the offer of the provisional response.
+                self.take_answer_body(body, "the PRACK carries no answer");
+            }
+            (_, Some(Ok(offer))) => {
+                let answered = self
+                    .offer_answer
+                    .receive_offer(offer.clone())
+                    .map_err(SessionError::from)
+                    .and_then(|()| self.negotiator.answer(&offer).map_err(SessionError::from));
+                match answered {
+                    Ok(answer) => {
+                        if self.offer_answer.send_answer(answer.clone()).is_ok() {
+                            Self::with_sdp(&mut ok, &answer, |m, t, b| m.set_body(Some(t), b));
+                            self.event(SessionEvent::Negotiated);
+                        }
+                    }
+                    Err(e) => {
+                        self.offer_answer.rollback();
+                        self.event(SessionEvent::OfferFailed(e.to_string()));
+                        ok = Response::from_request(prack, StatusCode::NOT_ACCEPTABLE_HERE);
+                    }
+                }
+            }
+            (_, Some(Err(e))) => self.event(SessionEvent::OfferFailed(e)),
+            (_, None) => {}
+        }
+        self.outputs.push_back(Output::Response(ok));
+        if std::mem::take(&mut self.accept_deferred) {
+            let _ = self.accept(now);
         }
     }
 
@@ -583,7 +857,17 @@ impl<E: Entropy> InviteSession<E> {
         let _ = self.accept(now);
     }
 
-    fn receive_update(&mut self, update: &Request) {
+    fn receive_update(&mut self, now: Instant, update: &Request) {
+        if self.config.session_expires.is_some()
+            && session_expires_of(&update.headers).is_some_and(|se| se.interval < self.config.min_se)
+        {
+            let mut r = Response::from_request(update, StatusCode::SESSION_INTERVAL_TOO_SMALL);
+            if let Ok(h) = Header::typed(&header::MinSe::new(self.config.min_se)) {
+                r.headers.push(h);
+            }
+            self.outputs.push_back(Output::Response(r));
+            return;
+        }
         if self.offer_answer.offer_pending() || self.outgoing.as_ref().is_some_and(|o| o.method == Method::UPDATE) {
             self.outputs.push_back(Output::Response(Response::from_request(update, StatusCode::REQUEST_PENDING)));
             return;
@@ -614,6 +898,7 @@ impl<E: Entropy> InviteSession<E> {
         if let Ok(h) = Header::typed(&contact) {
             ok.headers.push(h);
         }
+        self.grant_session_timer(now, update, &mut ok);
         self.outputs.push_back(Output::Response(ok));
     }
 
@@ -622,6 +907,7 @@ impl<E: Entropy> InviteSession<E> {
         let Some(cseq) = cseq_of(&response.headers) else { return Ok(()) };
         let status = response.status;
         let was_ended = self.is_ended();
+        let was_early = self.dialog.state() == DialogState::Early;
         self.dialog.receive_response(&cseq.method, response)?;
         if cseq.method == Method::INVITE && status.is_success() {
             // The 2xx of the first INVITE or a re-INVITE, or a retransmission of one.
@@ -633,7 +919,7 @@ impl<E: Entropy> InviteSession<E> {
             }
             if self.outgoing.as_ref().is_some_and(|o| o.seq == cseq.seq) {
                 self.outgoing = None;
-                return self.take_2xx(cseq.seq, response);
+                return self.take_2xx(now, cseq.seq, response);
             }
             return Ok(());
         }
@@ -644,11 +930,15 @@ impl<E: Entropy> InviteSession<E> {
             return Ok(());
         };
         if status.is_provisional() {
+            if outgoing.method == Method::INVITE {
+                self.take_provisional(outgoing.seq, response)?;
+            }
             return Ok(());
         }
         self.outgoing = None;
         if status.is_success() {
-            // A 2xx to UPDATE: the answer to its offer.
+            // A 2xx to UPDATE: the answer to its offer, and the session timer.
+            self.take_session_timer(now, response);
             if outgoing.offered {
                 self.take_answer(response.headers.clone(), response.body.clone());
             }
@@ -661,8 +951,27 @@ impl<E: Entropy> InviteSession<E> {
         if outgoing.offered {
             self.offer_answer.rollback();
         }
-        if status == StatusCode::REQUEST_PENDING {
+        if status == StatusCode::SESSION_INTERVAL_TOO_SMALL && self.config.session_expires.is_some() {
+            // RFC 4028 §7.4: ask again with at least the peer's Min-SE.
+            let min = response.headers.typed::<header::MinSe>().and_then(Result::ok).map(|m| m.interval);
+            let asked = self.requested_interval.unwrap_or(0);
+            match min.filter(|&m| m > asked) {
+                Some(m) => {
+                    self.config.session_expires = Some(m.max(self.config.session_expires.unwrap_or(0)));
+                    if let Some(t) = &mut self.timer {
+                        t.interval = t.interval.max(m);
+                    }
+                    if let Err(e) = self.start(outgoing.method.clone(), offer) {
+                        self.event(SessionEvent::OfferFailed(e.to_string()));
+                    }
+                }
+                None => self.event(SessionEvent::Failed { method: outgoing.method, status }),
+            }
+        } else if status == StatusCode::REQUEST_PENDING {
             self.glare_retry = Some((now + self.glare_delay(), outgoing.method, offer));
+        } else if !was_ended && self.is_ended() && was_early && outgoing.method == Method::INVITE {
+            // The peer declined the INVITE that made this early dialog.
+            self.end(EndReason::Rejected(status));
         } else if !was_ended && self.is_ended() {
             self.end(EndReason::DialogGone(status));
         } else {
@@ -682,8 +991,63 @@ impl<E: Entropy> InviteSession<E> {
         Duration::from_millis(tens * 10)
     }
 
+    /// The session interval the INVITE being answered asks for, when it is below this
+    /// side's Min-SE (and session timers are on).
+    fn too_small_interval(&self) -> Option<u32> {
+        self.config.session_expires?;
+        let invite = self.serving.as_ref()?;
+        session_expires_of(&invite.headers).map(|se| se.interval).filter(|&i| i < self.config.min_se)
+    }
+
+    /// The session timer this side grants in its 2xx to `request` (an INVITE or UPDATE it
+    /// answers, RFC 4028 §9): the interval asked for or this side's own, the refresher
+    /// asked for or else the requester when it supports timers and this side otherwise;
+    /// `Require: timer` when the requester refreshes.
+    fn grant_session_timer(&mut self, now: Instant, request: &Request, ok: &mut Response) {
+        let Some(ours) = self.config.session_expires else { return };
+        let asked = session_expires_of(&request.headers);
+        let peer_timer = request.headers.supports("timer");
+        let interval = asked.as_ref().map_or(ours, |se| se.interval.max(self.config.min_se));
+        let refresher = match asked.as_ref().and_then(header::SessionExpires::refresher) {
+            Some(r) if peer_timer || r == header::Refresher::Uas => r,
+            _ if peer_timer => header::Refresher::Uac,
+            _ => header::Refresher::Uas,
+        };
+        if let Ok(h) = Header::typed(&header::SessionExpires::new(interval, Some(refresher))) {
+            ok.headers.push(h);
+        }
+        if refresher == header::Refresher::Uac {
+            if let Ok(h) = Header::new(HeaderName::REQUIRE, "timer") {
+                ok.headers.push(h);
+            }
+        }
+        self.timer = Some(SessionTimer::start(now, interval, refresher == header::Refresher::Uas));
+    }
+
+    /// The session timer a 2xx to this side's INVITE or UPDATE sets (RFC 4028 §7.2): the
+    /// interval and refresher it names; without Session-Expires, when this side asked for
+    /// one, this side refreshes at the interval it asked for.
+    fn take_session_timer(&mut self, now: Instant, ok: &Response) {
+        match session_expires_of(&ok.headers) {
+            Some(se) => {
+                let we_refresh = se.refresher() != Some(header::Refresher::Uas);
+                self.timer = Some(SessionTimer::start(now, se.interval, we_refresh));
+            }
+            None => {
+                if let Some(asked) = self.requested_interval {
+                    self.timer = Some(SessionTimer::start(now, asked, true));
+                }
+            }
+        }
+        self.requested_interval = None;
+    }
+
     fn take_answer(&mut self, headers: sip_message::Headers, body: bytes::Bytes) {
-        match sdp_body(&headers, &body) {
+        self.take_answer_body(sdp_body(&headers, &body), "the 2xx carries no answer");
+    }
+
+    fn take_answer_body(&mut self, body: Option<Result<SessionDescription, String>>, missing: &str) {
+        match body {
             Some(Ok(answer)) => match self.offer_answer.receive_answer(answer) {
                 Ok(()) => self.event(SessionEvent::Negotiated),
                 Err(e) => {
@@ -697,17 +1061,20 @@ impl<E: Entropy> InviteSession<E> {
             }
             None => {
                 self.offer_answer.rollback();
-                self.event(SessionEvent::OfferFailed("the 2xx carries no answer".into()));
+                self.event(SessionEvent::OfferFailed(missing.into()));
             }
         }
     }
 
     /// A new 2xx to the INVITE with CSeq `seq`: the answer it carries (or its offer,
     /// answered in the ACK), and the ACK (§13.2.2.4).
-    fn take_2xx(&mut self, seq: u32, ok: &Response) -> Result<(), SessionError> {
+    fn take_2xx(&mut self, now: Instant, seq: u32, ok: &Response) -> Result<(), SessionError> {
+        self.take_session_timer(now, ok);
         let mut answer_in_ack = None;
         match &self.offer_answer {
             OfferAnswer::OfferSent { .. } => self.take_answer(ok.headers.clone(), ok.body.clone()),
+            // Done in a reliable provisional response: a description in the 2xx repeats it.
+            OfferAnswer::Negotiated(_) if self.early_offer_answer => {}
             _ => match sdp_body(&ok.headers, &ok.body) {
                 Some(Ok(offer)) => {
                     let answered = self
@@ -737,7 +1104,60 @@ impl<E: Entropy> InviteSession<E> {
             Self::with_sdp(&mut ack, &answer, |m, t, b| m.set_body(Some(t), b));
         }
         self.ack = Some((seq, ack.clone()));
+        self.early_offer_answer = false;
         self.outputs.push_back(Output::Request(ack));
+        Ok(())
+    }
+
+    /// A provisional response to this side's INVITE with CSeq `seq`. A reliable one (RFC
+    /// 3262: Require 100rel and RSeq) is acknowledged with PRACK unless it is a repeat or
+    /// out of order; the session description it carries is the answer to the INVITE's
+    /// offer, or an offer answered in the PRACK.
+    fn take_provisional(&mut self, seq: u32, response: &Response) -> Result<(), SessionError> {
+        let reliable = response.headers.require().any(|r| r.is_ok_and(|r| r.0.eq_ignore_ascii_case(b"100rel")));
+        let rseq = response.headers.typed::<header::RSeq>().and_then(Result::ok).map(|r| r.0);
+        let (true, Some(rseq)) = (reliable, rseq) else { return Ok(()) };
+        if self.last_rseq.is_some_and(|last| rseq != last.wrapping_add(1)) {
+            return Ok(()); // a retransmission (its PRACK is on its way) or out of order
+        }
+        let mut answer = None;
+        match (&self.offer_answer, sdp_body(&response.headers, &response.body)) {
+            (OfferAnswer::OfferSent { .. }, body @ Some(_)) => {
+                self.take_answer_body(body, "");
+                self.early_offer_answer = self.offer_answer.negotiated().is_some();
+            }
+            (OfferAnswer::Initial | OfferAnswer::Negotiated(_), Some(Ok(offer))) if !self.early_offer_answer => {
+                let answered = self
+                    .offer_answer
+                    .receive_offer(offer.clone())
+                    .map_err(SessionError::from)
+                    .and_then(|()| self.negotiator.answer(&offer).map_err(SessionError::from));
+                match answered {
+                    Ok(a) => {
+                        self.offer_answer.send_answer(a.clone())?;
+                        self.early_offer_answer = true;
+                        self.event(SessionEvent::Negotiated);
+                        answer = Some(a);
+                    }
+                    Err(e) => {
+                        self.offer_answer.rollback();
+                        self.event(SessionEvent::OfferFailed(e.to_string()));
+                    }
+                }
+            }
+            _ => {}
+        }
+        let via = self.via();
+        let mut prack = self.dialog.request(Method::PRACK, via)?;
+        let rack = header::RAck { rseq, cseq: seq, method: Method::INVITE };
+        if let Ok(h) = Header::typed(&rack) {
+            prack.headers.push(h);
+        }
+        if let Some(answer) = answer {
+            Self::with_sdp(&mut prack, &answer, |m, t, b| m.set_body(Some(t), b));
+        }
+        self.last_rseq = Some(rseq);
+        self.outputs.push_back(Output::Request(prack));
         Ok(())
     }
 
@@ -759,6 +1179,60 @@ impl<E: Entropy> InviteSession<E> {
                     u.interval = (u.interval * 2).min(self.config.t2);
                     u.next += u.interval;
                 }
+            }
+        }
+        if let Some(u) = &mut self.unpracked {
+            if now >= u.give_up {
+                // RFC 3262 §3: no PRACK in 64·T1; the INVITE is rejected with 500.
+                self.unpracked = None;
+                self.accept_deferred = false;
+                if let Some(invite) = self.serving.take() {
+                    let r = self.response_to(&invite, StatusCode::SERVER_INTERNAL_ERROR);
+                    self.offer_answer.rollback();
+                    let initial = self.dialog.state() == DialogState::Early;
+                    self.dialog.response_sent(&r);
+                    self.outputs.push_back(Output::Response(r));
+                    if initial {
+                        self.event(SessionEvent::Ended(EndReason::NoPrack));
+                    }
+                }
+            } else {
+                while u.next <= now {
+                    self.outputs.push_back(Output::Response(u.response.clone()));
+                    u.interval *= 2;
+                    u.next += u.interval;
+                }
+            }
+        }
+        if let Some(timer) = self.timer.filter(|t| t.due <= now) {
+            if !timer.refresher {
+                // RFC 4028 §10: no refresh came in time.
+                self.timer = None;
+                let via = self.via();
+                if let Ok(bye) = self.dialog.request(Method::BYE, via) {
+                    self.outputs.push_back(Output::Request(bye));
+                }
+                self.end(EndReason::SessionExpired);
+            } else if self.outgoing.is_some() || self.serving.is_some() || self.offer_answer.offer_pending() {
+                // An exchange is under way; its 2xx refreshes the session. Look again soon.
+                self.timer = Some(SessionTimer { due: now + Duration::from_secs(1), ..timer });
+            } else {
+                // Refresh with a re-INVITE offering the description in force (RFC 4028
+                // §10). Until its 2xx re-arms the timer, the session expires as if this
+                // side did not refresh.
+                let started = if self.config.refresh_with_update {
+                    self.start(Method::UPDATE, None)
+                } else {
+                    let offer = self.negotiator.local().cloned();
+                    self.start(Method::INVITE, offer)
+                };
+                if let Err(e) = started {
+                    self.event(SessionEvent::OfferFailed(e.to_string()));
+                }
+                let interval = timer.interval;
+                let expiry = Duration::from_secs(u64::from(interval - (interval / 3).min(32)))
+                    .saturating_sub(Duration::from_millis(u64::from(interval) * 500));
+                self.timer = Some(SessionTimer { refresher: false, due: now + expiry, ..timer });
             }
         }
         if let Some((at, method, offer)) = self.glare_retry.clone() {

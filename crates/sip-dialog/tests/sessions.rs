@@ -117,8 +117,9 @@ Content-Length: 0\r
     as_request(roundtrip(r))
 }
 
+/// Session timers off: these ladders are about the other timers (see `timers.rs`).
 fn config() -> SessionConfig {
-    SessionConfig::default()
+    SessionConfig { session_expires: None, ..SessionConfig::default() }
 }
 
 /// Bob's session for `invite`, before any answer.
@@ -131,7 +132,7 @@ fn bob_session(invite: &Request) -> Session {
 /// Alice's session from Bob's 2xx.
 fn alice_session(invite: &Request, ok: &Response, alice: Negotiator) -> Session {
     let dialog = Dialog::new_uac(invite, ok).expect("dialog");
-    InviteSession::uac(dialog, invite, ok, alice, config(), Counter(100)).expect("session")
+    InviteSession::uac(Instant::now(), dialog, invite, ok, alice, config(), Counter(100)).expect("session")
 }
 
 fn at(t0: Instant, ms: u64) -> Instant {
@@ -144,7 +145,7 @@ fn call_setup_with_offer_in_invite() {
     let mut alice_n = negotiator(1, 30000);
     let invite = invite(&mut alice_n, false);
     let mut bob = bob_session(&invite);
-    bob.ring(StatusCode::RINGING).unwrap();
+    bob.ring(t0, StatusCode::RINGING).unwrap();
     bob.accept(t0).unwrap();
     let out = drain(&mut bob);
     assert_eq!(status_codes(&out), [180, 200]);
@@ -379,7 +380,7 @@ fn second_invite_before_the_final_response_gets_500_with_retry_after() {
     let mut alice_n = negotiator(1, 30000);
     let first = invite(&mut alice_n, false);
     let mut bob = bob_session(&first);
-    bob.ring(StatusCode::RINGING).unwrap();
+    bob.ring(t0, StatusCode::RINGING).unwrap();
     drain(&mut bob);
     let text = String::from_utf8(first.to_bytes().to_vec()).unwrap();
     let second = text
@@ -464,7 +465,7 @@ fn cancel_before_the_final_response() {
     let mut alice_n = negotiator(1, 30000);
     let invite = invite(&mut alice_n, false);
     let mut bob = bob_session(&invite);
-    bob.ring(StatusCode::RINGING).unwrap();
+    bob.ring(Instant::now(), StatusCode::RINGING).unwrap();
     drain(&mut bob);
     let text = String::from_utf8(invite.to_bytes().to_vec()).unwrap();
     let head = text.split("\r\n\r\n").next().unwrap();

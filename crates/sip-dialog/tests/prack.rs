@@ -1,0 +1,299 @@
+//! Reliable provisional responses (RFC 3262) on virtual time: 100rel, RSeq, PRACK with
+//! RAck, retransmission until the PRACK, offer/answer in the 1xx and the PRACK.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use sip_dialog::{Dialog, DialogState, EndReason, Entropy, InviteSession, Output, SessionConfig, SessionEvent};
+use sip_message::header::{MediaType, RAck};
+use sip_message::{HeaderName, Message, Method, Request, Response, StatusCode, Uri};
+use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator, OfferAnswer, SessionDescription};
+
+#[derive(Debug, Default)]
+struct Counter(u64);
+
+impl Entropy for Counter {
+    fn next_u64(&mut self) -> u64 {
+        self.0 += 1;
+        self.0
+    }
+}
+
+type Session = InviteSession<Counter>;
+
+fn negotiator(last_octet: u8, port: u16) -> Negotiator {
+    let caps = Capabilities::new(
+        IpAddr::V4(Ipv4Addr::new(192, 0, 2, last_octet)),
+        vec![MediaCapability::audio(port, vec![Codec::pcmu(), Codec::pcma(), Codec::telephone_event()])],
+    );
+    Negotiator::new(caps, 2000 + u64::from(last_octet))
+}
+
+fn wire<M: Into<Message>>(m: M) -> Message {
+    let bytes = match m.into() {
+        Message::Request(r) => r.to_bytes(),
+        Message::Response(r) => r.to_bytes(),
+    };
+    Message::parse(bytes).expect("parses")
+}
+
+fn drain(s: &mut Session) -> Vec<Output> {
+    std::iter::from_fn(|| s.poll_output()).collect()
+}
+
+fn requests(out: &[Output]) -> Vec<Request> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Request(r) => match wire(r.clone()) {
+                Message::Request(r) => Some(r),
+                Message::Response(_) => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn responses(out: &[Output]) -> Vec<Response> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Response(r) => match wire(r.clone()) {
+                Message::Response(r) => Some(r),
+                Message::Request(_) => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn events(out: &[Output]) -> Vec<SessionEvent> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn header(r: &Response, name: HeaderName) -> Option<String> {
+    r.headers.get(&name).map(|h| String::from_utf8_lossy(h.value()).into_owned())
+}
+
+/// Alice's INVITE, with `Supported: 100rel` when `rel`, an offer unless `offerless`.
+fn invite(alice: &mut Negotiator, rel: bool, offerless: bool) -> Request {
+    let supported = if rel { "Supported: 100rel, timer\r\n" } else { "" };
+    let text = format!(
+        "INVITE sip:bob@biloxi.example.com SIP/2.0\r
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKprack1\r
+Max-Forwards: 70\r
+From: Alice <sip:alice@atlanta.example.com>;tag=alice1\r
+To: Bob <sip:bob@biloxi.example.com>\r
+Call-ID: prack-test@atlanta.example.com\r
+CSeq: 7 INVITE\r
+Contact: <sip:alice@192.0.2.1>\r
+{supported}Content-Length: 0\r
+\r
+"
+    );
+    let Ok(Message::Request(mut r)) = Message::parse(text.into_bytes()) else { unreachable!() };
+    if !offerless {
+        r.set_body(Some(MediaType::application_sdp()), alice.create_offer().to_bytes());
+    }
+    match wire(r) {
+        Message::Request(r) => r,
+        Message::Response(_) => unreachable!(),
+    }
+}
+
+fn bob(invite: &Request) -> Session {
+    let contact: Uri = "sip:bob@192.0.2.2".parse().expect("uri");
+    let dialog = Dialog::new_uas_early(invite, "bob1", &contact).expect("dialog");
+    InviteSession::uas(
+        dialog,
+        invite,
+        negotiator(2, 40000),
+        SessionConfig { session_expires: None, ..SessionConfig::default() },
+        Counter::default(),
+    )
+    .expect("session")
+}
+
+fn alice(invite: &Request, first: &Response, n: Negotiator) -> Session {
+    let dialog = Dialog::new_uac(invite, first).expect("dialog");
+    InviteSession::uac(
+        Instant::now(),
+        dialog,
+        invite,
+        first,
+        n,
+        SessionConfig { session_expires: None, ..SessionConfig::default() },
+        Counter(50),
+    )
+    .expect("session")
+}
+
+fn sdp(body: &[u8]) -> SessionDescription {
+    SessionDescription::parse(bytes::Bytes::copy_from_slice(body)).expect("SDP")
+}
+
+#[test]
+fn answer_in_a_reliable_183_then_prack_then_200() {
+    let t0 = Instant::now();
+    let mut alice_n = negotiator(1, 30000);
+    let invite = invite(&mut alice_n, true, false);
+    let mut bob = bob(&invite);
+    assert!(bob.reliable_provisional());
+    bob.progress(t0, StatusCode::SESSION_PROGRESS).unwrap();
+    let out = drain(&mut bob);
+    assert_eq!(events(&out), [SessionEvent::Negotiated]);
+    let p183 = responses(&out).remove(0);
+    assert_eq!(p183.status, StatusCode::SESSION_PROGRESS);
+    assert_eq!(header(&p183, HeaderName::REQUIRE).as_deref(), Some("100rel"));
+    let rseq: u32 = header(&p183, HeaderName::RSEQ).unwrap().parse().unwrap();
+    assert!((1..=0x7fff_ffff).contains(&rseq));
+    assert_eq!(sdp(&p183.body).media[0].port, 40000, "the answer rides in the 183");
+
+    // Alice's early session PRACKs it, with RAck naming the 183 and the INVITE.
+    let mut alice = alice(&invite, &p183, alice_n);
+    let out = drain(&mut alice);
+    assert_eq!(events(&out), [SessionEvent::Negotiated]);
+    assert_eq!(alice.dialog().state(), DialogState::Early);
+    let prack = requests(&out).remove(0);
+    assert_eq!(prack.method, Method::PRACK);
+    assert_eq!(prack.uri.to_string(), "sip:bob@192.0.2.2");
+    assert_eq!(prack.headers.cseq().unwrap().unwrap().seq, 8);
+    let rack = prack.headers.typed::<RAck>().unwrap().unwrap();
+    assert_eq!((rack.rseq, rack.cseq, rack.method), (rseq, 7, Method::INVITE));
+    assert!(prack.body.is_empty());
+
+    // Bob accepts before the PRACK: the 200 waits for it (the 183 had SDP).
+    bob.accept(t0 + Duration::from_millis(100)).unwrap();
+    assert!(drain(&mut bob).is_empty());
+    bob.receive_request(t0 + Duration::from_millis(200), &prack);
+    let out = drain(&mut bob);
+    let rs = responses(&out);
+    assert_eq!(rs.len(), 2);
+    assert_eq!((rs[0].status, rs[0].headers.cseq().unwrap().unwrap().method), (StatusCode::OK, Method::PRACK));
+    assert_eq!((rs[1].status, rs[1].headers.cseq().unwrap().unwrap().method), (StatusCode::OK, Method::INVITE));
+    assert!(rs[1].body.is_empty(), "offer/answer was done in the 183 and PRACK");
+
+    // Alice's 2xx: ACK, the session as negotiated in the 183.
+    alice.receive_response(t0 + Duration::from_millis(300), &rs[1]).unwrap();
+    let out = drain(&mut alice);
+    let ack = requests(&out).remove(0);
+    assert_eq!(ack.method, Method::ACK);
+    assert_eq!(ack.headers.cseq().unwrap().unwrap().seq, 7);
+    assert!(ack.body.is_empty());
+    assert_eq!(alice.dialog().state(), DialogState::Confirmed);
+    let OfferAnswer::Negotiated(session) = alice.offer_answer() else { panic!("not negotiated") };
+    assert_eq!(session.remote.media[0].port, 40000);
+    bob.receive_request(t0 + Duration::from_millis(400), &ack);
+    assert_eq!(bob.poll_timeout(), None);
+}
+
+#[test]
+fn reliable_provisional_is_retransmitted_until_prack_or_500() {
+    let t0 = Instant::now();
+    let mut alice_n = negotiator(1, 30000);
+    let invite = invite(&mut alice_n, true, false);
+    let mut bob = bob(&invite);
+    bob.ring(t0, StatusCode::RINGING).unwrap();
+    let first = responses(&drain(&mut bob)).remove(0);
+    assert_eq!(header(&first, HeaderName::REQUIRE).as_deref(), Some("100rel"));
+    // A second reliable 1xx before the PRACK is refused.
+    assert!(bob.ring(t0, StatusCode::RINGING).is_err());
+    let mut sent = Vec::new();
+    let mut end = None;
+    while let Some(when) = bob.poll_timeout() {
+        bob.handle_timeout(when);
+        let out = drain(&mut bob);
+        for r in responses(&out) {
+            if r.status == StatusCode::RINGING {
+                assert_eq!(r.to_bytes(), first.to_bytes());
+                sent.push(when.duration_since(t0).as_millis());
+            } else {
+                end = Some((when.duration_since(t0), r.status, events(&out)));
+            }
+        }
+    }
+    // T1 doubling, no cap (RFC 3262 §3), for 64·T1.
+    assert_eq!(sent, [500, 1500, 3500, 7500, 15500, 31500]);
+    let (at, status, evs) = end.expect("the INVITE rejected");
+    assert_eq!(at, Duration::from_secs(32));
+    assert_eq!(status, StatusCode::SERVER_INTERNAL_ERROR);
+    assert_eq!(evs, [SessionEvent::Ended(EndReason::NoPrack)]);
+    assert!(bob.is_ended());
+}
+
+#[test]
+fn offer_in_a_reliable_183_answered_in_the_prack() {
+    let t0 = Instant::now();
+    let mut alice_n = negotiator(1, 30000);
+    let invite = invite(&mut alice_n, true, true);
+    let mut bob = bob(&invite);
+    bob.progress(t0, StatusCode::SESSION_PROGRESS).unwrap();
+    let p183 = responses(&drain(&mut bob)).remove(0);
+    assert_eq!(sdp(&p183.body).media[0].port, 40000, "Bob's offer");
+
+    let mut alice = alice(&invite, &p183, alice_n);
+    let out = drain(&mut alice);
+    assert_eq!(events(&out), [SessionEvent::Negotiated]);
+    let prack = requests(&out).remove(0);
+    assert_eq!(sdp(&prack.body).media[0].port, 30000, "Alice's answer in the PRACK");
+
+    bob.receive_request(t0 + Duration::from_millis(100), &prack);
+    let out = drain(&mut bob);
+    assert_eq!(events(&out), [SessionEvent::Negotiated]);
+    assert_eq!(responses(&out).iter().map(|r| r.status.as_u16()).collect::<Vec<_>>(), [200]);
+    // The retransmissions stopped.
+    assert_eq!(bob.poll_timeout(), None);
+    // A repeat of the 183 is not PRACKed again.
+    alice.receive_response(t0 + Duration::from_millis(500), &p183).unwrap();
+    assert!(requests(&drain(&mut alice)).is_empty());
+}
+
+#[test]
+fn prack_for_nothing_gets_481() {
+    let t0 = Instant::now();
+    let mut alice_n = negotiator(1, 30000);
+    let invite = invite(&mut alice_n, true, false);
+    let mut bob = bob(&invite);
+    bob.ring(t0, StatusCode::RINGING).unwrap();
+    let r180 = responses(&drain(&mut bob)).remove(0);
+    let mut alice = alice(&invite, &r180, alice_n);
+    let prack = requests(&drain(&mut alice)).remove(0);
+    let text = String::from_utf8(prack.to_bytes().to_vec()).unwrap();
+    let rack = prack.headers.typed::<RAck>().unwrap().unwrap();
+    let wrong = text.replace(&format!("RAck: {} 7 INVITE", rack.rseq), &format!("RAck: {} 7 INVITE", rack.rseq + 5));
+    let Ok(Message::Request(wrong)) = Message::parse(wrong.into_bytes()) else { panic!() };
+    bob.receive_request(t0, &wrong);
+    let rs = responses(&drain(&mut bob));
+    assert_eq!(rs[0].status, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
+    // The right one is taken.
+    bob.receive_request(t0, &prack);
+    assert_eq!(responses(&drain(&mut bob))[0].status, StatusCode::OK);
+}
+
+#[test]
+fn without_100rel_provisional_responses_are_plain() {
+    let t0 = Instant::now();
+    let mut alice_n = negotiator(1, 30000);
+    let invite = invite(&mut alice_n, false, false);
+    let mut bob = bob(&invite);
+    assert!(!bob.reliable_provisional());
+    bob.ring(t0, StatusCode::RINGING).unwrap();
+    let r = responses(&drain(&mut bob)).remove(0);
+    assert!(header(&r, HeaderName::RSEQ).is_none());
+    assert!(header(&r, HeaderName::REQUIRE).is_none());
+    assert_eq!(bob.poll_timeout(), None);
+    assert!(bob.progress(t0, StatusCode::SESSION_PROGRESS).is_err());
+    // Alice's early session sends no PRACK for it; a decline ends it.
+    let mut alice = alice(&invite, &r, alice_n);
+    assert!(requests(&drain(&mut alice)).is_empty());
+    let busy = {
+        let mut b = Response::from_request(&invite, StatusCode::BUSY_HERE).with_to_tag("bob1").unwrap();
+        b.headers.remove(&HeaderName::CONTACT);
+        b
+    };
+    alice.receive_response(t0, &busy).unwrap();
+    assert_eq!(events(&drain(&mut alice)), [SessionEvent::Ended(EndReason::Rejected(StatusCode::BUSY_HERE))]);
+}
