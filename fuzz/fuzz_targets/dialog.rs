@@ -26,7 +26,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use sip_dialog::{Dialog, DialogId, Dialogs, Entropy, InviteSession, Output, SessionConfig, UacOutcome};
+use sip_dialog::{
+    Dialog, DialogId, Dialogs, Entropy, InviteSession, Output, SessionConfig, Subscription, SubscriptionConfig,
+    UacOutcome,
+};
 use sip_message::header::{Transport, Via};
 use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator};
@@ -76,6 +79,23 @@ impl Entropy for Counter {
 }
 
 type Session = InviteSession<Counter>;
+type Sub = Subscription<Counter>;
+
+/// Drains a subscription, checking what it sends parses and it sends nothing once ended.
+fn drain_sub(s: &mut Sub) {
+    let was_terminated = s.is_terminated();
+    while let Some(out) = s.poll_output() {
+        match out {
+            Output::Request(r) => {
+                assert!(!was_terminated, "{} after the end", r.method);
+                assert!(Message::parse(r.to_bytes()).is_ok());
+            }
+            Output::Response(r) => assert!(Message::parse(r.to_bytes()).is_ok()),
+            Output::Event(_) => {}
+        }
+    }
+    while s.poll_event().is_some() {}
+}
 
 fn via(n: u32) -> Via {
     let host = "fuzz.example.com".parse().expect("host");
@@ -119,6 +139,7 @@ fuzz_target!(|data: &[u8]| {
     let mut input = Input(data);
     let mut dialogs = Dialogs::new();
     let mut sessions: Vec<(DialogId, Session)> = Vec::new();
+    let mut subs: Vec<(DialogId, Sub)> = Vec::new();
     let mut outgoing: Option<Request> = None;
     let mut last_seq: HashMap<DialogId, u32> = HashMap::new();
     let start = Instant::now();
@@ -136,6 +157,19 @@ fuzz_target!(|data: &[u8]| {
                             if let Some((_, s)) = sessions.iter_mut().find(|(i, _)| *i == id) {
                                 s.receive_request(now, &r);
                                 drain(s);
+                            }
+                            if let Some((_, s)) = subs.iter_mut().find(|(i, _)| *i == id) {
+                                s.receive_request(now, &r);
+                                drain_sub(s);
+                            }
+                        } else if r.method == Method::SUBSCRIBE && subs.len() < MAX_SESSIONS {
+                            if let Ok(d) = Dialog::new_uas_early(&r, &format!("n{n}"), &contact) {
+                                let id = d.id().clone();
+                                let config = SubscriptionConfig::default();
+                                if let Ok(mut s) = Subscription::notifier(now, d, &r, n % 2 == 0, None, config, Counter(u64::from(n))) {
+                                    drain_sub(&mut s);
+                                    subs.push((id, s));
+                                }
                             }
                         } else if r.method == Method::CANCEL {
                             for (_, s) in &mut sessions {
@@ -243,6 +277,12 @@ fuzz_target!(|data: &[u8]| {
                     assert!(s.poll_timeout().is_none_or(|t| t > now), "a timer due after handle_timeout");
                 }
                 sessions.retain(|(_, s)| !s.is_ended());
+                for (_, s) in &mut subs {
+                    s.handle_timeout(now);
+                    drain_sub(s);
+                    assert!(s.poll_timeout().is_none_or(|t| t > now), "a subscription timer due after handle_timeout");
+                }
+                subs.retain(|(_, s)| !s.is_terminated());
             }
             _ => {
                 let (Some(which), Some(action)) = (input.u8(), input.u8()) else { break };

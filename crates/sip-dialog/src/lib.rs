@@ -11,7 +11,10 @@
 //! An [`InviteSession`] runs the INVITE usage of a dialog (§13–15, RFC 3311): offer/answer
 //! with a `sip_sdp::Negotiator` through INVITE, 2xx, ACK and UPDATE; the UAS's 2xx sent
 //! again until its ACK and a BYE when none comes; the UAC's ACK for every 2xx; re-INVITE
-//! and UPDATE with 491 and the randomized retry of §14.1 on glare; CANCEL and BYE.
+//! and UPDATE with 491 and the randomized retry of §14.1 on glare; CANCEL and BYE;
+//! reliable provisional responses (RFC 3262); session timers (RFC 4028); the REFER of a
+//! transfer with its NOTIFYs (RFC 3515). A [`Subscription`] runs a SUBSCRIBE/NOTIFY
+//! dialog (RFC 6665) from either side.
 //!
 //! Nothing here does I/O or reads a clock: messages and the time go in, messages and
 //! events come out, and `poll_timeout` says when to come back.
@@ -50,6 +53,7 @@ mod dialog;
 mod dialogs;
 mod error;
 mod session;
+mod subscription;
 
 pub use dialog::{Dialog, DialogId, DialogState, MAX_CSEQ, MAX_FORWARDS, Role, is_target_refresh};
 pub use dialogs::{Dialogs, UacOutcome};
@@ -57,4 +61,8 @@ pub use error::DialogError;
 pub use session::{
     EndReason, Entropy, InviteSession, Output, SessionConfig, SessionError, SessionEvent, StdEntropy,
     session_timer_headers,
+};
+pub use subscription::{
+    DEFAULT_SUBSCRIPTION_EXPIRES, Subscription, SubscriptionConfig, SubscriptionEvent, SubscriptionRole,
+    SubscriptionState,
 };

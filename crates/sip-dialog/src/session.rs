@@ -117,9 +117,28 @@ pub enum SessionEvent {
         /// The status.
         status: StatusCode,
     },
-    /// A request in the dialog the session does not answer itself (INFO, MESSAGE, NOTIFY,
-    /// REFER, OPTIONS, ...): answer it with [`InviteSession::send_response`].
+    /// A request in the dialog the session does not answer itself (INFO, MESSAGE, OPTIONS,
+    /// NOTIFY of other packages, ...): answer it with [`InviteSession::send_response`].
     Request(Request),
+    /// The peer asks this side to call `target` (RFC 3515): accept with
+    /// [`InviteSession::accept_refer`] (202 and the first NOTIFY) and report how the
+    /// call goes with [`InviteSession::refer_progress`], or refuse it with
+    /// [`InviteSession::send_response`].
+    Refer {
+        /// The Refer-To URI.
+        target: sip_message::Uri,
+        /// The REFER.
+        request: Request,
+    },
+    /// A NOTIFY of the transfer this side asked for with [`InviteSession::refer`]: the
+    /// status of the call the peer made (its message/sipfrag), and whether that was the
+    /// last one.
+    ReferProgress {
+        /// The status line's code.
+        status: StatusCode,
+        /// The subscription ended with this NOTIFY.
+        done: bool,
+    },
     /// The session ended.
     Ended(EndReason),
 }
@@ -237,6 +256,11 @@ pub struct InviteSession<E = StdEntropy> {
     /// UAC: the offer/answer of the INVITE in progress completed in a reliable
     /// provisional response and its PRACK.
     early_offer_answer: bool,
+    /// A REFER accepted from the peer: NOTIFYs of the `refer` package go out until a final
+    /// status (RFC 3515 §2.4.4).
+    refer_in: bool,
+    /// A REFER this side sent: the peer's NOTIFYs of the `refer` package come in.
+    refer_out: bool,
     /// The session timer, when the two sides agreed on one.
     timer: Option<SessionTimer>,
     /// The session interval asked for in the INVITE or UPDATE in progress.
@@ -352,6 +376,8 @@ impl<E: Entropy> InviteSession<E> {
             accept_deferred: false,
             last_rseq: None,
             early_offer_answer: false,
+            refer_in: false,
+            refer_out: false,
             timer: None,
             requested_interval: None,
             outputs: VecDeque::new(),
@@ -696,6 +722,79 @@ impl<E: Entropy> InviteSession<E> {
         Ok(())
     }
 
+    /// Asks the peer to call `target` (a blind transfer, RFC 3515): a REFER in the dialog.
+    /// Its NOTIFYs come as [`SessionEvent::ReferProgress`].
+    pub fn refer(&mut self, target: &sip_message::Uri) -> Result<(), SessionError> {
+        let via = self.via();
+        let mut refer = self.dialog.request(Method::REFER, via)?;
+        let refer_to = header::ReferTo(header::NameAddr::new(target.clone()));
+        if let Ok(h) = Header::typed(&refer_to) {
+            refer.headers.push(h);
+        }
+        self.refer_out = true;
+        self.outputs.push_back(Output::Request(refer));
+        Ok(())
+    }
+
+    /// Accepts a REFER given as [`SessionEvent::Refer`]: 202, then the first NOTIFY of the
+    /// implicit subscription (`SIP/2.0 100 Trying`, RFC 3515 §2.4.5).
+    pub fn accept_refer(&mut self, refer: &Request) -> Result<(), SessionError> {
+        let mut accepted = Response::from_request(refer, StatusCode::ACCEPTED);
+        if let Ok(h) = Header::new(HeaderName::EXPIRES, "60") {
+            accepted.headers.push(h);
+        }
+        self.outputs.push_back(Output::Response(accepted));
+        self.refer_in = true;
+        self.refer_progress(StatusCode::TRYING)
+    }
+
+    /// Reports how the call a REFER asked for goes: a NOTIFY with its status as
+    /// message/sipfrag; a final status ends the implicit subscription.
+    pub fn refer_progress(&mut self, status: StatusCode) -> Result<(), SessionError> {
+        if !self.refer_in {
+            return Err(SessionError::State("no REFER accepted"));
+        }
+        let via = self.via();
+        let mut notify = self.dialog.request(Method::NOTIFY, via)?;
+        let state = if status.is_final() { "terminated;reason=noresource" } else { "active;expires=60" };
+        for h in [Header::new(HeaderName::EVENT, "refer"), Header::new(HeaderName::SUBSCRIPTION_STATE, state)]
+            .into_iter()
+            .flatten()
+        {
+            notify.headers.push(h);
+        }
+        let frag = format!("SIP/2.0 {} {}\r\n", status.as_u16(), status.default_reason());
+        if let Ok(kind) = MediaType::new("message", "sipfrag") {
+            let kind = kind.with_param("version", "2.0").unwrap_or(kind);
+            notify.set_body(Some(kind), bytes::Bytes::from(frag));
+        }
+        if status.is_final() {
+            self.refer_in = false;
+        }
+        self.outputs.push_back(Output::Request(notify));
+        Ok(())
+    }
+
+    fn receive_refer_notify(&mut self, notify: &Request) {
+        let state = notify.headers.typed::<header::SubscriptionState>().and_then(Result::ok);
+        let done = state.as_ref().is_some_and(|s| s.state().eq_ignore_ascii_case("terminated"));
+        // The body is a status line: `SIP/2.0 200 OK`.
+        let status = std::str::from_utf8(&notify.body)
+            .ok()
+            .and_then(|b| b.split_whitespace().nth(1))
+            .and_then(|code| code.parse::<u16>().ok())
+            .and_then(StatusCode::new);
+        let ok =
+            Response::from_request(notify, if status.is_some() { StatusCode::OK } else { StatusCode::BAD_REQUEST });
+        self.outputs.push_back(Output::Response(ok));
+        if done {
+            self.refer_out = false;
+        }
+        if let Some(status) = status {
+            self.event(SessionEvent::ReferProgress { status, done });
+        }
+    }
+
     fn end(&mut self, reason: EndReason) {
         self.dialog.terminate();
         self.unacked = None;
@@ -738,6 +837,27 @@ impl<E: Entropy> InviteSession<E> {
             self.receive_cancel(request);
         } else if *method == Method::PRACK {
             self.receive_prack(now, request);
+        } else if *method == Method::REFER {
+            match request.headers.typed::<header::ReferTo>() {
+                Some(Ok(to)) => {
+                    let target = to.uri().clone();
+                    self.event(SessionEvent::Refer { target, request: request.clone() });
+                }
+                _ => {
+                    // RFC 3515 §2.4.1: a REFER without one valid Refer-To is refused.
+                    let r = Response::from_request(request, StatusCode::BAD_REQUEST);
+                    self.outputs.push_back(Output::Response(r));
+                }
+            }
+        } else if *method == Method::NOTIFY
+            && self.refer_out
+            && request
+                .headers
+                .typed::<header::Event>()
+                .and_then(Result::ok)
+                .is_some_and(|e| e.package().eq_ignore_ascii_case("refer"))
+        {
+            self.receive_refer_notify(request);
         } else {
             self.event(SessionEvent::Request(request.clone()));
         }
