@@ -134,9 +134,10 @@ Content-Length: 0\r\n\r\n"
     let held = dhat::HeapStats::get().curr_bytes - before;
     println!("\n{:<34} {:>12}", "dialog", "heap bytes");
     println!(
-        "{:<34} {:>12.0}   (a Dialog itself is {} bytes)",
+        "{:<34} {:>12.0}   (a Dialog itself is {} bytes; an InviteSession, its Dialog and Negotiator inside, {} plus what it points to)",
         "confirmed, UAC, 2 routes",
         held as f64 / dialogs.len().max(1) as f64,
-        size_of::<sip_dialog::Dialog>()
+        size_of::<sip_dialog::Dialog>(),
+        size_of::<sip_dialog::InviteSession>()
     );
 }

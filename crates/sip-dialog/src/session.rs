@@ -234,18 +234,18 @@ pub struct InviteSession<E = StdEntropy> {
     entropy: E,
     /// The INVITE this side is answering (the first, or a re-INVITE), until its final
     /// response.
-    serving: Option<Request>,
-    unacked: Option<Unacked>,
+    serving: Option<Box<Request>>,
+    unacked: Option<Box<Unacked>>,
     /// The INVITE or UPDATE this side sent, until its final response.
     outgoing: Option<Outgoing>,
     /// The ACK of the last 2xx this side received: sent again for its retransmissions.
     ack: Option<(u32, Request)>,
     /// A request refused with 491 to send again at this instant, with its offer (§14.1).
-    glare_retry: Option<(Instant, Method, Option<SessionDescription>)>,
+    glare_retry: Option<Box<(Instant, Method, Option<SessionDescription>)>>,
     /// UAS: whether the INVITE being answered allows reliable provisional responses.
     peer_100rel: bool,
     /// UAS: the reliable provisional response waiting for its PRACK.
-    unpracked: Option<Unpracked>,
+    unpracked: Option<Box<Unpracked>>,
     /// UAS: the RSeq of the next reliable provisional response.
     next_rseq: u32,
     /// UAS: [`InviteSession::accept`] waits for the PRACK of a provisional response with
@@ -354,7 +354,7 @@ impl<E: Entropy> InviteSession<E> {
         }
         s.peer_100rel = invite.headers.supports("100rel");
         s.next_rseq = u32::try_from(s.entropy.next_u64() % u64::from(crate::dialog::MAX_CSEQ)).unwrap_or(0) + 1;
-        s.serving = Some(invite.clone());
+        s.serving = Some(Box::new(invite.clone()));
         Ok(s)
     }
 
@@ -407,7 +407,7 @@ impl<E: Entropy> InviteSession<E> {
     /// When to call [`handle_timeout`](Self::handle_timeout) next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let retransmit = self.unacked.as_ref().map(|u| u.next.min(u.give_up));
-        let retry = self.glare_retry.as_ref().map(|(at, _, _)| *at);
+        let retry = self.glare_retry.as_deref().map(|(at, _, _)| *at);
         let provisional = self.unpracked.as_ref().map(|u| u.next.min(u.give_up));
         let timer = self.timer.as_ref().map(|t| t.due);
         [retransmit, retry, provisional, timer].into_iter().flatten().min()
@@ -507,7 +507,7 @@ impl<E: Entropy> InviteSession<E> {
             for h in headers.into_iter().flatten() {
                 r.headers.push(h);
             }
-            self.unpracked = Some(Unpracked {
+            self.unpracked = Some(Box::new(Unpracked {
                 response: r.clone(),
                 rseq,
                 invite_seq,
@@ -515,7 +515,7 @@ impl<E: Entropy> InviteSession<E> {
                 interval: self.config.t1,
                 give_up: now + self.config.t1 * 64,
                 has_sdp: with_sdp,
-            });
+            }));
         }
         self.outputs.push_back(Output::Response(r));
         Ok(())
@@ -574,13 +574,13 @@ impl<E: Entropy> InviteSession<E> {
         }
         self.dialog.response_sent(&ok);
         let seq = cseq_of(&invite.headers).map_or(0, |c| c.seq);
-        self.unacked = Some(Unacked {
+        self.unacked = Some(Box::new(Unacked {
             response: ok.clone(),
             seq,
             next: now + self.config.t1,
             interval: self.config.t1,
             give_up: now + self.config.t1 * 64,
-        });
+        }));
         self.outputs.push_back(Output::Response(ok));
         Ok(())
     }
@@ -703,8 +703,12 @@ impl<E: Entropy> InviteSession<E> {
         self.start(Method::UPDATE, Some(offer))
     }
 
-    /// Ends the session with BYE.
+    /// Ends the session with BYE. The caller may send it in an early dialog too; the callee
+    /// may not (§15: it rejects the INVITE instead).
     pub fn bye(&mut self) -> Result<(), SessionError> {
+        if self.dialog.role() == Role::Uas && self.dialog.state() == DialogState::Early {
+            return Err(SessionError::State("the callee ends an early dialog by rejecting the INVITE, not with BYE"));
+        }
         let via = self.via();
         let bye = self.dialog.request(Method::BYE, via)?;
         self.outputs.push_back(Output::Request(bye));
@@ -971,7 +975,7 @@ impl<E: Entropy> InviteSession<E> {
             }
             None => {}
         }
-        self.serving = Some(invite.clone());
+        self.serving = Some(Box::new(invite.clone()));
         // A re-INVITE is answered at once: with the answer, or with this side's current
         // description as the offer.
         let _ = self.accept(now);
@@ -1088,7 +1092,7 @@ impl<E: Entropy> InviteSession<E> {
                 None => self.event(SessionEvent::Failed { method: outgoing.method, status }),
             }
         } else if status == StatusCode::REQUEST_PENDING {
-            self.glare_retry = Some((now + self.glare_delay(), outgoing.method, offer));
+            self.glare_retry = Some(Box::new((now + self.glare_delay(), outgoing.method, offer)));
         } else if !was_ended && self.is_ended() && was_early && outgoing.method == Method::INVITE {
             // The peer declined the INVITE that made this early dialog.
             self.end(EndReason::Rejected(status));
@@ -1355,7 +1359,7 @@ impl<E: Entropy> InviteSession<E> {
                 self.timer = Some(SessionTimer { refresher: false, due: now + expiry, ..timer });
             }
         }
-        if let Some((at, method, offer)) = self.glare_retry.clone() {
+        if let Some((at, method, offer)) = self.glare_retry.as_deref().cloned() {
             if at <= now {
                 self.glare_retry = None;
                 let offer = match offer.or_else(|| self.negotiator.local().cloned()) {

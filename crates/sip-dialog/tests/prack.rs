@@ -297,3 +297,33 @@ fn without_100rel_provisional_responses_are_plain() {
     alice.receive_response(t0, &busy).unwrap();
     assert_eq!(events(&drain(&mut alice)), [SessionEvent::Ended(EndReason::Rejected(StatusCode::BUSY_HERE))]);
 }
+
+#[test]
+fn bye_in_an_early_dialog() {
+    // §15: the caller may send BYE in an early dialog; the callee answers it 200 and ends
+    // the INVITE with 487. The callee itself may not.
+    let t0 = Instant::now();
+    let mut alice_n = negotiator(1, 30000);
+    let invite = invite(&mut alice_n, false, false);
+    let mut bob = bob(&invite);
+    bob.ring(t0, StatusCode::RINGING).unwrap();
+    let r180 = responses(&drain(&mut bob)).remove(0);
+    assert!(bob.bye().is_err());
+    let mut alice = alice(&invite, &r180, alice_n);
+    drain(&mut alice);
+    alice.bye().unwrap();
+    let out = drain(&mut alice);
+    let bye = requests(&out).remove(0);
+    assert_eq!(bye.method, Method::BYE);
+    assert_eq!(bye.headers.cseq().unwrap().unwrap().seq, 8);
+    assert_eq!(bye.headers.to().unwrap().unwrap().tag(), Some("bob1"));
+    assert_eq!(events(&out), [SessionEvent::Ended(EndReason::ByeSent)]);
+
+    bob.receive_request(t0, &bye);
+    let out = drain(&mut bob);
+    let rs = responses(&out);
+    let got: Vec<(u16, Method)> =
+        rs.iter().map(|r| (r.status.as_u16(), r.headers.cseq().unwrap().unwrap().method)).collect();
+    assert_eq!(got, [(487, Method::INVITE), (200, Method::BYE)]);
+    assert_eq!(events(&out), [SessionEvent::Ended(EndReason::ByeReceived)]);
+}
