@@ -81,13 +81,13 @@ impl Entropy for Counter {
 type Session = InviteSession<Counter>;
 type Sub = Subscription<Counter>;
 
-/// Drains a subscription, checking what it sends parses and it sends nothing once ended.
-fn drain_sub(s: &mut Sub) {
-    let was_terminated = s.is_terminated();
+/// Drains a subscription, checking what it sends parses, and that it sends no request
+/// when it had ended before the input (`ended_before`) that made these outputs.
+fn drain_sub(s: &mut Sub, ended_before: bool) {
     while let Some(out) = s.poll_output() {
         match out {
             Output::Request(r) => {
-                assert!(!was_terminated, "{} after the end", r.method);
+                assert!(!ended_before, "{} after the end", r.method);
                 assert!(Message::parse(r.to_bytes()).is_ok());
             }
             Output::Response(r) => assert!(Message::parse(r.to_bytes()).is_ok()),
@@ -159,15 +159,16 @@ fuzz_target!(|data: &[u8]| {
                                 drain(s);
                             }
                             if let Some((_, s)) = subs.iter_mut().find(|(i, _)| *i == id) {
+                                let ended = s.is_terminated();
                                 s.receive_request(now, &r);
-                                drain_sub(s);
+                                drain_sub(s, ended);
                             }
                         } else if r.method == Method::SUBSCRIBE && subs.len() < MAX_SESSIONS {
                             if let Ok(d) = Dialog::new_uas_early(&r, &format!("n{n}"), &contact) {
                                 let id = d.id().clone();
                                 let config = SubscriptionConfig::default();
                                 if let Ok(mut s) = Subscription::notifier(now, d, &r, n % 2 == 0, None, config, Counter(u64::from(n))) {
-                                    drain_sub(&mut s);
+                                    drain_sub(&mut s, false);
                                     subs.push((id, s));
                                 }
                             }
@@ -278,8 +279,9 @@ fuzz_target!(|data: &[u8]| {
                 }
                 sessions.retain(|(_, s)| !s.is_ended());
                 for (_, s) in &mut subs {
+                    let ended = s.is_terminated();
                     s.handle_timeout(now);
-                    drain_sub(s);
+                    drain_sub(s, ended);
                     assert!(s.poll_timeout().is_none_or(|t| t > now), "a subscription timer due after handle_timeout");
                 }
                 subs.retain(|(_, s)| !s.is_terminated());

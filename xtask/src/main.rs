@@ -68,7 +68,8 @@ fn conformance_task(args: &[String]) -> ExitCode {
 }
 
 /// The fuzz targets, each with its seed corpus under `fuzz/seeds/<target>`.
-const FUZZ_TARGETS: &[&str] = &["parse_message", "parse_sdp", "stream_framing", "transaction_layer", "dialog"];
+const FUZZ_TARGETS: &[&str] =
+    &["parse_message", "parse_sdp", "stream_framing", "transaction_layer", "dialog", "digest"];
 
 fn fuzz_task(args: &[String]) -> ExitCode {
     let mut seconds = 10u64;
