@@ -507,14 +507,20 @@ pub(crate) fn unquote(quoted: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Writes `text` as a `quoted-string`, escaping `"` and `\`.
+/// Writes `text` as a `quoted-string`: `"`, `\` and control characters as quoted-pairs;
+/// a CR or LF, which no quoted string can hold, as a space.
 pub(crate) fn write_quoted(out: &mut bytes::BytesMut, text: &[u8]) {
     out.extend_from_slice(b"\"");
     for &b in text {
-        if b == b'"' || b == b'\\' {
-            out.extend_from_slice(b"\\");
+        if is(b, QDTEXT) {
+            out.extend_from_slice(&[b]);
+        } else if b == b'\r' || b == b'\n' {
+            // No quoted string can hold a line break, escaped or not.
+            out.extend_from_slice(b" ");
+        } else {
+            // `"`, `\` and the control characters go as a quoted-pair.
+            out.extend_from_slice(&[b'\\', b]);
         }
-        out.extend_from_slice(&[b]);
     }
     out.extend_from_slice(b"\"");
 }
@@ -585,6 +591,18 @@ impl Iterator for ListSplitter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_strings_escape_what_they_must() {
+        let mut out = bytes::BytesMut::new();
+        write_quoted(&mut out, b"a\"b\\c\x0ed\x7fe\r\nf\tg \xc3\xa9");
+        assert_eq!(&out[..], b"\"a\\\"b\\\\c\\\x0ed\\\x7fe  f\tg \xc3\xa9\"");
+        // What is written reads back as a quoted string, to the same text (but the line break).
+        let mut c = Cursor::new(&out);
+        let r = c.quoted_string().unwrap();
+        assert_eq!(r, 0..out.len());
+        assert_eq!(unquote(&out), b"a\"b\\c\x0ed\x7fe  f\tg \xc3\xa9");
+    }
 
     #[test]
     fn classes() {
