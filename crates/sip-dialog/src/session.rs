@@ -1155,7 +1155,10 @@ impl<E: Entropy> InviteSession<E> {
         match session_expires_of(&ok.headers) {
             Some(se) => {
                 let we_refresh = se.refresher() != Some(header::Refresher::Uas);
-                self.timer = Some(SessionTimer::start(now, se.interval, we_refresh));
+                // An interval below this side's Min-SE (which a peer must not grant) is
+                // taken as the Min-SE, so a bad 2xx cannot end the session at once.
+                let interval = se.interval.max(self.config.min_se).max(1);
+                self.timer = Some(SessionTimer::start(now, interval, we_refresh));
             }
             None => {
                 if let Some(asked) = self.requested_interval {

@@ -285,3 +285,21 @@ fn refresh_by_update_without_a_description() {
     alice.receive_response(secs(t0, 301), &ok).unwrap();
     assert_eq!(alice.poll_timeout(), Some(secs(t0, 301 + 300)));
 }
+
+#[test]
+fn a_granted_interval_below_min_se_is_raised() {
+    // A peer's 2xx that grants 10 s (below this side's Min-SE of 90) does not end the
+    // session at once: the timer runs on 90 s.
+    let t0 = Instant::now();
+    let mut alice_n = negotiator(1, 30000);
+    let invite = invite(&mut alice_n, Some((1800, true)));
+    let mut bob = bob(&invite, SessionConfig::default());
+    bob.accept(t0).unwrap();
+    let mut ok = responses(&drain(&mut bob)).remove(0);
+    let text =
+        String::from_utf8(ok.to_bytes().to_vec()).unwrap().replace("Session-Expires: 1800", "Session-Expires: 10");
+    let Ok(Message::Response(bad)) = Message::parse(text.into_bytes()) else { panic!() };
+    ok = bad;
+    let alice = alice(t0, &invite, &ok, alice_n);
+    assert_eq!(alice.poll_timeout(), Some(secs(t0, 45)));
+}
