@@ -888,26 +888,10 @@ impl<E: Entropy> InviteSession<E> {
                 // The answer to the offer of the provisional response.
                 self.take_answer_body(body, "the PRACK carries no answer");
             }
-            (_, Some(Ok(offer))) => {
-                let answered = self
-                    .offer_answer
-                    .receive_offer(offer.clone())
-                    .map_err(SessionError::from)
-                    .and_then(|()| self.negotiator.answer(&offer).map_err(SessionError::from));
-                match answered {
-                    Ok(answer) => {
-                        if self.offer_answer.send_answer(answer.clone()).is_ok() {
-                            Self::with_sdp(&mut ok, &answer, |m, t, b| m.set_body(Some(t), b));
-                            self.event(SessionEvent::Negotiated);
-                        }
-                    }
-                    Err(e) => {
-                        self.offer_answer.rollback();
-                        self.event(SessionEvent::OfferFailed(e.to_string()));
-                        ok = Response::from_request(prack, StatusCode::NOT_ACCEPTABLE_HERE);
-                    }
-                }
-            }
+            (_, Some(Ok(offer))) => match self.answer_offer(offer) {
+                Some(answer) => Self::with_sdp(&mut ok, &answer, |m, t, b| m.set_body(Some(t), b)),
+                None => ok = Response::from_request(prack, StatusCode::NOT_ACCEPTABLE_HERE),
+            },
             (_, Some(Err(e))) => self.event(SessionEvent::OfferFailed(e)),
             (_, None) => {}
         }
@@ -925,23 +909,7 @@ impl<E: Entropy> InviteSession<E> {
         self.unacked = None;
         if let OfferAnswer::OfferSent { .. } = self.offer_answer {
             // The offer was in our 2xx: the ACK carries the answer (§13.2.1).
-            match sdp_body(&ack.headers, &ack.body) {
-                Some(Ok(answer)) => match self.offer_answer.receive_answer(answer) {
-                    Ok(()) => self.event(SessionEvent::Negotiated),
-                    Err(e) => {
-                        self.offer_answer.rollback();
-                        self.event(SessionEvent::OfferFailed(e.to_string()));
-                    }
-                },
-                Some(Err(e)) => {
-                    self.offer_answer.rollback();
-                    self.event(SessionEvent::OfferFailed(e));
-                }
-                None => {
-                    self.offer_answer.rollback();
-                    self.event(SessionEvent::OfferFailed("the ACK carries no answer".into()));
-                }
-            }
+            self.take_answer_body(sdp_body(&ack.headers, &ack.body), "the ACK carries no answer");
         }
     }
 
@@ -998,25 +966,19 @@ impl<E: Entropy> InviteSession<E> {
         }
         let mut ok = self.response_to(update, StatusCode::OK);
         if let Some(offer) = sdp_body(&update.headers, &update.body) {
-            let answered = offer.map_err(|e| e.to_string()).and_then(|offer| {
-                self.offer_answer.receive_offer(offer.clone()).map_err(|e| e.to_string())?;
-                let answer = self.negotiator.answer(&offer).map_err(|e| e.to_string())?;
-                self.offer_answer.send_answer(answer.clone()).map_err(|e| e.to_string())?;
-                Ok(answer)
-            });
-            match answered {
-                Ok(answer) => {
-                    Self::with_sdp(&mut ok, &answer, |m, t, b| m.set_body(Some(t), b));
-                    self.event(SessionEvent::Negotiated);
-                }
+            let answer = match offer {
+                Ok(offer) => self.answer_offer(offer),
                 Err(e) => {
-                    self.offer_answer.rollback();
                     self.event(SessionEvent::OfferFailed(e));
-                    let r = self.response_to(update, StatusCode::NOT_ACCEPTABLE_HERE);
-                    self.outputs.push_back(Output::Response(r));
-                    return;
+                    None
                 }
-            }
+            };
+            let Some(answer) = answer else {
+                let r = self.response_to(update, StatusCode::NOT_ACCEPTABLE_HERE);
+                self.outputs.push_back(Output::Response(r));
+                return;
+            };
+            Self::with_sdp(&mut ok, &answer, |m, t, b| m.set_body(Some(t), b));
         }
         let contact = header::Contact::Address(header::NameAddr::new(self.dialog.local_target().clone()));
         if let Ok(h) = Header::typed(&contact) {
@@ -1169,6 +1131,31 @@ impl<E: Entropy> InviteSession<E> {
         self.requested_interval = None;
     }
 
+    /// Takes an offer from the peer and answers it with the negotiator (RFC 3264): the
+    /// answer, now in force, with a [`SessionEvent::Negotiated`]; or `None` with a
+    /// [`SessionEvent::OfferFailed`], the exchange as it was before the offer.
+    fn answer_offer(&mut self, offer: SessionDescription) -> Option<SessionDescription> {
+        if let Err(e) = self.offer_answer.receive_offer(offer.clone()) {
+            self.event(SessionEvent::OfferFailed(e.to_string()));
+            return None;
+        }
+        let answered = self
+            .negotiator
+            .answer(&offer)
+            .and_then(|answer| self.offer_answer.send_answer(answer.clone()).map(|()| answer));
+        match answered {
+            Ok(answer) => {
+                self.event(SessionEvent::Negotiated);
+                Some(answer)
+            }
+            Err(e) => {
+                self.offer_answer.rollback();
+                self.event(SessionEvent::OfferFailed(e.to_string()));
+                None
+            }
+        }
+    }
+
     fn take_answer(&mut self, headers: sip_message::Headers, body: bytes::Bytes) {
         self.take_answer_body(sdp_body(&headers, &body), "the 2xx carries no answer");
     }
@@ -1203,24 +1190,7 @@ impl<E: Entropy> InviteSession<E> {
             // Done in a reliable provisional response: a description in the 2xx repeats it.
             OfferAnswer::Negotiated(_) if self.early_offer_answer => {}
             _ => match sdp_body(&ok.headers, &ok.body) {
-                Some(Ok(offer)) => {
-                    let answered = self
-                        .offer_answer
-                        .receive_offer(offer.clone())
-                        .map_err(SessionError::from)
-                        .and_then(|()| self.negotiator.answer(&offer).map_err(SessionError::from));
-                    match answered {
-                        Ok(answer) => {
-                            self.offer_answer.send_answer(answer.clone())?;
-                            answer_in_ack = Some(answer);
-                            self.event(SessionEvent::Negotiated);
-                        }
-                        Err(e) => {
-                            self.offer_answer.rollback();
-                            self.event(SessionEvent::OfferFailed(e.to_string()));
-                        }
-                    }
-                }
+                Some(Ok(offer)) => answer_in_ack = self.answer_offer(offer),
                 Some(Err(e)) => self.event(SessionEvent::OfferFailed(e)),
                 None => {}
             },
@@ -1250,27 +1220,12 @@ impl<E: Entropy> InviteSession<E> {
         let mut answer = None;
         match (&self.offer_answer, sdp_body(&response.headers, &response.body)) {
             (OfferAnswer::OfferSent { .. }, body @ Some(_)) => {
-                self.take_answer_body(body, "");
+                self.take_answer_body(body, "the provisional response carries no answer");
                 self.early_offer_answer = self.offer_answer.negotiated().is_some();
             }
             (OfferAnswer::Initial | OfferAnswer::Negotiated(_), Some(Ok(offer))) if !self.early_offer_answer => {
-                let answered = self
-                    .offer_answer
-                    .receive_offer(offer.clone())
-                    .map_err(SessionError::from)
-                    .and_then(|()| self.negotiator.answer(&offer).map_err(SessionError::from));
-                match answered {
-                    Ok(a) => {
-                        self.offer_answer.send_answer(a.clone())?;
-                        self.early_offer_answer = true;
-                        self.event(SessionEvent::Negotiated);
-                        answer = Some(a);
-                    }
-                    Err(e) => {
-                        self.offer_answer.rollback();
-                        self.event(SessionEvent::OfferFailed(e.to_string()));
-                    }
-                }
+                answer = self.answer_offer(offer);
+                self.early_offer_answer = answer.is_some();
             }
             _ => {}
         }
