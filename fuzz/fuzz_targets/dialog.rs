@@ -24,7 +24,6 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use sip_dialog::{
     Dialog, DialogId, Dialogs, Entropy, InviteSession, Output, SessionConfig, Subscription, SubscriptionConfig,
@@ -34,26 +33,9 @@ use sip_message::header::{Transport, Via};
 use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator};
 
-struct Input<'a>(&'a [u8]);
-
-impl Input<'_> {
-    fn u8(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        Some(u16::from(self.u8()?) | (u16::from(self.u8()?) << 8))
-    }
-
-    fn bytes(&mut self) -> Option<Bytes> {
-        let n = usize::from(self.u16()?).min(self.0.len());
-        let (b, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Some(Bytes::copy_from_slice(b))
-    }
-}
+#[path = "common/input.rs"]
+mod input;
+use input::Input;
 
 const METHODS: [Method; 8] = [
     Method::INVITE,
@@ -167,7 +149,9 @@ fuzz_target!(|data: &[u8]| {
                             if let Ok(d) = Dialog::new_uas_early(&r, &format!("n{n}"), &contact) {
                                 let id = d.id().clone();
                                 let config = SubscriptionConfig::default();
-                                if let Ok(mut s) = Subscription::notifier(now, d, &r, n % 2 == 0, None, config, Counter(u64::from(n))) {
+                                if let Ok(mut s) =
+                                    Subscription::notifier(now, d, &r, n % 2 == 0, None, config, Counter(u64::from(n)))
+                                {
                                     drain_sub(&mut s, false);
                                     subs.push((id, s));
                                 }
@@ -191,7 +175,9 @@ fuzz_target!(|data: &[u8]| {
                                     if let Ok(d) = Dialog::new_uas_early(&r, &format!("s{n}"), &contact) {
                                         let id = d.id().clone();
                                         let config = SessionConfig::default();
-                                        if let Ok(s) = InviteSession::uas(d, &r, negotiator(), config, Counter(u64::from(n))) {
+                                        if let Ok(s) =
+                                            InviteSession::uas(d, &r, negotiator(), config, Counter(u64::from(n)))
+                                        {
                                             sessions.push((id, s));
                                         }
                                     }
@@ -216,10 +202,19 @@ fuzz_target!(|data: &[u8]| {
                             Some(req) if cseq.method == req.method => {
                                 if let Ok(UacOutcome::Confirmed(id)) = dialogs.receive_uac_response(req, &resp) {
                                     let known = sessions.iter().any(|(i, _)| *i == id);
-                                    if let Some(d) = dialogs.get(&id).filter(|_| !known && sessions.len() < MAX_SESSIONS) {
+                                    if let Some(d) =
+                                        dialogs.get(&id).filter(|_| !known && sessions.len() < MAX_SESSIONS)
+                                    {
                                         let config = SessionConfig::default();
-                                        let made =
-                                            InviteSession::uac(now, d.clone(), req, &resp, negotiator(), config, Counter(u64::from(n)));
+                                        let made = InviteSession::uac(
+                                            now,
+                                            d.clone(),
+                                            req,
+                                            &resp,
+                                            negotiator(),
+                                            config,
+                                            Counter(u64::from(n)),
+                                        );
                                         if let Ok(mut s) = made {
                                             drain(&mut s);
                                             sessions.push((id, s));
@@ -303,10 +298,7 @@ fuzz_target!(|data: &[u8]| {
                     _ => s.request(Method::INFO, |_| {}),
                 };
                 if ended {
-                    assert!(
-                        result.is_err() || matches!(action % 9, 0..=2 | 8),
-                        "an ended session sent a request"
-                    );
+                    assert!(result.is_err() || matches!(action % 9, 0..=2 | 8), "an ended session sent a request");
                 }
                 drain(s);
             }

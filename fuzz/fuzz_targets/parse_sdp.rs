@@ -7,8 +7,8 @@
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use sip_sdp::attr::{
-    Candidate, Crypto, Direction, Extmap, Fingerprint, Fmtp, Group, IceOptions, IcePwd, IceUfrag, Label, Maxptime,
-    Mid, Msid, Ptime, Rtcp, Rtpmap, Setup, Ssrc, TypedAttribute,
+    Candidate, Crypto, Direction, Extmap, Fingerprint, Fmtp, Group, IceOptions, IcePwd, IceUfrag, Label, Maxptime, Mid,
+    Msid, Ptime, Rtcp, Rtpmap, Setup, Ssrc, TypedAttribute,
 };
 use sip_sdp::negotiate::{Capabilities, Codec, MediaCapability, NegotiationError, Negotiator, check_answer};
 use sip_sdp::{Attribute, SessionDescription};
@@ -66,13 +66,23 @@ fuzz_target!(|data: &[u8]| {
     let caps = Capabilities::new(
         "192.0.2.1".parse().expect("address"),
         vec![
-            MediaCapability::audio(4000, vec![Codec::pcmu(), Codec::new("opus", 48000, 111).with_channels(2), Codec::telephone_event()]),
-            MediaCapability::video(4100, vec![Codec::new("H264", 90000, 96).with_fmtp("packetization-mode=1"), Codec::new("VP8", 90000, 97)]),
+            MediaCapability::audio(
+                4000,
+                vec![Codec::pcmu(), Codec::new("opus", 48000, 111).with_channels(2), Codec::telephone_event()],
+            ),
+            MediaCapability::video(
+                4100,
+                vec![Codec::new("H264", 90000, 96).with_fmtp("packetization-mode=1"), Codec::new("VP8", 90000, 97)],
+            ),
         ],
     );
     match Negotiator::new(caps, 1).answer(&sd) {
         Ok(answer) => {
-            assert!(check_answer(&sd, &answer).is_ok(), "answer does not answer its offer: {:?}", check_answer(&sd, &answer));
+            assert!(
+                check_answer(&sd, &answer).is_ok(),
+                "answer does not answer its offer: {:?}",
+                check_answer(&sd, &answer)
+            );
             assert_eq!(SessionDescription::parse(answer.to_bytes()).expect("answers are strictly valid"), answer);
         }
         Err(e) => assert_eq!(e, NegotiationError::NothingAcceptable),

@@ -78,9 +78,10 @@ fn run(data: &[u8], mut sizes: impl FnMut() -> usize) -> Vec<Event> {
 
 fuzz_target!(|data: &[u8]| {
     // Read sizes from a small generator seeded by the input, so the fuzzer varies both.
-    let mut state = data.iter().take(16).fold(data.len() as u64 ^ 0x9e37_79b9_7f4a_7c15, |s, &b| {
-        (s ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let mut state = data
+        .iter()
+        .take(16)
+        .fold(data.len() as u64 ^ 0x9e37_79b9_7f4a_7c15, |s, &b| (s ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
     let chunked = run(data, || {
         state ^= state << 13;
         state ^= state >> 7;

@@ -18,31 +18,13 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use sip_message::{Message, Method, Request, Response, StatusCode};
 use sip_transaction::{Config, Event, TransactionKey, TransactionLayer};
 
-struct Input<'a>(&'a [u8]);
-
-impl Input<'_> {
-    fn u8(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        Some(u16::from(self.u8()?) | (u16::from(self.u8()?) << 8))
-    }
-
-    fn bytes(&mut self) -> Option<Bytes> {
-        let n = usize::from(self.u16()?).min(self.0.len());
-        let (b, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Some(Bytes::copy_from_slice(b))
-    }
-}
+#[path = "common/input.rs"]
+mod input;
+use input::Input;
 
 fn status(n: u16) -> StatusCode {
     StatusCode::new(100 + n % 600).unwrap_or(StatusCode::OK)

@@ -1,78 +1,15 @@
 //! Reliable provisional responses (RFC 3262) on virtual time: 100rel, RSeq, PRACK with
 //! RAck, retransmission until the PRACK, offer/answer in the 1xx and the PRACK.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use sip_dialog::{Dialog, DialogState, EndReason, Entropy, InviteSession, Output, SessionConfig, SessionEvent};
+mod common;
+use common::*;
+
+use sip_dialog::{Dialog, DialogState, EndReason, InviteSession, SessionConfig, SessionEvent};
 use sip_message::header::{MediaType, RAck};
 use sip_message::{HeaderName, Message, Method, Request, Response, StatusCode, Uri};
-use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator, OfferAnswer, SessionDescription};
-
-#[derive(Debug, Default)]
-struct Counter(u64);
-
-impl Entropy for Counter {
-    fn next_u64(&mut self) -> u64 {
-        self.0 += 1;
-        self.0
-    }
-}
-
-type Session = InviteSession<Counter>;
-
-fn negotiator(last_octet: u8, port: u16) -> Negotiator {
-    let caps = Capabilities::new(
-        IpAddr::V4(Ipv4Addr::new(192, 0, 2, last_octet)),
-        vec![MediaCapability::audio(port, vec![Codec::pcmu(), Codec::pcma(), Codec::telephone_event()])],
-    );
-    Negotiator::new(caps, 2000 + u64::from(last_octet))
-}
-
-fn wire<M: Into<Message>>(m: M) -> Message {
-    let bytes = match m.into() {
-        Message::Request(r) => r.to_bytes(),
-        Message::Response(r) => r.to_bytes(),
-    };
-    Message::parse(bytes).expect("parses")
-}
-
-fn drain(s: &mut Session) -> Vec<Output> {
-    std::iter::from_fn(|| s.poll_output()).collect()
-}
-
-fn requests(out: &[Output]) -> Vec<Request> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Request(r) => match wire(r.clone()) {
-                Message::Request(r) => Some(r),
-                Message::Response(_) => None,
-            },
-            _ => None,
-        })
-        .collect()
-}
-
-fn responses(out: &[Output]) -> Vec<Response> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Response(r) => match wire(r.clone()) {
-                Message::Response(r) => Some(r),
-                Message::Request(_) => None,
-            },
-            _ => None,
-        })
-        .collect()
-}
-
-fn events(out: &[Output]) -> Vec<SessionEvent> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Event(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
-}
+use sip_sdp::{Negotiator, OfferAnswer};
 
 fn header(r: &Response, name: HeaderName) -> Option<String> {
     r.headers.get(&name).map(|h| String::from_utf8_lossy(h.value()).into_owned())
@@ -129,10 +66,6 @@ fn alice(invite: &Request, first: &Response, n: Negotiator) -> Session {
         Counter(50),
     )
     .expect("session")
-}
-
-fn sdp(body: &[u8]) -> SessionDescription {
-    SessionDescription::parse(bytes::Bytes::copy_from_slice(body)).expect("SDP")
 }
 
 #[test]

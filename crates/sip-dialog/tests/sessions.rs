@@ -4,95 +4,14 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use sip_dialog::{Dialog, DialogState, EndReason, Entropy, InviteSession, Output, SessionConfig, SessionEvent};
+mod common;
+use common::*;
+
+use sip_dialog::{Dialog, DialogState, EndReason, InviteSession, Output, SessionConfig, SessionEvent};
 use sip_message::header::MediaType;
 use sip_message::{Message, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::attr::Direction;
-use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator, OfferAnswer, SessionDescription};
-
-/// Entropy that counts: branches and delays the test can predict.
-#[derive(Debug, Default)]
-struct Counter(u64);
-
-impl Entropy for Counter {
-    fn next_u64(&mut self) -> u64 {
-        self.0 += 1;
-        self.0
-    }
-}
-
-type Session = InviteSession<Counter>;
-
-fn negotiator(last_octet: u8, port: u16) -> Negotiator {
-    let caps = Capabilities::new(
-        IpAddr::V4(Ipv4Addr::new(192, 0, 2, last_octet)),
-        vec![MediaCapability::audio(port, vec![Codec::pcmu(), Codec::pcma(), Codec::telephone_event()])],
-    );
-    Negotiator::new(caps, 1000 + u64::from(last_octet))
-}
-
-fn roundtrip(m: impl Into<Message>) -> Message {
-    // Everything sent goes through the wire format.
-    let bytes = match m.into() {
-        Message::Request(r) => r.to_bytes(),
-        Message::Response(r) => r.to_bytes(),
-    };
-    Message::parse(bytes).expect("what a session sends parses")
-}
-
-fn as_request(m: Message) -> Request {
-    match m {
-        Message::Request(r) => r,
-        Message::Response(r) => panic!("expected a request, got {}", r.status.as_u16()),
-    }
-}
-
-fn as_response(m: Message) -> Response {
-    match m {
-        Message::Response(r) => r,
-        Message::Request(r) => panic!("expected a response, got {}", r.method),
-    }
-}
-
-/// Everything the session has to hand out, in order.
-fn drain(s: &mut Session) -> Vec<Output> {
-    std::iter::from_fn(|| s.poll_output()).collect()
-}
-
-fn requests(out: &[Output]) -> Vec<Request> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Request(r) => Some(as_request(roundtrip(r.clone()))),
-            _ => None,
-        })
-        .collect()
-}
-
-fn responses(out: &[Output]) -> Vec<Response> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Response(r) => Some(as_response(roundtrip(r.clone()))),
-            _ => None,
-        })
-        .collect()
-}
-
-fn events(out: &[Output]) -> Vec<SessionEvent> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Event(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn status_codes(out: &[Output]) -> Vec<u16> {
-    responses(out).iter().map(|r| r.status.as_u16()).collect()
-}
-
-fn sdp(body: &[u8]) -> SessionDescription {
-    SessionDescription::parse(bytes::Bytes::copy_from_slice(body)).expect("SDP")
-}
+use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator, OfferAnswer};
 
 /// Alice's INVITE to Bob, with an offer from `alice` unless `offerless`.
 fn invite(alice: &mut Negotiator, offerless: bool) -> Request {
@@ -114,7 +33,7 @@ Content-Length: 0\r
     if !offerless {
         r.set_body(Some(MediaType::application_sdp()), alice.create_offer().to_bytes());
     }
-    as_request(roundtrip(r))
+    as_request(wire(r))
 }
 
 /// Session timers off: these ladders are about the other timers (see `timers.rs`).
@@ -587,7 +506,7 @@ mod interleavings {
         while let Some(out) = side.session.poll_output() {
             match out {
                 Output::Request(r) => {
-                    let r = as_request(roundtrip(r));
+                    let r = as_request(wire(r));
                     let seq = r.headers.cseq().unwrap().unwrap().seq;
                     if r.method == Method::ACK {
                         assert!(seq <= side.last_seq);
@@ -600,7 +519,7 @@ mod interleavings {
                     assert_eq!(r.uri.to_string(), peer);
                     flight.push_back((1 - from, Message::Request(r)));
                 }
-                Output::Response(r) => flight.push_back((1 - from, roundtrip(r))),
+                Output::Response(r) => flight.push_back((1 - from, wire(r))),
                 Output::Event(SessionEvent::Ended(_)) => side.ended = true,
                 Output::Event(SessionEvent::Request(r)) => {
                     side.session.send_response(Response::from_request(&r, StatusCode::OK));

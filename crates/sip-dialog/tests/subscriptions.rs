@@ -1,37 +1,20 @@
 //! Subscriptions (RFC 6665) and the REFER of a transfer (RFC 3515) on virtual time: the
 //! messages each side produces and when.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{Counter, Session, negotiator, wire};
 
 use bytes::Bytes;
 use sip_dialog::{
-    Dialog, Entropy, InviteSession, Output, SessionConfig, SessionEvent, Subscription, SubscriptionConfig,
-    SubscriptionEvent, SubscriptionState,
+    Dialog, InviteSession, Output, SessionConfig, SessionEvent, Subscription, SubscriptionConfig, SubscriptionEvent,
+    SubscriptionState,
 };
 use sip_message::header::MediaType;
 use sip_message::{HeaderName, Message, Method, Request, Response, StatusCode, Uri};
-use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator};
-
-#[derive(Debug, Default)]
-struct Counter(u64);
-
-impl Entropy for Counter {
-    fn next_u64(&mut self) -> u64 {
-        self.0 += 1;
-        self.0
-    }
-}
 
 type Sub = Subscription<Counter>;
-
-fn wire<M: Into<Message>>(m: M) -> Message {
-    let bytes = match m.into() {
-        Message::Request(r) => r.to_bytes(),
-        Message::Response(r) => r.to_bytes(),
-    };
-    Message::parse(bytes).expect("parses")
-}
 
 fn outputs(s: &mut Sub) -> (Vec<Request>, Vec<Response>) {
     let mut requests = Vec::new();
@@ -52,7 +35,7 @@ fn outputs(s: &mut Sub) -> (Vec<Request>, Vec<Response>) {
     (requests, responses)
 }
 
-fn events(s: &mut Sub) -> Vec<SubscriptionEvent> {
+fn sub_events(s: &mut Sub) -> Vec<SubscriptionEvent> {
     std::iter::from_fn(|| s.poll_event()).collect()
 }
 
@@ -115,7 +98,7 @@ fn subscribed(t0: Instant, expires: u32) -> (Sub, Sub) {
     let (_, rs) = outputs(&mut alice);
     assert_eq!(rs[0].status, StatusCode::OK);
     assert_eq!(
-        events(&mut alice),
+        sub_events(&mut alice),
         [SubscriptionEvent::Notified { state: SubscriptionState::Active, body: pidf("open") }]
     );
     assert_eq!(alice.state(), &SubscriptionState::Active);
@@ -132,7 +115,10 @@ fn subscribe_notify_and_refresh() {
     assert_eq!(value(&n[0].headers, HeaderName::SUBSCRIPTION_STATE).as_deref(), Some("active;expires=590"));
     alice.receive_request(t0 + Duration::from_secs(10), &n[0]);
     outputs(&mut alice);
-    assert!(matches!(&events(&mut alice)[..], [SubscriptionEvent::Notified { state: SubscriptionState::Active, .. }]));
+    assert!(matches!(
+        &sub_events(&mut alice)[..],
+        [SubscriptionEvent::Notified { state: SubscriptionState::Active, .. }]
+    ));
 
     // Alice refreshes a minute before the expiry the last NOTIFY gave (590 s at 10 s).
     assert_eq!(alice.poll_timeout(), Some(t0 + Duration::from_secs(540)));
@@ -166,11 +152,11 @@ fn unsubscribe_ends_with_a_terminated_notify() {
     assert_eq!(rs[0].status, StatusCode::OK);
     assert_eq!(value(&n[0].headers, HeaderName::SUBSCRIPTION_STATE).as_deref(), Some("terminated;reason=timeout"));
     assert!(bob.is_terminated());
-    assert_eq!(events(&mut bob), [SubscriptionEvent::Terminated(Some("timeout".into()))]);
+    assert_eq!(sub_events(&mut bob), [SubscriptionEvent::Terminated(Some("timeout".into()))]);
     alice.receive_request(t0 + Duration::from_secs(5), &n[0]);
     outputs(&mut alice);
     assert!(alice.is_terminated());
-    assert_eq!(events(&mut alice).last(), Some(&SubscriptionEvent::Terminated(Some("timeout".into()))));
+    assert_eq!(sub_events(&mut alice).last(), Some(&SubscriptionEvent::Terminated(Some("timeout".into()))));
     assert_eq!(alice.poll_timeout(), None);
 }
 
@@ -200,7 +186,7 @@ fn subscriber_gives_up_without_a_notify() {
     assert_eq!(alice.poll_timeout(), Some(t0 + Duration::from_secs(32)));
     alice.handle_timeout(t0 + Duration::from_secs(32));
     assert!(alice.is_terminated());
-    assert_eq!(events(&mut alice), [SubscriptionEvent::Terminated(Some("no NOTIFY".into()))]);
+    assert_eq!(sub_events(&mut alice), [SubscriptionEvent::Terminated(Some("no NOTIFY".into()))]);
 }
 
 #[test]
@@ -237,16 +223,6 @@ fn refusals() {
 
 // ---- REFER inside a call -------------------------------------------------------------
 
-fn negotiator(last_octet: u8) -> Negotiator {
-    let caps = Capabilities::new(
-        IpAddr::V4(Ipv4Addr::new(192, 0, 2, last_octet)),
-        vec![MediaCapability::audio(30000, vec![Codec::pcmu()])],
-    );
-    Negotiator::new(caps, 9)
-}
-
-type Session = InviteSession<Counter>;
-
 fn session_out(s: &mut Session) -> (Vec<Request>, Vec<Response>, Vec<SessionEvent>) {
     let (mut rq, mut rs, mut ev) = (Vec::new(), Vec::new(), Vec::new());
     while let Some(o) = s.poll_output() {
@@ -269,7 +245,7 @@ fn session_out(s: &mut Session) -> (Vec<Request>, Vec<Response>, Vec<SessionEven
 fn blind_transfer_by_refer() {
     let t0 = Instant::now();
     let config = SessionConfig { session_expires: None, ..SessionConfig::default() };
-    let mut alice_n = negotiator(1);
+    let mut alice_n = negotiator(1, 30000);
     let text = "INVITE sip:bob@biloxi.example.com SIP/2.0\r
 Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKcall\r
 Max-Forwards: 70\r
@@ -285,7 +261,7 @@ Content-Length: 0\r
     invite.set_body(Some(MediaType::application_sdp()), alice_n.create_offer().to_bytes());
     let contact: Uri = "sip:bob@192.0.2.2".parse().unwrap();
     let dialog = Dialog::new_uas_early(&invite, "bob1", &contact).unwrap();
-    let mut bob = InviteSession::uas(dialog, &invite, negotiator(2), config.clone(), Counter(0)).unwrap();
+    let mut bob = InviteSession::uas(dialog, &invite, negotiator(2, 30002), config.clone(), Counter(0)).unwrap();
     bob.accept(t0).unwrap();
     let (_, rs, _) = session_out(&mut bob);
     let dialog = Dialog::new_uac(&invite, &rs[0]).unwrap();
