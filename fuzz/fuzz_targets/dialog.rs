@@ -168,7 +168,7 @@ fuzz_target!(|data: &[u8]| {
                                     if let Ok(d) = Dialog::new_uas(&r, &ok) {
                                         // A dialog made again under the same id starts over.
                                         last_seq.remove(d.id());
-                                        dialogs.insert(d);
+                                        let _ = dialogs.insert(d);
                                     }
                                 }
                                 if r.method == Method::INVITE && sessions.len() < MAX_SESSIONS {

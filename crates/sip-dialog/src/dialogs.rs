@@ -31,20 +31,42 @@ pub enum UacOutcome {
     Ended(Vec<DialogId>),
 }
 
+/// The most dialogs one request may make (the branches of a fork a UAC keeps).
+pub const MAX_BRANCHES: usize = 32;
+
+/// The most dialogs a [`Dialogs`] holds by default.
+pub const MAX_DIALOGS: usize = 100_000;
+
 /// The dialogs of one UA, found by id.
 ///
 /// They are kept by Call-ID and local tag, each with the dialogs that share them: the
-/// branches of one forked request (usually one).
-#[derive(Debug, Default)]
+/// branches of one forked request (usually one). Both are bounded: responses from the
+/// network cannot make dialogs without end.
+#[derive(Debug)]
 pub struct Dialogs {
     by_call: HashMap<(Bytes, Bytes), Vec<Dialog>>,
     len: usize,
+    max_branches: usize,
+    max_dialogs: usize,
+}
+
+impl Default for Dialogs {
+    fn default() -> Self {
+        Self { by_call: HashMap::new(), len: 0, max_branches: MAX_BRANCHES, max_dialogs: MAX_DIALOGS }
+    }
 }
 
 impl Dialogs {
-    /// No dialogs.
+    /// No dialogs, with the default limits ([`MAX_BRANCHES`], [`MAX_DIALOGS`]).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same with other limits (each at least 1).
+    pub fn with_limits(mut self, max_branches: usize, max_dialogs: usize) -> Self {
+        self.max_branches = max_branches.max(1);
+        self.max_dialogs = max_dialogs.max(1);
+        self
     }
 
     /// How many dialogs there are (terminated ones included until removed).
@@ -73,16 +95,18 @@ impl Dialogs {
     }
 
     /// Adds a dialog (one a UAS made with [`Dialog::new_uas`], say); it replaces one with
-    /// the same id.
-    pub fn insert(&mut self, dialog: Dialog) {
-        let branches = self.by_call.entry(call_key(dialog.id())).or_insert_with(|| Vec::with_capacity(1));
-        match branches.iter_mut().find(|d| d.id() == dialog.id()) {
-            Some(existing) => *existing = dialog,
-            None => {
-                branches.push(dialog);
-                self.len += 1;
-            }
+    /// the same id. Refused beyond [`MAX_DIALOGS`] (or the limit set).
+    pub fn insert(&mut self, dialog: Dialog) -> Result<(), DialogError> {
+        if let Some(existing) = self.get_mut(dialog.id()) {
+            *existing = dialog;
+            return Ok(());
         }
+        if self.len >= self.max_dialogs {
+            return Err(DialogError::TooManyDialogs(self.max_dialogs));
+        }
+        self.by_call.entry(call_key(dialog.id())).or_insert_with(|| Vec::with_capacity(1)).push(dialog);
+        self.len += 1;
+        Ok(())
     }
 
     /// Removes the dialog with `id`.
@@ -119,7 +143,8 @@ impl Dialogs {
     /// sent outside a dialog: each To tag in a 101–299 response is one dialog (one branch
     /// of a fork, §12.1.2); the first 2xx confirms its dialog, a 2xx of another branch
     /// after it is [`UacOutcome::Unwanted`], and a non-2xx final response ends the early
-    /// dialogs of the request.
+    /// dialogs of the request. A new branch beyond [`MAX_BRANCHES`] (or [`MAX_DIALOGS`] in
+    /// all) is refused with [`DialogError::TooManyDialogs`].
     pub fn receive_uac_response(&mut self, request: &Request, response: &Response) -> Result<UacOutcome, DialogError> {
         let status = response.status;
         if status.as_u16() == 100 {
@@ -141,8 +166,17 @@ impl Dialogs {
             // A 1xx without a tag makes no dialog (§12.1).
             return Ok(UacOutcome::Unchanged);
         }
+        let (max_branches, max_dialogs, held) = (self.max_branches, self.max_dialogs, self.len);
         let branches = self.by_call.entry(key).or_insert_with(|| Vec::with_capacity(1));
         let other_confirmed = branches.iter().any(|d| d.id() != &id && d.state() == DialogState::Confirmed);
+        let known = branches.iter().any(|d| d.id() == &id);
+        if !known && (branches.len() >= max_branches || held >= max_dialogs) {
+            let limit = if branches.len() >= max_branches { max_branches } else { max_dialogs };
+            if branches.is_empty() {
+                self.by_call.remove(&call_key(&id));
+            }
+            return Err(DialogError::TooManyDialogs(limit));
+        }
         match branches.iter_mut().find(|d| d.id() == &id) {
             Some(d) if status.is_provisional() => {
                 d.receive_response(&request.method, response)?;

@@ -43,6 +43,10 @@ pub enum DialogError {
     /// The request built is not valid (an invalid part was given).
     #[error("invalid request: {0}")]
     InvalidRequest(ParseError),
+    /// A dialog would exceed a limit of [`crate::Dialogs`]: the dialogs one request may make
+    /// (the branches of a fork), or the dialogs held in all.
+    #[error("too many dialogs: the limit is {0}")]
+    TooManyDialogs(usize),
 }
 
 impl DialogError {
@@ -53,6 +57,7 @@ impl DialogError {
             Self::OutOfOrder { .. } | Self::CSeqExhausted | Self::InvalidRequest(_) => {
                 StatusCode::SERVER_INTERNAL_ERROR
             }
+            Self::TooManyDialogs(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::MissingHeader(_) | Self::Malformed { .. } | Self::NotDialogCreating(_) | Self::NotNewRequest(_) => {
                 StatusCode::BAD_REQUEST
             }

@@ -56,7 +56,7 @@ mod session;
 mod subscription;
 
 pub use dialog::{Dialog, DialogId, DialogState, MAX_CSEQ, MAX_FORWARDS, Role, is_target_refresh};
-pub use dialogs::{Dialogs, UacOutcome};
+pub use dialogs::{Dialogs, MAX_BRANCHES, MAX_DIALOGS, UacOutcome};
 pub use error::DialogError;
 pub use session::{
     EndReason, Entropy, InviteSession, Output, SessionConfig, SessionError, SessionEvent, StdEntropy,

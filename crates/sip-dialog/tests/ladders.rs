@@ -238,7 +238,7 @@ fn incoming_requests_are_checked_and_refresh_the_target() {
     let (_, d) = uas_dialog();
     let id = d.id().clone();
     let mut dialogs = Dialogs::new();
-    dialogs.insert(d);
+    dialogs.insert(d).unwrap();
 
     // A re-INVITE with a higher CSeq and a new Contact: the remote target moves.
     let reinvite = in_dialog("INVITE", 102, "314159", Some("sips:alice@192.0.2.9"));
@@ -506,4 +506,39 @@ fn a_confirmed_dialog_is_small() {
     // The dialog keeps copies, not the messages: its addresses are not slices of them.
     let address: &NameAddr = d.local_address();
     assert_eq!(address.as_bytes().len(), "Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl".len());
+}
+
+#[test]
+fn forks_and_dialogs_are_bounded() {
+    // A peer answering with a new To tag every time cannot make dialogs without end.
+    let invite = req(INVITE);
+    let mut dialogs = Dialogs::new().with_limits(3, 100);
+    for n in 0..3 {
+        let r = answer("180 Ringing", &format!("b{n}"), "sip:bob@192.0.2.4");
+        assert!(matches!(dialogs.receive_uac_response(&invite, &r).unwrap(), UacOutcome::Early(_)));
+    }
+    let fourth = answer("180 Ringing", "b3", "sip:bob@192.0.2.4");
+    let err = dialogs.receive_uac_response(&invite, &fourth).unwrap_err();
+    assert_eq!(err, DialogError::TooManyDialogs(3));
+    assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(dialogs.len(), 3);
+    // Known branches still work.
+    let ok = answer("200 OK", "b1", "sip:bob@192.0.2.4");
+    assert!(matches!(dialogs.receive_uac_response(&invite, &ok).unwrap(), UacOutcome::Confirmed(_)));
+
+    // And the dialogs held in all.
+    let mut dialogs = Dialogs::new().with_limits(32, 2);
+    for n in 0..2 {
+        let other = req(&INVITE.replace("Call-ID: 3848276298220188511@", &format!("Call-ID: {n}@")));
+        let r = answer("200 OK", "t", "sip:bob@192.0.2.4");
+        let text = String::from_utf8(r.to_bytes().to_vec())
+            .unwrap()
+            .replace("Call-ID: 3848276298220188511@", &format!("Call-ID: {n}@"));
+        let Message::Response(r) = msg(&text.replace("\r\n", "\n")) else { panic!() };
+        dialogs.receive_uac_response(&other, &r).unwrap();
+    }
+    let r = answer("200 OK", "t", "sip:bob@192.0.2.4");
+    assert_eq!(dialogs.receive_uac_response(&invite, &r).unwrap_err(), DialogError::TooManyDialogs(2));
+    let d = Dialog::new_uac(&invite, &r).unwrap();
+    assert_eq!(dialogs.insert(d).unwrap_err(), DialogError::TooManyDialogs(2));
 }
