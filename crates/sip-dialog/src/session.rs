@@ -40,6 +40,13 @@ impl Entropy for StdEntropy {
     }
 }
 
+/// `via` with a new branch (the magic cookie and 64 random bits) for a new transaction.
+pub(crate) fn via_with_new_branch(via: &Via, entropy: &mut impl Entropy) -> Via {
+    let branch = format!("z9hG4bK{:016x}", entropy.next_u64());
+    // A branch of the magic cookie and hex digits is always a token.
+    via.with_branch(&branch).unwrap_or_else(|_| via.clone())
+}
+
 /// Timer values and the Via of the requests a session sends.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
@@ -418,9 +425,7 @@ impl<E: Entropy> InviteSession<E> {
     }
 
     fn via(&mut self) -> Via {
-        let branch = format!("z9hG4bK{:016x}", self.entropy.next_u64());
-        // A branch of the magic cookie and hex digits is always a token.
-        self.config.via.with_branch(&branch).unwrap_or_else(|_| self.config.via.clone())
+        via_with_new_branch(&self.config.via, &mut self.entropy)
     }
 
     fn with_sdp<M>(message: &mut M, sdp: &SessionDescription, set: impl FnOnce(&mut M, MediaType, bytes::Bytes)) {

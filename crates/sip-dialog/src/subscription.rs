@@ -10,7 +10,7 @@ use sip_message::{Header, HeaderName, Method, Request, Response, StatusCode};
 
 use crate::dialog::{Dialog, DialogState};
 use crate::error::DialogError;
-use crate::session::{Entropy, Output, StdEntropy};
+use crate::session::{Entropy, Output, StdEntropy, via_with_new_branch};
 
 /// The expiry a notifier grants when a SUBSCRIBE asks for none (RFC 6665 §4.2.1.1 leaves
 /// the default to the event package; an hour is common).
@@ -105,6 +105,29 @@ fn event_of(headers: &sip_message::Headers) -> Option<header::Event> {
     headers.typed::<header::Event>().and_then(Result::ok)
 }
 
+/// The event package a SUBSCRIBE names, or `refer` for a REFER (RFC 3515 §2.4.4).
+fn event_of_request(request: &Request) -> Option<header::Event> {
+    if request.method == Method::REFER {
+        header::Event::decode(&Bytes::from_static(b"refer")).ok()
+    } else {
+        event_of(&request.headers)
+    }
+}
+
+/// The 423 with Min-Expires for a SUBSCRIBE asking for a non-zero expiry below `min`
+/// (RFC 6665 §4.2.1.1), or the expiry asked for (`default` when none).
+fn asked_expires(subscribe: &Request, default: u32, min: u32) -> Result<u32, Response> {
+    let asked = expires_of(&subscribe.headers).unwrap_or(default);
+    if asked != 0 && asked < min {
+        let mut r = Response::from_request(subscribe, StatusCode::INTERVAL_TOO_BRIEF);
+        if let Ok(h) = Header::new(HeaderName::MIN_EXPIRES, min.to_string()) {
+            r.headers.push(h);
+        }
+        return Err(r);
+    }
+    Ok(asked)
+}
+
 /// Whether two Event values name the same subscription: same package, same `id`.
 fn same_event(a: &header::Event, b: &header::Event) -> bool {
     a.package().eq_ignore_ascii_case(b.package()) && a.id() == b.id()
@@ -124,22 +147,10 @@ impl<E: Entropy> Subscription<E> {
         config: SubscriptionConfig,
         entropy: E,
     ) -> Result<Self, Response> {
-        let event = if subscribe.method == Method::REFER {
-            header::Event::decode(&Bytes::from_static(b"refer")).ok()
-        } else {
-            event_of(&subscribe.headers)
-        };
-        let Some(event) = event else {
+        let Some(event) = event_of_request(subscribe) else {
             return Err(Response::from_request(subscribe, StatusCode::BAD_EVENT));
         };
-        let asked = expires_of(&subscribe.headers).unwrap_or(config.default_expires);
-        if asked != 0 && asked < config.min_expires {
-            let mut r = Response::from_request(subscribe, StatusCode::INTERVAL_TOO_BRIEF);
-            if let Ok(h) = Header::new(HeaderName::MIN_EXPIRES, config.min_expires.to_string()) {
-                r.headers.push(h);
-            }
-            return Err(r);
-        }
+        let asked = asked_expires(subscribe, config.default_expires, config.min_expires)?;
         let granted = asked.min(config.max_expires);
         let mut s = Self::new(dialog, SubscriptionRole::Notifier, event, config, entropy, now, granted);
         s.state = if active { SubscriptionState::Active } else { SubscriptionState::Pending };
@@ -167,12 +178,7 @@ impl<E: Entropy> Subscription<E> {
         config: SubscriptionConfig,
         entropy: E,
     ) -> Result<Self, DialogError> {
-        let event = if subscribe.method == Method::REFER {
-            header::Event::decode(&Bytes::from_static(b"refer")).ok()
-        } else {
-            event_of(&subscribe.headers)
-        };
-        let event = event.ok_or(DialogError::MissingHeader("Event"))?;
+        let event = event_of_request(subscribe).ok_or(DialogError::MissingHeader("Event"))?;
         let expires =
             expires_of(&ok.headers).or_else(|| expires_of(&subscribe.headers)).unwrap_or(config.default_expires);
         let mut s = Self::new(dialog, SubscriptionRole::Subscriber, event, config, entropy, now, expires);
@@ -245,8 +251,7 @@ impl<E: Entropy> Subscription<E> {
     }
 
     fn via(&mut self) -> header::Via {
-        let branch = format!("z9hG4bK{:016x}", self.entropy.next_u64());
-        self.config.via.with_branch(&branch).unwrap_or_else(|_| self.config.via.clone())
+        via_with_new_branch(&self.config.via, &mut self.entropy)
     }
 
     fn respond_to_subscribe(&mut self, subscribe: &Request, status: StatusCode, granted: u32) {
@@ -362,15 +367,13 @@ impl<E: Entropy> Subscription<E> {
             self.outputs.push_back(Output::Response(r));
             return;
         }
-        let asked = expires_of(&subscribe.headers).unwrap_or(self.config.default_expires);
-        if asked != 0 && asked < self.config.min_expires {
-            let mut r = Response::from_request(subscribe, StatusCode::INTERVAL_TOO_BRIEF);
-            if let Ok(h) = Header::new(HeaderName::MIN_EXPIRES, self.config.min_expires.to_string()) {
-                r.headers.push(h);
+        let asked = match asked_expires(subscribe, self.config.default_expires, self.config.min_expires) {
+            Ok(asked) => asked,
+            Err(too_brief) => {
+                self.outputs.push_back(Output::Response(too_brief));
+                return;
             }
-            self.outputs.push_back(Output::Response(r));
-            return;
-        }
+        };
         let granted = asked.min(self.config.max_expires);
         self.expires_at = now + Duration::from_secs(u64::from(granted));
         self.respond_to_subscribe(subscribe, StatusCode::OK, granted);
