@@ -2,8 +2,9 @@
 //!
 //! So far: [`driver`], the task that pumps a [`sip_transaction::TransactionLayer`] with
 //! what the transports receive, sends what it transmits, and runs its timers with one
-//! sleep.
+//! sleep; and [`answer`], an answering UAS (the core of `sipkit answer`) on top of it.
 
 #![forbid(unsafe_code)]
 
+pub mod answer;
 pub mod driver;

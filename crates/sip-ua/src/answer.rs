@@ -1,0 +1,545 @@
+//! An answering UAS as a sans-IO core: it takes the transaction layer's events and the
+//! time, answers every INVITE by an [`AnswerPolicy`] (ring, then 200 with an SDP answer, or
+//! reject), runs each call's [`InviteSession`] (2xx until ACK, BYE, CANCEL, session timers),
+//! answers OPTIONS and MESSAGE with 200, and hands back what to send.
+//!
+//! [`serve`] drives it over a [`TransactionDriver`]; `sipkit answer` is that driver on the
+//! listeners a user names.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use sip_dialog::{
+    Dialog, DialogId, EndReason, Entropy, InviteSession, Output, SessionConfig, SessionEvent, StdEntropy,
+};
+use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode, Uri};
+use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator};
+use sip_transaction::{Event, TransactionKey};
+use sip_transport::Target;
+
+use crate::driver::{Events, TransactionDriver};
+
+/// The methods the answerer accepts, for Allow.
+pub const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, PRACK, INFO";
+
+/// The default cap on calls in progress at once; an INVITE beyond it gets 503.
+pub const DEFAULT_MAX_CALLS: usize = 10_000;
+
+/// How the answerer answers an INVITE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerPolicy {
+    /// Send 180 Ringing and wait this long before the final response; `None`: answer at once.
+    pub ring: Option<Duration>,
+    /// Reject every INVITE with this 300–699 status instead of accepting it.
+    pub reject: Option<StatusCode>,
+    /// Calls in progress at most (each holds an [`InviteSession`]); an INVITE beyond
+    /// them gets 503 Service Unavailable.
+    pub max_calls: usize,
+}
+
+impl Default for AnswerPolicy {
+    fn default() -> Self {
+        Self { ring: None, reject: None, max_calls: DEFAULT_MAX_CALLS }
+    }
+}
+
+/// What the answerer hands its driver.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Send `response` through server transaction `key`.
+    Respond {
+        /// The server transaction.
+        key: TransactionKey,
+        /// The response.
+        response: Response,
+    },
+    /// Send `request` (a BYE of a call the answerer ends, a session refresh) in a new
+    /// client transaction to `target`.
+    Request {
+        /// The call it belongs to: tell [`Answerer::request_sent`] or
+        /// [`Answerer::request_failed`] how sending went.
+        call: CallHandle,
+        /// The request.
+        request: Request,
+        /// Where it goes: where the call's INVITE came from.
+        target: Target,
+    },
+    /// A call ended: one line for a log.
+    Report(CallReport),
+}
+
+/// Names one call of an [`Answerer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallHandle(u64);
+
+/// How one call went: the answerer reports each call once, when it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallReport {
+    /// The call's Call-ID.
+    pub call_id: String,
+    /// The caller: the INVITE's From URI.
+    pub from: String,
+    /// Whether the call was answered with 200.
+    pub answered: bool,
+    /// Why it ended.
+    pub ended: EndReason,
+}
+
+/// One call: its session, the transactions it answers through and where it came from.
+#[derive(Debug)]
+struct Call {
+    session: InviteSession,
+    /// Where the INVITE came from: the target of the requests this side sends.
+    peer: Target,
+    /// The server transactions waiting for this call's responses, by CSeq number and method.
+    serving: Vec<(u32, Method, TransactionKey)>,
+    /// When the policy's ring delay is over and the INVITE gets its final response.
+    answer_at: Option<Instant>,
+    /// The deadline this call is filed under in [`Answerer::deadlines`].
+    filed: Option<Instant>,
+    /// The caller, for the report.
+    from: String,
+    /// Whether a 200 went out.
+    answered: bool,
+}
+
+/// The answering UAS core. Sans-IO: inputs carry the time, [`Answerer::poll_action`]
+/// gives what to send, [`Answerer::poll_timeout`] when to call
+/// [`Answerer::handle_timeout`].
+#[derive(Debug)]
+pub struct Answerer<E: Entropy = StdEntropy> {
+    policy: AnswerPolicy,
+    session: SessionConfig,
+    media_address: IpAddr,
+    contact: Uri,
+    user_agent: String,
+    entropy: E,
+    calls: HashMap<u64, Call>,
+    by_dialog: HashMap<DialogId, u64>,
+    by_invite: HashMap<TransactionKey, u64>,
+    /// Client transactions of the calls' own requests, to route their responses.
+    by_request: HashMap<TransactionKey, (u64, Request)>,
+    deadlines: BTreeSet<(Instant, u64)>,
+    next_call: u64,
+    actions: VecDeque<Action>,
+}
+
+/// The RTP port the answers offer (no media flows: the answerer only signals).
+const MEDIA_PORT: u16 = 40_000;
+
+fn cseq_of(headers: &sip_message::Headers) -> Option<(u32, Method)> {
+    headers.cseq().and_then(Result::ok).map(|c| (c.seq, c.method))
+}
+
+impl Answerer<StdEntropy> {
+    /// An answerer whose Contact is `contact` and whose SDP answers name `media_address`.
+    pub fn new(policy: AnswerPolicy, contact: Uri, media_address: IpAddr) -> Self {
+        Self::with_entropy(policy, contact, media_address, SessionConfig::default(), StdEntropy::default())
+    }
+}
+
+impl<E: Entropy> Answerer<E> {
+    /// An answerer with the session settings and randomness given.
+    pub fn with_entropy(
+        policy: AnswerPolicy,
+        contact: Uri,
+        media_address: IpAddr,
+        session: SessionConfig,
+        entropy: E,
+    ) -> Self {
+        Self {
+            policy,
+            session,
+            media_address,
+            contact,
+            user_agent: concat!("sipkit/", env!("CARGO_PKG_VERSION")).to_owned(),
+            entropy,
+            calls: HashMap::new(),
+            by_dialog: HashMap::new(),
+            by_invite: HashMap::new(),
+            by_request: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            next_call: 0,
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// Calls in progress.
+    pub fn calls(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// The next thing to send or report.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout) next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadlines.first().map(|(at, _)| *at)
+    }
+
+    /// Fires what is due at `now`: ring delays over, the sessions' timers.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&(at, id)) = self.deadlines.first() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            let Some(call) = self.calls.get_mut(&id) else { continue };
+            call.filed = None;
+            if call.answer_at.is_some_and(|a| a <= now) {
+                call.answer_at = None;
+                // The INVITE may be gone (cancelled) by now: nothing to answer then.
+                let _ = match self.policy.reject {
+                    Some(status) => call.session.reject(status),
+                    None => call.session.accept(now),
+                };
+            }
+            if call.session.poll_timeout().is_some_and(|t| t <= now) {
+                call.session.handle_timeout(now);
+            }
+            self.settle(id);
+        }
+    }
+
+    /// A transaction layer event.
+    pub fn handle_event(&mut self, now: Instant, event: Event<Target>) {
+        match event {
+            Event::Request { key, request, from, cancels } => self.request(now, key, request, from, cancels),
+            Event::Response { key, response } => {
+                let final_response = response.status.is_final();
+                if let Some(&(id, _)) = self.by_request.get(&key) {
+                    if let Some(call) = self.calls.get_mut(&id) {
+                        // A response the session cannot take is dropped: the session ends on its own timers.
+                        let _ = call.session.receive_response(now, &response);
+                    }
+                    if final_response {
+                        self.by_request.remove(&key);
+                    }
+                    self.settle(id);
+                }
+            }
+            Event::Timeout { key, .. } | Event::TransportError { key } => {
+                if let Some((id, request)) = self.by_request.remove(&key) {
+                    self.request_failed(now, CallHandle(id), &request);
+                }
+            }
+            Event::Terminated { key } => {
+                self.by_request.remove(&key);
+                if let Some(id) = self.by_invite.remove(&key) {
+                    if let Some(call) = self.calls.get_mut(&id) {
+                        call.serving.retain(|(_, _, k)| *k != key);
+                    }
+                    self.settle(id);
+                }
+            }
+            Event::StrayResponse { .. } => {}
+        }
+    }
+
+    fn respond(&mut self, key: TransactionKey, request: &Request, status: StatusCode) {
+        let mut response = Response::from_request(request, status);
+        if request.headers.to().and_then(Result::ok).is_some_and(|t| t.tag().is_none()) {
+            let tag = format!("{:016x}", self.entropy.next_u64());
+            response = response.clone().with_to_tag(&tag).unwrap_or(response);
+        }
+        self.decorate(&mut response, status == StatusCode::METHOD_NOT_ALLOWED || request.method == Method::OPTIONS);
+        self.actions.push_back(Action::Respond { key, response });
+    }
+
+    fn decorate(&self, response: &mut Response, capabilities: bool) {
+        let mut add = |name, value: &str| {
+            if let Ok(h) = Header::new(name, value.to_owned()) {
+                response.headers.push(h);
+            }
+        };
+        if capabilities {
+            add(HeaderName::ALLOW, ALLOWED_METHODS);
+            add(HeaderName::ACCEPT, "application/sdp");
+            add(HeaderName::SUPPORTED, "100rel, timer");
+        }
+        add(HeaderName::SERVER, &self.user_agent);
+    }
+
+    fn request(
+        &mut self,
+        now: Instant,
+        key: Option<TransactionKey>,
+        request: Request,
+        from: Target,
+        cancels: Option<Box<TransactionKey>>,
+    ) {
+        let dialog_id = DialogId::of_request(&request).ok().flatten();
+        let Some(key) = key else {
+            // An ACK for a 2xx whose transaction is gone, or a stray one: its dialog takes it.
+            if request.method == Method::ACK {
+                if let Some(&id) = dialog_id.as_ref().and_then(|d| self.by_dialog.get(d)) {
+                    if let Some(call) = self.calls.get_mut(&id) {
+                        call.session.receive_request(now, &request);
+                    }
+                    self.settle(id);
+                }
+            }
+            return;
+        };
+        if request.method == Method::ACK {
+            if let Some(&id) = self.by_invite.get(&key) {
+                if let Some(call) = self.calls.get_mut(&id) {
+                    call.session.receive_request(now, &request);
+                }
+                self.settle(id);
+            }
+            return;
+        }
+        // A UAS decodes every header it knows before acting on a request.
+        if let Err(e) = Message::Request(request.clone()).validate() {
+            let status = e.status().unwrap_or(StatusCode::BAD_REQUEST);
+            self.respond(key, &request, status);
+            return;
+        }
+        if request.method == Method::CANCEL {
+            let Some(id) = cancels.and_then(|k| self.by_invite.get(&k).copied()) else {
+                // §9.2: a CANCEL matching no transaction gets 481.
+                self.respond(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
+                return;
+            };
+            let call = self.calls.get_mut(&id).expect("indexed calls exist");
+            call.serving.push((cseq_of(&request.headers).map_or(0, |c| c.0), Method::CANCEL, key));
+            call.answer_at = None;
+            call.session.receive_cancel(&request);
+            self.settle(id);
+            return;
+        }
+        if let Some(dialog_id) = dialog_id {
+            let Some(&id) = self.by_dialog.get(&dialog_id) else {
+                self.respond(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
+                return;
+            };
+            let call = self.calls.get_mut(&id).expect("indexed calls exist");
+            if let Some((seq, method)) = cseq_of(&request.headers) {
+                call.serving.push((seq, method, key.clone()));
+            }
+            if request.method == Method::INVITE {
+                self.by_invite.insert(key, id);
+            }
+            call.session.receive_request(now, &request);
+            self.settle(id);
+            return;
+        }
+        match request.method {
+            Method::INVITE => self.offered(now, key, request, from),
+            Method::OPTIONS | Method::MESSAGE => self.respond(key, &request, StatusCode::OK),
+            // Out of any dialog: nothing to end or acknowledge (§15.1.2, RFC 3262 §4).
+            Method::BYE | Method::PRACK | Method::UPDATE | Method::INFO => {
+                self.respond(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST)
+            }
+            _ => self.respond(key, &request, StatusCode::METHOD_NOT_ALLOWED),
+        }
+    }
+
+    fn offered(&mut self, now: Instant, key: TransactionKey, invite: Request, from: Target) {
+        if self.calls.len() >= self.policy.max_calls {
+            self.respond(key, &invite, StatusCode::SERVICE_UNAVAILABLE);
+            return;
+        }
+        let tag = format!("{:016x}", self.entropy.next_u64());
+        let dialog = match Dialog::new_uas_early(&invite, &tag, &self.contact) {
+            Ok(d) => d,
+            Err(e) => {
+                self.respond(key, &invite, e.status());
+                return;
+            }
+        };
+        let caps = Capabilities::new(
+            self.media_address,
+            vec![MediaCapability::audio(MEDIA_PORT, vec![Codec::pcmu(), Codec::pcma(), Codec::telephone_event()])],
+        );
+        let negotiator = Negotiator::new(caps, self.entropy.next_u64() >> 1);
+        let entropy = StdEntropy::default();
+        let mut session = match InviteSession::uas(dialog, &invite, negotiator, self.session.clone(), entropy) {
+            Ok(s) => s,
+            Err(_) => {
+                self.respond(key, &invite, StatusCode::NOT_ACCEPTABLE_HERE);
+                return;
+            }
+        };
+        let id = self.next_call;
+        self.next_call += 1;
+        let seq = cseq_of(&invite.headers).map_or(0, |c| c.0);
+        let mut answer_at = None;
+        match self.policy.ring {
+            Some(delay) => {
+                // Ringing cannot fail for an INVITE being answered; without it, the
+                // final response still goes at the end of the delay.
+                let _ = session.ring(now, StatusCode::RINGING);
+                answer_at = Some(now + delay);
+            }
+            None => {
+                let _ = match self.policy.reject {
+                    Some(status) => session.reject(status),
+                    None => session.accept(now),
+                };
+            }
+        }
+        let from_uri = invite.headers.from().and_then(Result::ok).map(|f| f.uri().to_string()).unwrap_or_default();
+        let dialog_id = session.dialog().id().clone();
+        self.calls.insert(
+            id,
+            Call {
+                session,
+                peer: from,
+                serving: vec![(seq, Method::INVITE, key.clone())],
+                answer_at,
+                filed: None,
+                from: from_uri,
+                answered: false,
+            },
+        );
+        self.by_dialog.insert(dialog_id, id);
+        self.by_invite.insert(key, id);
+        self.settle(id);
+    }
+
+    /// Takes what call `id`'s session produced, files its next deadline, and forgets the
+    /// call once it has ended and its transactions are done.
+    fn settle(&mut self, id: u64) {
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        while let Some(output) = call.session.poll_output() {
+            match output {
+                Output::Response(mut response) => {
+                    let Some((seq, method)) = cseq_of(&response.headers) else { continue };
+                    let Some(at) = call.serving.iter().position(|(s, m, _)| *s == seq && *m == method) else {
+                        continue;
+                    };
+                    let key = call.serving[at].2.clone();
+                    // An INVITE's transaction passes its 2xx retransmissions through
+                    // (RFC 6026); others are done with their final response.
+                    if response.status.is_final() && method != Method::INVITE {
+                        call.serving.remove(at);
+                    }
+                    call.answered |= method == Method::INVITE && response.status == StatusCode::OK;
+                    if let Ok(h) = Header::new(HeaderName::SERVER, self.user_agent.clone()) {
+                        if !response.headers.contains(&HeaderName::SERVER) {
+                            response.headers.push(h);
+                        }
+                    }
+                    self.actions.push_back(Action::Respond { key, response });
+                }
+                Output::Request(request) => {
+                    self.actions.push_back(Action::Request {
+                        call: CallHandle(id),
+                        request,
+                        target: call.peer.clone(),
+                    });
+                }
+                Output::Event(SessionEvent::Request(request)) => {
+                    // In-dialog requests the session leaves to the application: OPTIONS,
+                    // INFO and MESSAGE are taken, anything else is not allowed.
+                    let status = match request.method {
+                        Method::OPTIONS | Method::INFO | Method::MESSAGE => StatusCode::OK,
+                        _ => StatusCode::METHOD_NOT_ALLOWED,
+                    };
+                    let mut response = Response::from_request(&request, status);
+                    if status == StatusCode::METHOD_NOT_ALLOWED {
+                        if let Ok(h) = Header::new(HeaderName::ALLOW, ALLOWED_METHODS) {
+                            response.headers.push(h);
+                        }
+                    }
+                    call.session.send_response(response);
+                }
+                Output::Event(SessionEvent::Refer { request, .. }) => {
+                    call.session.send_response(Response::from_request(&request, StatusCode::NOT_IMPLEMENTED));
+                }
+                Output::Event(SessionEvent::Ended(reason)) => {
+                    self.actions.push_back(Action::Report(CallReport {
+                        call_id: String::from_utf8_lossy(call.session.dialog().id().call_id()).into_owned(),
+                        from: call.from.clone(),
+                        answered: call.answered,
+                        ended: reason,
+                    }));
+                }
+                Output::Event(_) => {}
+            }
+        }
+        let next = [call.answer_at, call.session.poll_timeout()].into_iter().flatten().min();
+        if call.filed != next {
+            if let Some(old) = call.filed.take() {
+                self.deadlines.remove(&(old, id));
+            }
+            if let Some(at) = next {
+                self.deadlines.insert((at, id));
+                call.filed = Some(at);
+            }
+        }
+        let done = call.session.is_ended()
+            && call.serving.iter().all(|(_, m, _)| *m == Method::INVITE)
+            && call.session.poll_timeout().is_none();
+        if done {
+            let call = self.calls.remove(&id).expect("present");
+            if let Some(at) = call.filed {
+                self.deadlines.remove(&(at, id));
+            }
+            self.by_dialog.remove(call.session.dialog().id());
+            for (_, _, key) in call.serving {
+                self.by_invite.remove(&key);
+            }
+            self.by_request.retain(|_, (c, _)| *c != id);
+        }
+    }
+
+    /// Records that `request`, sent for `call`, went out in client transaction `key`:
+    /// its responses go to the call's session.
+    pub fn request_sent(&mut self, call: CallHandle, request: Request, key: TransactionKey) {
+        if self.calls.contains_key(&call.0) {
+            self.by_request.insert(key, (call.0, request));
+        }
+    }
+
+    /// Records that `request`, sent for `call`, got no response (the transport failed or
+    /// its transaction timed out): the session takes it as a 408 (§8.1.3.1), which ends
+    /// the dialog.
+    pub fn request_failed(&mut self, now: Instant, call: CallHandle, request: &Request) {
+        let Some(c) = self.calls.get_mut(&call.0) else { return };
+        let timeout = Response::from_request(request, StatusCode::REQUEST_TIMEOUT);
+        // The session ends on it; an error only says it had ended already.
+        let _ = c.session.receive_response(now, &timeout);
+        self.settle(call.0);
+    }
+}
+
+/// Runs `answerer` over `driver` and its `events` until the events end; `log` gets one
+/// line per call stage.
+pub async fn serve(
+    mut answerer: Answerer,
+    driver: TransactionDriver,
+    mut events: Events,
+    mut log: impl FnMut(&CallReport),
+) {
+    loop {
+        let deadline = answerer.poll_timeout().map(tokio::time::Instant::from_std);
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { return };
+                answerer.handle_event(tokio::time::Instant::now().into_std(), event);
+            }
+            () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => {
+                answerer.handle_timeout(tokio::time::Instant::now().into_std());
+            }
+        }
+        while let Some(action) = answerer.poll_action() {
+            match action {
+                Action::Respond { key, response } => {
+                    // The transaction may have ended (a CANCEL raced the answer): nothing to send.
+                    let _ = driver.send_response(key, response).await;
+                }
+                Action::Request { call, request, target } => match driver.send_request(request.clone(), target).await {
+                    Ok(key) => answerer.request_sent(call, request, key),
+                    Err(_) => answerer.request_failed(tokio::time::Instant::now().into_std(), call, &request),
+                },
+                Action::Report(report) => log(&report),
+            }
+        }
+    }
+}

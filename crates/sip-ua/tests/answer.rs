@@ -1,0 +1,335 @@
+//! The answering UAS over a real transaction layer, on virtual time: what a caller sees
+//! for an answered call, a ringing call it cancels, a rejected one, a 2xx never
+//! acknowledged, and the requests outside any call.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sip_dialog::{EndReason, Entropy, SessionConfig};
+use sip_message::header::Transport as TransportName;
+use sip_message::{HeaderName, Message, Method, Response, StatusCode};
+use sip_sdp::SessionDescription;
+use sip_transaction::{Config, TransactionLayer};
+use sip_transport::Target;
+use sip_ua::answer::{Action, AnswerPolicy, Answerer, CallReport};
+
+#[derive(Debug, Default)]
+struct Counter(u64);
+
+impl Entropy for Counter {
+    fn next_u64(&mut self) -> u64 {
+        self.0 += 1;
+        self.0
+    }
+}
+
+/// An answerer behind its transaction layer, the caller at 192.0.2.1:5060 over UDP.
+struct Uas {
+    layer: TransactionLayer<Target>,
+    answerer: Answerer<Counter>,
+    peer: Target,
+    reports: Vec<CallReport>,
+}
+
+impl Uas {
+    fn new(policy: AnswerPolicy) -> Self {
+        let session = SessionConfig { session_expires: None, ..SessionConfig::default() };
+        let answerer = Answerer::with_entropy(
+            policy,
+            "sip:sipkit@192.0.2.2:5090".parse().unwrap(),
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
+            session,
+            Counter::default(),
+        );
+        let peer = Target::new(TransportName::UDP, SocketAddr::from(([192, 0, 2, 1], 5060)));
+        Self { layer: TransactionLayer::new(Config::default()), answerer, peer, reports: Vec::new() }
+    }
+
+    /// Carries events up and actions down until both sides are quiet; returns what went
+    /// on the wire, as the caller reads it.
+    fn pump(&mut self, now: Instant) -> Vec<Message> {
+        loop {
+            let mut busy = false;
+            while let Some(event) = self.layer.poll_event() {
+                self.answerer.handle_event(now, event);
+                busy = true;
+            }
+            while let Some(action) = self.answerer.poll_action() {
+                busy = true;
+                match action {
+                    Action::Respond { key, response } => {
+                        self.layer.send_response(now, &key, response).expect("the transaction takes the response");
+                    }
+                    Action::Request { call, request, target } => {
+                        let key = self.layer.send_request(now, request.clone(), target, false).expect("sent");
+                        self.answerer.request_sent(call, request, key);
+                    }
+                    Action::Report(report) => self.reports.push(report),
+                }
+            }
+            if !busy {
+                break;
+            }
+        }
+        std::iter::from_fn(|| self.layer.poll_transmit())
+            .map(|t| {
+                assert_eq!(t.to.remote, self.peer.remote);
+                Message::parse(t.bytes).expect("what the answerer sends parses")
+            })
+            .collect()
+    }
+
+    fn receive(&mut self, now: Instant, text: &str) -> Vec<Message> {
+        let message = Message::parse(Bytes::from(text.replace('\n', "\r\n"))).expect("test message parses");
+        self.layer.handle_incoming(now, message, self.peer.clone(), false);
+        self.pump(now)
+    }
+
+    /// Runs the timers of both layers up to `until`; everything sent, with when.
+    fn advance(&mut self, until: Instant) -> Vec<(Instant, Message)> {
+        let mut sent = Vec::new();
+        loop {
+            let next = [self.layer.poll_timeout(), self.answerer.poll_timeout()].into_iter().flatten().min();
+            let Some(at) = next.filter(|t| *t <= until) else { break };
+            self.layer.handle_timeout(at);
+            self.answerer.handle_timeout(at);
+            sent.extend(self.pump(at).into_iter().map(|m| (at, m)));
+        }
+        sent
+    }
+}
+
+const OFFER: &str = "v=0
+o=alice 1 1 IN IP4 192.0.2.1
+s=-
+c=IN IP4 192.0.2.1
+t=0 0
+m=audio 30000 RTP/AVP 8 0 101
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+";
+
+fn invite(call: &str, branch: &str) -> String {
+    let body = OFFER.replace('\n', "\r\n");
+    format!(
+        "INVITE sip:bob@192.0.2.2:5090 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}
+Max-Forwards: 70
+From: Alice <sip:alice@192.0.2.1>;tag=a1
+To: <sip:bob@192.0.2.2>
+Call-ID: {call}
+CSeq: 1 INVITE
+Contact: <sip:alice@192.0.2.1:5060>
+Content-Type: application/sdp
+Content-Length: {}
+
+{}",
+        body.len(),
+        OFFER.trim_end_matches('\n')
+    )
+    // The body's own line ends are put back by `receive`.
+    + "\n"
+}
+
+fn in_dialog(method: &str, call: &str, to_tag: &str, seq: u32, branch: &str) -> String {
+    format!(
+        "{method} sip:sipkit@192.0.2.2:5090 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}
+Max-Forwards: 70
+From: Alice <sip:alice@192.0.2.1>;tag=a1
+To: <sip:bob@192.0.2.2>;tag={to_tag}
+Call-ID: {call}
+CSeq: {seq} {method}
+Content-Length: 0
+
+"
+    )
+}
+
+fn response(m: &Message) -> &Response {
+    match m {
+        Message::Response(r) => r,
+        Message::Request(r) => panic!("expected a response, got {}", r.method),
+    }
+}
+
+fn statuses(out: &[Message]) -> Vec<u16> {
+    out.iter().map(|m| response(m).status.as_u16()).collect()
+}
+
+fn to_tag(r: &Response) -> String {
+    r.headers.to().unwrap().unwrap().tag().expect("a To tag").to_owned()
+}
+
+#[test]
+fn a_call_is_answered_with_sdp_and_ended_by_bye() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy::default());
+    let out = uas.receive(t0, &invite("c1@192.0.2.1", "z9hG4bKi1"));
+    assert_eq!(statuses(&out), [200]);
+    let ok = response(&out[0]);
+    let tag = to_tag(ok);
+    assert_eq!(
+        ok.headers.contact().next().unwrap().unwrap().address().unwrap().uri().to_string(),
+        "sip:sipkit@192.0.2.2:5090"
+    );
+    // The answer keeps the offer's order and payload types, on the answerer's address.
+    let answer = SessionDescription::parse(ok.body.clone()).expect("an SDP answer");
+    let formats: Vec<&str> = answer.media[0].formats.iter().map(|f| f.as_str()).collect();
+    assert_eq!(formats, ["8", "0", "101"]);
+    assert_eq!(answer.connection.as_ref().unwrap().address.to_string(), "192.0.2.2");
+    assert_eq!(uas.answerer.calls(), 1);
+
+    // The ACK stops the 2xx retransmissions: nothing more goes out.
+    let ack = in_dialog("ACK", "c1@192.0.2.1", &tag, 1, "z9hG4bKa1");
+    assert!(uas.receive(t0 + Duration::from_millis(100), &ack).is_empty());
+    assert!(uas.advance(t0 + Duration::from_secs(10)).is_empty());
+
+    let bye = in_dialog("BYE", "c1@192.0.2.1", &tag, 2, "z9hG4bKb1");
+    let out = uas.receive(t0 + Duration::from_secs(11), &bye);
+    assert_eq!(statuses(&out), [200]);
+    assert_eq!(response(&out[0]).headers.cseq().unwrap().unwrap().method, Method::BYE);
+    assert_eq!(uas.answerer.calls(), 0);
+    assert_eq!(uas.reports.len(), 1);
+    let report = &uas.reports[0];
+    assert_eq!((report.call_id.as_str(), report.from.as_str()), ("c1@192.0.2.1", "sip:alice@192.0.2.1"));
+    assert!(report.answered);
+    assert_eq!(report.ended, EndReason::ByeReceived);
+
+    // A second BYE finds no dialog.
+    let out = uas.receive(t0 + Duration::from_secs(12), &in_dialog("BYE", "c1@192.0.2.1", &tag, 3, "z9hG4bKb2"));
+    assert_eq!(statuses(&out), [481]);
+}
+
+#[test]
+fn a_ringing_call_answers_after_the_delay_or_ends_on_cancel() {
+    let t0 = Instant::now();
+    let ring = AnswerPolicy { ring: Some(Duration::from_secs(2)), ..AnswerPolicy::default() };
+    let mut uas = Uas::new(ring.clone());
+    let out = uas.receive(t0, &invite("c2@192.0.2.1", "z9hG4bKi2"));
+    assert_eq!(statuses(&out), [180]);
+    let sent = uas.advance(t0 + Duration::from_secs(3));
+    let answered: Vec<(Duration, u16)> = sent.iter().map(|(at, m)| (*at - t0, response(m).status.as_u16())).collect();
+    // The 200 at the end of the ring delay, then again at T1 for want of an ACK.
+    assert_eq!(answered[0], (Duration::from_secs(2), 200));
+    assert_eq!(answered[1], (Duration::from_millis(2500), 200));
+
+    let mut uas = Uas::new(ring);
+    let out = uas.receive(t0, &invite("c3@192.0.2.1", "z9hG4bKi3"));
+    assert_eq!(statuses(&out), [180]);
+    let cancel = "CANCEL sip:bob@192.0.2.2:5090 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKi3
+Max-Forwards: 70
+From: Alice <sip:alice@192.0.2.1>;tag=a1
+To: <sip:bob@192.0.2.2>
+Call-ID: c3@192.0.2.1
+CSeq: 1 CANCEL
+Content-Length: 0
+
+";
+    let out = uas.receive(t0 + Duration::from_secs(1), cancel);
+    let answers: Vec<(u16, Method)> = out
+        .iter()
+        .map(|m| (response(m).status.as_u16(), response(m).headers.cseq().unwrap().unwrap().method))
+        .collect();
+    assert_eq!(answers, [(200, Method::CANCEL), (487, Method::INVITE)]);
+    // The ring delay no longer answers the cancelled INVITE.
+    let later: Vec<u16> =
+        uas.advance(t0 + Duration::from_secs(3)).iter().map(|(_, m)| response(m).status.as_u16()).collect();
+    assert!(later.iter().all(|s| *s == 487), "only 487 retransmissions, got {later:?}");
+    assert_eq!(uas.reports.len(), 1);
+    assert!(!uas.reports[0].answered);
+    assert_eq!(uas.reports[0].ended, EndReason::Cancelled);
+}
+
+#[test]
+fn a_rejecting_policy_rejects_and_a_cancel_of_nothing_gets_481() {
+    let t0 = Instant::now();
+    let policy = AnswerPolicy { reject: Some(StatusCode::BUSY_HERE), ..AnswerPolicy::default() };
+    let mut uas = Uas::new(policy);
+    let out = uas.receive(t0, &invite("c4@192.0.2.1", "z9hG4bKi4"));
+    assert_eq!(statuses(&out), [486]);
+    assert_eq!(uas.answerer.calls(), 0);
+    assert_eq!(uas.reports[0].ended, EndReason::Rejected(StatusCode::BUSY_HERE));
+
+    let cancel = "CANCEL sip:bob@192.0.2.2:5090 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKnone
+Max-Forwards: 70
+From: Alice <sip:alice@192.0.2.1>;tag=a1
+To: <sip:bob@192.0.2.2>
+Call-ID: c5@192.0.2.1
+CSeq: 1 CANCEL
+Content-Length: 0
+
+";
+    assert_eq!(statuses(&uas.receive(t0, cancel)), [481]);
+}
+
+#[test]
+fn a_2xx_never_acknowledged_ends_the_call_with_bye_at_64_t1() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy::default());
+    let out = uas.receive(t0, &invite("c6@192.0.2.1", "z9hG4bKi6"));
+    assert_eq!(statuses(&out), [200]);
+    let sent = uas.advance(t0 + Duration::from_secs(40));
+    let oks: Vec<Duration> = sent
+        .iter()
+        .filter(|(_, m)| matches!(m, Message::Response(r) if r.status == StatusCode::OK))
+        .map(|(at, _)| *at - t0)
+        .collect();
+    let ms: Vec<u64> = oks.iter().map(|d| u64::try_from(d.as_millis()).unwrap()).collect();
+    assert_eq!(ms, [500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
+    let byes: Vec<Duration> = sent
+        .iter()
+        .filter(|(_, m)| matches!(m, Message::Request(r) if r.method == Method::BYE))
+        .map(|(at, _)| *at - t0)
+        .collect();
+    assert_eq!(byes.first(), Some(&Duration::from_secs(32)));
+    let Some((_, Message::Request(bye))) = sent.iter().find(|(_, m)| matches!(m, Message::Request(_))) else {
+        unreachable!()
+    };
+    assert_eq!(bye.uri.to_string(), "sip:alice@192.0.2.1:5060");
+    assert_eq!(uas.reports[0].ended, EndReason::NoAck);
+}
+
+#[test]
+fn requests_outside_a_call() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy::default());
+    let request = |method: &str, branch: &str, extra: &str| {
+        format!(
+            "{method} sip:bob@192.0.2.2:5090 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}
+Max-Forwards: 70
+From: <sip:alice@192.0.2.1>;tag=a1
+To: <sip:bob@192.0.2.2>
+Call-ID: {branch}@192.0.2.1
+CSeq: 1 {method}
+{extra}Content-Length: 0
+
+"
+        )
+    };
+    let out = uas.receive(t0, &request("OPTIONS", "z9hG4bKo1", ""));
+    assert_eq!(statuses(&out), [200]);
+    let allow = response(&out[0]).headers.get(&HeaderName::ALLOW).expect("Allow").value().clone();
+    assert!(allow.starts_with(b"INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE"));
+    assert_eq!(statuses(&uas.receive(t0, &request("MESSAGE", "z9hG4bKm1", ""))), [200]);
+    assert_eq!(statuses(&uas.receive(t0, &request("BYE", "z9hG4bKb9", ""))), [481]);
+    let out = uas.receive(t0, &request("PUBLISH", "z9hG4bKp1", ""));
+    assert_eq!(statuses(&out), [405]);
+    assert!(response(&out[0]).headers.get(&HeaderName::ALLOW).is_some());
+    // A header the crate knows, malformed: 400 (the UAS runs Message::validate).
+    let out = uas.receive(t0, &request("OPTIONS", "z9hG4bKo2", "Expires: soon\n"));
+    assert_eq!(statuses(&out), [400]);
+}
+
+#[test]
+fn calls_beyond_the_cap_get_503() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { max_calls: 1, ..AnswerPolicy::default() });
+    assert_eq!(statuses(&uas.receive(t0, &invite("c7@192.0.2.1", "z9hG4bKi7"))), [200]);
+    assert_eq!(statuses(&uas.receive(t0, &invite("c8@192.0.2.1", "z9hG4bKi8"))), [503]);
+    assert_eq!(uas.answerer.calls(), 1);
+}
