@@ -6,6 +6,7 @@
 //! - `cargo xtask fuzz [--seconds N] [TARGET...]` runs the cargo-fuzz targets with their seed
 //!   corpora (10 s each by default: a smoke run).
 //! - `cargo xtask bench` runs the criterion benches and the allocation count.
+//! - `cargo xtask interop [--calls N] [--rate R]` runs sipkit against SIPp on loopback.
 
 #![forbid(unsafe_code)]
 
@@ -14,10 +15,11 @@ use std::process::{Command, ExitCode};
 
 mod bench_report;
 mod conformance;
+mod interop;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  cargo xtask conformance [--corpus DIR]...\n  cargo xtask fuzz [--seconds N] [TARGET]...\n  cargo xtask bench"
+        "usage:\n  cargo xtask conformance [--corpus DIR]...\n  cargo xtask fuzz [--seconds N] [TARGET]...\n  cargo xtask bench\n  cargo xtask interop [--calls N] [--rate R]"
     );
     ExitCode::from(2)
 }
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         "conformance" => conformance_task(rest),
         "fuzz" => fuzz_task(rest),
         "bench" => bench_task(rest),
+        "interop" => interop_task(rest),
         _ => usage(),
     }
 }
@@ -65,6 +68,20 @@ fn conformance_task(args: &[String]) -> ExitCode {
     }
     println!("{} passed, {} failed", totals.passed, totals.failed);
     if totals.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn interop_task(args: &[String]) -> ExitCode {
+    let mut load = interop::Load { calls: 1000, rate: 100 };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let value = it.next().and_then(|v| v.parse().ok()).filter(|v| *v > 0);
+        match (a.as_str(), value) {
+            ("--calls", Some(n)) => load.calls = n,
+            ("--rate", Some(r)) => load.rate = r,
+            _ => return usage(),
+        }
+    }
+    if interop::run(&workspace_root(), load) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 /// The fuzz targets, each with its seed corpus under `fuzz/seeds/<target>`.

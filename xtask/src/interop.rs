@@ -1,0 +1,200 @@
+//! `cargo xtask interop`: sipkit against SIPp (Debian's `sip-tester`) on loopback.
+//!
+//! - SIPp's built-in `uac` scenario against `sipkit answer`, over UDP and over TCP:
+//!   every call must succeed, and `sipkit answer` must report each one answered and ended
+//!   by the caller's BYE.
+//!
+//! Everything runs on 127.0.0.1, on ports the system hands out, each run bounded in time
+//! and in calls.
+
+use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+/// How a run is shaped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Load {
+    /// Calls SIPp places.
+    pub(crate) calls: u32,
+    /// Calls per second.
+    pub(crate) rate: u32,
+}
+
+/// How long `sipkit answer` may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a SIPp run counted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) successful: u64,
+    pub(crate) failed: u64,
+}
+
+/// A port free on 127.0.0.1 for both UDP and TCP (as the system hands it out).
+fn free_port() -> Result<u16, String> {
+    for _ in 0..20 {
+        let udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| format!("binding a UDP socket: {e}"))?;
+        let port = udp.local_addr().map_err(|e| e.to_string())?.port();
+        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err("no port free for both UDP and TCP on 127.0.0.1".into())
+}
+
+/// A running `sipkit answer`, stopped when dropped; its call lines collected.
+struct Answering {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Answering {
+    fn start(sipkit: &Path, port: u16) -> Result<Self, String> {
+        let mut child = Command::new(sipkit)
+            .args([
+                "answer",
+                "--listen",
+                &format!("udp:127.0.0.1:{port}"),
+                "--listen",
+                &format!("tcp:127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", sipkit.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout from sipkit answer")?;
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let answering = Self { child, lines };
+        match answering.lines.recv_timeout(START_TIMEOUT) {
+            Ok(line) if line.starts_with("sipkit answer: listening on") => Ok(answering),
+            Ok(line) => Err(format!("sipkit answer printed {line:?} instead of listening")),
+            Err(_) => Err("sipkit answer did not start listening".into()),
+        }
+    }
+
+    /// The call lines printed so far.
+    fn calls(&self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The cumulative value of SIPp's final statistics row `name`.
+fn counter(screen: &str, name: &str) -> Option<u64> {
+    let row = screen.lines().rev().find(|l| l.trim_start().starts_with(name))?;
+    row.rsplit('|').next()?.trim().parse().ok()
+}
+
+/// Runs SIPp's built-in `scenario` against 127.0.0.1:`port` over `transport` (`u1`,
+/// `t1`); the calls it counted, or why it failed.
+pub(crate) fn sipp(scenario: &str, port: u16, transport: &str, load: Load) -> Result<Counts, String> {
+    let local = free_port()?;
+    // Long enough for every call at the rate, plus the tail of the last ones.
+    let limit = load.calls / load.rate.max(1) + 30;
+    let output = Command::new("sipp")
+        .args(["-sn", scenario, &format!("127.0.0.1:{port}"), "-i", "127.0.0.1", "-p", &local.to_string()])
+        .args(["-t", transport, "-m", &load.calls.to_string(), "-r", &load.rate.to_string()])
+        .args(["-timeout", &format!("{limit}s"), "-timeout_error", "-nostdin"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("running sipp (install Debian's sip-tester): {e}"))?;
+    let screen = String::from_utf8_lossy(&output.stdout);
+    let counts = Counts {
+        successful: counter(&screen, "Successful call").unwrap_or(0),
+        failed: counter(&screen, "Failed call").unwrap_or(0),
+    };
+    if !output.status.success() {
+        let tail: Vec<&str> = screen.lines().rev().take(40).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(format!(
+            "sipp exited with {} ({} successful, {} failed)\n{}\n{}",
+            output.status,
+            counts.successful,
+            counts.failed,
+            tail.join("\n"),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(counts)
+}
+
+/// SIPp `uac` against `sipkit answer` over `transport`: all calls must succeed on both
+/// sides.
+fn uac_against_answer(sipkit: &Path, transport: &str, load: Load) -> Result<Counts, String> {
+    let port = free_port()?;
+    let answering = Answering::start(sipkit, port)?;
+    let counts = sipp("uac", port, transport, load)?;
+    // The last BYEs' lines may trail SIPp's exit by a moment.
+    let mut lines = answering.calls();
+    for _ in 0..50 {
+        if lines.len() >= load.calls as usize {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+        lines.extend(answering.calls());
+    }
+    let good = lines.iter().filter(|l| l.ends_with("answered, ended: ByeReceived")).count();
+    if counts.successful != u64::from(load.calls) || counts.failed != 0 || good != load.calls as usize {
+        let odd: Vec<&String> = lines.iter().filter(|l| !l.ends_with("answered, ended: ByeReceived")).take(5).collect();
+        return Err(format!(
+            "{} calls: sipp counted {} successful and {} failed; sipkit answer {good} answered and ended by BYE (others: {odd:?})",
+            load.calls, counts.successful, counts.failed
+        ));
+    }
+    Ok(counts)
+}
+
+/// Builds the release `sipkit` binary and returns its path.
+pub(crate) fn build_sipkit(root: &Path) -> Result<PathBuf, String> {
+    let status = Command::new("cargo")
+        .current_dir(root)
+        .args(["build", "--release", "-p", "sipkit"])
+        .status()
+        .map_err(|e| format!("running cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("building sipkit: {status}"));
+    }
+    Ok(root.join("target/release/sipkit"))
+}
+
+/// Runs every interop check; a line per check, and whether all passed.
+pub(crate) fn run(root: &Path, load: Load) -> bool {
+    let sipkit = match build_sipkit(root) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return false;
+        }
+    };
+    let mut ok = true;
+    for (name, transport) in [("UDP", "u1"), ("TCP", "t1")] {
+        match uac_against_answer(&sipkit, transport, load) {
+            Ok(c) => println!(
+                "ok   sipp uac -> sipkit answer over {name}: {} calls at {}/s, {} successful, {} failed",
+                load.calls, load.rate, c.successful, c.failed
+            ),
+            Err(e) => {
+                ok = false;
+                println!("FAIL sipp uac -> sipkit answer over {name}: {e}");
+            }
+        }
+    }
+    ok
+}
