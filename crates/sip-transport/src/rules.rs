@@ -114,6 +114,12 @@ pub fn request_response_route(request: &Request, source: &Source) -> Result<Resp
 fn route_by_via(headers: &sip_message::Headers, request_source: Option<&Source>) -> Result<ResponseRoute, RuleError> {
     let via = top_via(headers)?;
     let transport = via.transport();
+    if let Some(source) = request_source.filter(|s| !s.transport.is_reliable() && s.transport != transport) {
+        // A datagram whose Via names another transport (a stream one): there is no
+        // connection to answer on, and the only way known to reach the sender is back
+        // to the address the datagram came from.
+        return Ok(ResponseRoute::Target(Target::back_to(source)));
+    }
     let sent_by_port = via.port().unwrap_or_else(|| transport.default_port());
     if transport.is_reliable() {
         // On the connection the request came in on; if it is gone, to received (or the
@@ -144,6 +150,79 @@ fn route_by_via(headers: &sip_message::Headers, request_source: Option<&Source>)
         Some(ip) => ResponseRoute::Target(Target::new(transport, SocketAddr::new(ip, sent_by_port))),
         None => ResponseRoute::Resolve { transport, host: via.host().as_str().to_owned(), port: via.port() },
     })
+}
+
+/// The header fields a response copies from its request (§8.2.6.2), long and compact
+/// names.
+const COPIED_FIELDS: [&[u8]; 9] = [b"via", b"v", b"from", b"f", b"to", b"t", b"call-id", b"i", b"cseq"];
+
+/// A response with `status` to a request that does not parse (a datagram `Message::parse`
+/// refused): the status line, then the request's Via, From, To, Call-ID and CSeq field
+/// lines as they are (folding included), the To with `to_tag` added when it has no tag,
+/// and `Content-Length: 0`. `None` when the bytes are not a request (a response, which is
+/// dropped, §16.7), are an ACK (never answered, §17.2.1), or have no Via to answer by.
+/// What is copied is the request's own bytes; the answer may be as broken as they are,
+/// and is never longer than them plus its status line and tag.
+pub fn response_to_unparsed(bytes: &[u8], status: sip_message::StatusCode, to_tag: &str) -> Option<bytes::Bytes> {
+    let head_end = memchr::memmem::find(bytes, b"\r\n\r\n").map_or(bytes.len(), |i| i + 2);
+    let mut lines = bytes[..head_end].split_inclusive(|&b| b == b'\n');
+    let start = lines.next()?;
+    if start.starts_with(b"SIP/") || start.starts_with(b"ACK ") {
+        return None;
+    }
+    let mut out = bytes::BytesMut::with_capacity(head_end + 64);
+    out.extend_from_slice(format!("SIP/2.0 {} {}\r\n", status.as_u16(), status.default_reason()).as_bytes());
+    let mut copying = false;
+    let mut in_to = false;
+    let mut to_has_tag = false;
+    let mut vias = 0;
+    let end_to = |out: &mut bytes::BytesMut, has_tag: bool| {
+        if !has_tag && !to_tag.is_empty() {
+            // Before the line end of the To field's last line.
+            let keep = out.len() - out.iter().rev().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+            let tail = out.split_off(keep);
+            out.extend_from_slice(b";tag=");
+            out.extend_from_slice(to_tag.as_bytes());
+            out.extend_from_slice(&tail);
+        }
+    };
+    for line in lines {
+        if matches!(line.first(), Some(b' ' | b'\t')) {
+            if copying {
+                to_has_tag |= in_to && contains_tag(line);
+                out.extend_from_slice(line);
+            }
+            continue;
+        }
+        if in_to {
+            end_to(&mut out, to_has_tag);
+            in_to = false;
+        }
+        let name_end = line.iter().position(|&b| matches!(b, b':' | b' ' | b'\t')).unwrap_or(0);
+        let name = line[..name_end].to_ascii_lowercase();
+        copying = COPIED_FIELDS.contains(&name.as_slice());
+        if copying {
+            vias += usize::from(name == b"via" || name == b"v");
+            in_to = name == b"to" || name == b"t";
+            to_has_tag = in_to && contains_tag(line);
+            out.extend_from_slice(line);
+            if !line.ends_with(b"\n") {
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    if in_to {
+        end_to(&mut out, to_has_tag);
+    }
+    if vias == 0 {
+        return None;
+    }
+    out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+    Some(out.freeze())
+}
+
+fn contains_tag(line: &[u8]) -> bool {
+    line.to_ascii_lowercase().windows(4).any(|w| w == b"tag=")
 }
 
 #[cfg(test)]
@@ -283,6 +362,55 @@ Call-ID: r1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
                 connection: Some(ConnectionId(7)),
                 ..Target::new(TransportName::TLS, addr("192.0.2.1:5061"))
             })
+        );
+    }
+
+    #[test]
+    fn a_datagram_whose_via_names_a_stream_transport_is_answered_back_to_its_source() {
+        let source = Source {
+            transport: TransportName::UDP,
+            local: addr("127.0.0.1:5060"),
+            remote: addr("127.0.0.1:40211"),
+            connection: None,
+        };
+        let r = response_to("SIP/2.0/TCP 127.0.0.1:40211;branch=z9hG4bK1");
+        assert_eq!(
+            response_route(&r, Some(&source)).unwrap(),
+            ResponseRoute::Target(Target::new(TransportName::UDP, addr("127.0.0.1:40211")))
+        );
+    }
+
+    #[test]
+    fn a_request_that_does_not_parse_is_answered_from_its_own_lines() {
+        // A bad Expires; the To folded over two lines and without a tag; compact From.
+        let request = b"INVITE sip:bob@example.com SIP/2.0\r\nv: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\n\
+Max-Forwards: 70\r\nTo: Bob\r\n <sip:bob@example.com>\r\nf: <sip:alice@example.com>;tag=a\r\n\
+Call-ID: u1\r\nCSeq: 1 INVITE\r\nExpires: soon\r\nContent-Length: 0\r\n\r\n";
+        let answer = response_to_unparsed(request, StatusCode::BAD_REQUEST, "t1").unwrap();
+        assert_eq!(
+            &answer[..],
+            &b"SIP/2.0 400 Bad Request\r\nv: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nTo: Bob\r\n \
+<sip:bob@example.com>;tag=t1\r\nf: <sip:alice@example.com>;tag=a\r\nCall-ID: u1\r\nCSeq: 1 INVITE\r\n\
+Content-Length: 0\r\n\r\n"[..]
+        );
+        let Ok(Message::Response(r)) = Message::parse(answer) else { panic!("the answer parses") };
+        assert_eq!(r.headers.to().unwrap().unwrap().tag(), Some("t1"));
+        // A To with a tag keeps it; no Via, a response or an ACK: no answer.
+        let tagged = b"OPTIONS sip:b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK2\r\nTo: <sip:b>;tag=x\r\n\r\n";
+        let answer = response_to_unparsed(tagged, StatusCode::BAD_REQUEST, "t1").unwrap();
+        assert!(answer.windows(13).any(|w| w == b"<sip:b>;tag=x"));
+        assert!(!answer.windows(6).any(|w| w == b"tag=t1"));
+        assert_eq!(
+            response_to_unparsed(b"OPTIONS sip:b SIP/2.0\r\nTo: <sip:b>\r\n\r\n", StatusCode::BAD_REQUEST, "t"),
+            None
+        );
+        assert_eq!(
+            response_to_unparsed(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h\r\n\r\n", StatusCode::BAD_REQUEST, "t"),
+            None
+        );
+        assert_eq!(
+            response_to_unparsed(b"ACK sip:b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n\r\n", StatusCode::BAD_REQUEST, "t"),
+            None
         );
     }
 }

@@ -23,6 +23,10 @@ use crate::driver::{Events, TransactionDriver};
 /// The methods the answerer accepts, for Allow.
 pub const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, PRACK, INFO";
 
+/// The option tags the answerer supports (RFC 3262, RFC 4028): a request requiring
+/// any other gets 420.
+pub const SUPPORTED_OPTION_TAGS: [&str; 2] = ["100rel", "timer"];
+
 /// The default cap on calls in progress at once; an INVITE beyond it gets 503.
 pub const DEFAULT_MAX_CALLS: usize = 10_000;
 
@@ -299,6 +303,15 @@ impl<E: Entropy> Answerer<E> {
             self.respond(key, &request, status);
             return;
         }
+        if let Some((status, headers)) = refusal(&request) {
+            let mut response = Response::from_request(&request, status);
+            for h in headers {
+                response.headers.push(h);
+            }
+            self.decorate(&mut response, status == StatusCode::NOT_IMPLEMENTED);
+            self.actions.push_back(Action::Respond { key, response });
+            return;
+        }
         if request.method == Method::CANCEL {
             let Some(id) = cancels.and_then(|k| self.by_invite.get(&k).copied()) else {
                 // §9.2: a CANCEL matching no transaction gets 481.
@@ -507,6 +520,58 @@ impl<E: Entropy> Answerer<E> {
         let _ = c.session.receive_response(now, &timeout);
         self.settle(call.0);
     }
+}
+
+/// The checks of a UAS before it acts on a request (§8.2), in the RFC's order: the
+/// method (501 for one it does not know, with Allow), the Request-URI scheme (416), the
+/// option tags it must support (420 with Unsupported; not for ACK or CANCEL), the body's
+/// type and coding (415 with Accept or Accept-Encoding; MESSAGE takes any type), and for an
+/// INVITE, whether the caller accepts the SDP a 200 carries (406). `None`: go ahead.
+fn refusal(request: &Request) -> Option<(StatusCode, Vec<Header>)> {
+    let header = |name, value: &str| Header::new(name, value.to_owned()).into_iter().collect::<Vec<_>>();
+    if request.method.is_extension() {
+        return Some((StatusCode::NOT_IMPLEMENTED, Vec::new()));
+    }
+    if matches!(request.uri, Uri::Absolute(_)) {
+        return Some((StatusCode::UNSUPPORTED_URI_SCHEME, Vec::new()));
+    }
+    if request.method != Method::ACK && request.method != Method::CANCEL {
+        let unknown: Vec<String> = request
+            .headers
+            .require()
+            .filter_map(Result::ok)
+            .map(|r| String::from_utf8_lossy(&r.0).into_owned())
+            .filter(|tag| !SUPPORTED_OPTION_TAGS.iter().any(|s| s.eq_ignore_ascii_case(tag)))
+            .collect();
+        if !unknown.is_empty() {
+            return Some((StatusCode::BAD_EXTENSION, header(HeaderName::UNSUPPORTED, &unknown.join(", "))));
+        }
+    }
+    if !request.body.is_empty() && request.method != Method::MESSAGE {
+        let sdp = request.headers.content_type().and_then(Result::ok).is_some_and(|ct| ct.0.is("application", "sdp"));
+        if !sdp {
+            return Some((StatusCode::UNSUPPORTED_MEDIA_TYPE, header(HeaderName::ACCEPT, "application/sdp")));
+        }
+        let coded = request
+            .headers
+            .typed_all::<sip_message::header::ContentEncoding>()
+            .filter_map(Result::ok)
+            .any(|c| !c.0.eq_ignore_ascii_case(b"identity"));
+        if coded {
+            return Some((StatusCode::UNSUPPORTED_MEDIA_TYPE, header(HeaderName::ACCEPT_ENCODING, "identity")));
+        }
+    }
+    if request.method == Method::INVITE && request.headers.contains(&HeaderName::ACCEPT) {
+        let accepts_sdp = request
+            .headers
+            .typed_all::<sip_message::header::Accept>()
+            .filter_map(Result::ok)
+            .any(|a| a.accepts("application", "sdp") && a.q() > 0);
+        if !accepts_sdp {
+            return Some((StatusCode::NOT_ACCEPTABLE, header(HeaderName::ACCEPT, "application/sdp")));
+        }
+    }
+    None
 }
 
 /// Runs `answerer` over `driver` and its `events` until the events end; `log` gets one

@@ -2,11 +2,13 @@
 //! [`Incoming`] stream and the commands of the layer above, sends every transmit, and
 //! sleeps until the layer's next deadline — one task and one timer for all transactions.
 
+use std::hash::{BuildHasher, RandomState};
 use std::time::Instant as StdInstant;
 
+use bytes::Bytes;
 use sip_message::{Message, Request, Response};
 use sip_transaction::{Config, Event, TransactionError, TransactionKey, TransactionLayer};
-use sip_transport::rules::{ResponseRoute, request_response_route, stamp_sent_by};
+use sip_transport::rules::{ResponseRoute, request_response_route, response_to_unparsed, stamp_sent_by};
 use sip_transport::{Incoming, Received, Target, Transport, TransportError, TransportSet};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -92,12 +94,16 @@ async fn run(
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event<Target>>,
 ) {
+    let tags = RandomState::new();
     loop {
         let deadline = layer.poll_timeout().map(Instant::from_std);
         tokio::select! {
             item = incoming.recv() => {
                 let Some(item) = item else { break };
-                receive(&mut layer, item);
+                if let Some((to, bytes)) = receive(&mut layer, item, &tags) {
+                    // Stateless: a failed send of an error response is nobody's to retry.
+                    let _ = transports.send(&to, bytes).await;
+                }
             }
             command = commands.recv() => {
                 let Some(command) = command else { break };
@@ -129,12 +135,17 @@ async fn run(
 }
 
 /// Hands a received message to the layer; a request comes with the target its responses
-/// go to (§18.2.2).
-fn receive(layer: &mut TransactionLayer<Target>, item: Received) {
-    let Received::Message { message, source } = item else {
-        // Bytes that do not parse: nothing a transaction can take; a UAS core may answer
-        // them from the transport's stream itself.
-        return;
+/// go to (§18.2.2). A request that does not parse is answered here, statelessly, with the
+/// status its error names (400, 505, 513, ...): what to send, and where.
+fn receive(layer: &mut TransactionLayer<Target>, item: Received, tags: &RandomState) -> Option<(Target, Bytes)> {
+    let (message, source) = match item {
+        Received::Message { message, source } => (message, source),
+        Received::Malformed { bytes, error, source } => {
+            let status = error.status()?;
+            let tag = format!("{:016x}", tags.hash_one(&bytes[..]));
+            let answer = response_to_unparsed(&bytes, status, &tag)?;
+            return Some((Target::back_to(&source), answer));
+        }
     };
     let reliable = source.transport.is_reliable();
     let peer = match &message {
@@ -145,4 +156,5 @@ fn receive(layer: &mut TransactionLayer<Target>, item: Received) {
         Message::Response(_) => Target::back_to(&source),
     };
     layer.handle_incoming(now(), message, peer, reliable);
+    None
 }

@@ -323,6 +323,27 @@ CSeq: 1 {method}
     // A header the crate knows, malformed: 400 (the UAS runs Message::validate).
     let out = uas.receive(t0, &request("OPTIONS", "z9hG4bKo2", "Expires: soon\n"));
     assert_eq!(statuses(&out), [400]);
+
+    // §8.2 in order: an unknown method, then the URI scheme, the option tags, the body.
+    let out = uas.receive(t0, &request("FROBNICATE", "z9hG4bKx1", ""));
+    assert_eq!(statuses(&out), [501]);
+    assert!(response(&out[0]).headers.get(&HeaderName::ALLOW).is_some());
+    let urn = request("OPTIONS", "z9hG4bKx2", "").replace("sip:bob@192.0.2.2:5090", "urn:service:sos");
+    assert_eq!(statuses(&uas.receive(t0, &urn)), [416]);
+    let out = uas.receive(t0, &request("OPTIONS", "z9hG4bKx3", "Require: timer, foo, bar\n"));
+    assert_eq!(statuses(&out), [420]);
+    let unsupported = response(&out[0]).headers.get(&HeaderName::UNSUPPORTED).expect("Unsupported").value().clone();
+    assert_eq!(&unsupported[..], b"foo, bar");
+    assert_eq!(statuses(&uas.receive(t0, &request("OPTIONS", "z9hG4bKx4", "Require: 100rel\n"))), [200]);
+    let xml = request("INVITE", "z9hG4bKx5", "Content-Type: application/xml\n")
+        .replace("Content-Length: 0\n\n", "Content-Length: 4\n\n<a/>");
+    let out = uas.receive(t0, &xml);
+    assert_eq!(statuses(&out), [415]);
+    assert_eq!(&response(&out[0]).headers.get(&HeaderName::ACCEPT).expect("Accept").value()[..], b"application/sdp");
+    let picky =
+        invite("c9@192.0.2.1", "z9hG4bKx6").replace("Max-Forwards: 70\n", "Max-Forwards: 70\nAccept: text/plain\n");
+    assert_eq!(statuses(&uas.receive(t0, &picky)), [406]);
+    assert_eq!(uas.answerer.calls(), 0);
 }
 
 #[test]

@@ -115,3 +115,31 @@ async fn an_unreachable_stream_target_fails_the_send() {
     let error = driver.send_request(request("OPTIONS", "z9hG4bKdrv4"), Target::new(TransportName::UDP, addr)).await;
     assert!(matches!(error, Err(DriverError::Transport(_))), "{error:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_datagram_that_does_not_parse_is_answered_with_its_status() {
+    let (_driver, _events, addr) = udp_driver().await;
+    let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let me = peer.local_addr().unwrap();
+    let bad = |version: &str| {
+        format!(
+            "OPTIONS sip:bob@127.0.0.1 SIP/{version}\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKbad\r\n\
+Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: bad@127.0.0.1\r\n\
+CSeq: 1 OPTIONS\r\nContent-Length: 5\r\n\r\n"
+        )
+    };
+    let mut buf = vec![0; 2048];
+    // The body is shorter than Content-Length (400, §18.3); then a version other than 2.0 (505).
+    for (version, status) in [("2.0", 400), ("3.0", 505)] {
+        peer.send_to(bad(version).as_bytes(), addr).await.unwrap();
+        let (n, from) = timeout(Duration::from_secs(5), peer.recv_from(&mut buf)).await.expect("an answer").unwrap();
+        assert_eq!(from, addr);
+        let Message::Response(r) = Message::parse(Bytes::copy_from_slice(&buf[..n])).unwrap() else { panic!() };
+        assert_eq!(r.status.as_u16(), status);
+        assert_eq!(r.headers.call_id().unwrap().unwrap().0, "bad@127.0.0.1");
+        assert!(r.headers.to().unwrap().unwrap().tag().is_some());
+    }
+    // A response that does not parse is dropped, not answered.
+    peer.send_to(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1\r\nContent-Length: 9\r\n\r\n", addr).await.unwrap();
+    assert!(timeout(Duration::from_secs(5), peer.recv_from(&mut buf)).await.is_err());
+}
