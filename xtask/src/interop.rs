@@ -35,7 +35,7 @@ pub(crate) struct Counts {
 }
 
 /// A port free on 127.0.0.1 for both UDP and TCP (as the system hands it out).
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     for _ in 0..20 {
         let udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| format!("binding a UDP socket: {e}"))?;
         let port = udp.local_addr().map_err(|e| e.to_string())?.port();
@@ -47,13 +47,13 @@ fn free_port() -> Result<u16, String> {
 }
 
 /// A running `sipkit answer`, stopped when dropped; its call lines collected.
-struct Answering {
+pub(crate) struct Answering {
     child: Child,
     lines: mpsc::Receiver<String>,
 }
 
 impl Answering {
-    fn start(sipkit: &Path, port: u16) -> Result<Self, String> {
+    pub(crate) fn start(sipkit: &Path, port: u16) -> Result<Self, String> {
         let mut child = Command::new(sipkit)
             .args([
                 "answer",

@@ -1,8 +1,9 @@
 //! `cargo xtask`: sipkit's project tasks.
 //!
-//! - `cargo xtask conformance [--corpus DIR]...` runs the torture-test corpora
+//! - `cargo xtask conformance [--corpus DIR]... [--uas]` runs the torture-test corpora
 //!   (`../shared/conformance/rfc4475` and `rfc5118` by default) through `Message::parse` and
-//!   `Message::validate` and compares each verdict with the manifest.
+//!   `Message::validate` and compares each verdict with the manifest; with `--uas`, it
+//!   sends them over UDP to a live `sipkit answer` and compares its responses too.
 //! - `cargo xtask fuzz [--seconds N] [TARGET...]` runs the cargo-fuzz targets with their seed
 //!   corpora (10 s each by default: a smoke run).
 //! - `cargo xtask bench` runs the criterion benches and the allocation count.
@@ -16,10 +17,11 @@ use std::process::{Command, ExitCode};
 mod bench_report;
 mod conformance;
 mod interop;
+mod uas;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  cargo xtask conformance [--corpus DIR]...\n  cargo xtask fuzz [--seconds N] [TARGET]...\n  cargo xtask bench\n  cargo xtask interop [--calls N] [--rate R]"
+        "usage:\n  cargo xtask conformance [--corpus DIR]... [--uas]\n  cargo xtask fuzz [--seconds N] [TARGET]...\n  cargo xtask bench\n  cargo xtask interop [--calls N] [--rate R]"
     );
     ExitCode::from(2)
 }
@@ -45,8 +47,13 @@ fn main() -> ExitCode {
 
 fn conformance_task(args: &[String]) -> ExitCode {
     let mut corpora = Vec::new();
+    let mut live_uas = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if a == "--uas" {
+            live_uas = true;
+            continue;
+        }
         match (a.as_str(), it.next()) {
             ("--corpus", Some(dir)) => corpora.push(PathBuf::from(dir)),
             _ => return usage(),
@@ -63,6 +70,24 @@ fn conformance_task(args: &[String]) -> ExitCode {
             Err(e) => {
                 eprintln!("{}: {e}", dir.display());
                 return ExitCode::FAILURE;
+            }
+        }
+    }
+    if live_uas {
+        let sipkit = match interop::build_sipkit(&workspace_root()) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        for dir in &corpora {
+            match uas::run(&sipkit, dir) {
+                Ok(t) => totals.add(t),
+                Err(e) => {
+                    eprintln!("{}: {e}", dir.display());
+                    return ExitCode::FAILURE;
+                }
             }
         }
     }

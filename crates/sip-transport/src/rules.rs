@@ -54,12 +54,15 @@ fn replace_top_via(headers: &mut sip_message::Headers, via: &Via) {
 /// §18.2.1 and RFC 3581 §4, on receipt of a request: adds `received` with the source
 /// address when it differs from the top Via's sent-by (or sent-by is a name), and when the
 /// Via asks for `rport`, fills in the source port (and then always adds `received`).
-/// Returns whether the Via changed.
+/// A `received` the request arrived with that names another address than the source is
+/// replaced by the source: only the receiver knows where a request came from, and
+/// responses must not follow an address the sender wrote. Returns whether the Via changed.
 pub fn stamp_received(request: &mut Request, remote: SocketAddr) -> Result<bool, RuleError> {
     let via = top_via(&request.headers)?;
     let wants_rport = via.rport() == Some(None);
     let same_host = via.host().ip() == Some(remote.ip());
-    if same_host && !wants_rport {
+    let foreign_received = via.received().is_some_and(|ip| ip != remote.ip());
+    if same_host && !wants_rport && !foreign_received {
         return Ok(false);
     }
     let ip = remote.ip().to_string();
@@ -378,6 +381,25 @@ Call-ID: r1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
             response_route(&r, Some(&source)).unwrap(),
             ResponseRoute::Target(Target::new(TransportName::UDP, addr("127.0.0.1:40211")))
         );
+    }
+
+    #[test]
+    fn a_received_written_by_the_sender_is_replaced_by_the_source() {
+        let mut r = request("SIP/2.0/UDP 127.0.0.1:5070;received=192.0.2.200;branch=z9hG4bK1");
+        assert!(stamp_received(&mut r, addr("127.0.0.1:5070")).unwrap());
+        assert_eq!(top(&r), "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1;received=127.0.0.1");
+        let source = Source {
+            transport: TransportName::UDP,
+            local: addr("127.0.0.1:5060"),
+            remote: addr("127.0.0.1:5070"),
+            connection: None,
+        };
+        assert_eq!(
+            request_response_route(&r, &source).unwrap(),
+            ResponseRoute::Target(Target::new(TransportName::UDP, addr("127.0.0.1:5070")))
+        );
+        // One that names the source stays as it is.
+        assert!(!stamp_received(&mut r, addr("127.0.0.1:5070")).unwrap());
     }
 
     #[test]

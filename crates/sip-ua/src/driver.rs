@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::time::Instant as StdInstant;
 
 use bytes::Bytes;
-use sip_message::{Message, Request, Response};
+use sip_message::{Message, Method, Request, Response, StatusCode};
 use sip_transaction::{Config, Event, TransactionError, TransactionKey, TransactionLayer};
 use sip_transport::rules::{ResponseRoute, request_response_route, response_to_unparsed, stamp_sent_by};
 use sip_transport::{Incoming, Received, Target, Transport, TransportError, TransportSet};
@@ -136,7 +136,8 @@ async fn run(
 
 /// Hands a received message to the layer; a request comes with the target its responses
 /// go to (§18.2.2). A request that does not parse is answered here, statelessly, with the
-/// status its error names (400, 505, 513, ...): what to send, and where.
+/// status its error names (400, 505, 513, ...), and so is one whose top Via or CSeq does
+/// not decode (400): what to send, and where.
 fn receive(layer: &mut TransactionLayer<Target>, item: Received, tags: &RandomState) -> Option<(Target, Bytes)> {
     let (message, source) = match item {
         Received::Message { message, source } => (message, source),
@@ -147,6 +148,18 @@ fn receive(layer: &mut TransactionLayer<Target>, item: Received, tags: &RandomSt
             return Some((Target::back_to(&source), answer));
         }
     };
+    if let Message::Request(request) = &message {
+        // A request whose top Via or CSeq does not decode has no transaction to answer
+        // through: 400, statelessly, back where it came from (the Via cannot say where).
+        let undecodable =
+            request.headers.top_via().is_none_or(|v| v.is_err()) || request.headers.cseq().is_none_or(|c| c.is_err());
+        if undecodable && request.method != Method::ACK {
+            let tag = format!("{:016x}", tags.hash_one(request.to_bytes().as_ref()));
+            let response = Response::from_request(request, StatusCode::BAD_REQUEST);
+            let response = response.clone().with_to_tag(&tag).unwrap_or(response);
+            return Some((Target::back_to(&source), response.to_bytes()));
+        }
+    }
     let reliable = source.transport.is_reliable();
     let peer = match &message {
         Message::Request(request) => match request_response_route(request, &source) {

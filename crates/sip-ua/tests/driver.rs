@@ -139,6 +139,11 @@ CSeq: 1 OPTIONS\r\nContent-Length: 5\r\n\r\n"
         assert_eq!(r.headers.call_id().unwrap().unwrap().0, "bad@127.0.0.1");
         assert!(r.headers.to().unwrap().unwrap().tag().is_some());
     }
+    // A top Via that parses but does not decode: no transaction, but a 400 all the same.
+    let odd_via = bad("2.0").replace(";branch=z9hG4bKbad", ";;,;,,").replace("Content-Length: 5", "Content-Length: 0");
+    peer.send_to(odd_via.as_bytes(), addr).await.unwrap();
+    let (n, _) = timeout(Duration::from_secs(5), peer.recv_from(&mut buf)).await.expect("an answer").unwrap();
+    assert!(buf[..n].starts_with(b"SIP/2.0 400 "), "{}", String::from_utf8_lossy(&buf[..n]));
     // A response that does not parse is dropped, not answered.
     peer.send_to(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1\r\nContent-Length: 9\r\n\r\n", addr).await.unwrap();
     assert!(timeout(Duration::from_secs(5), peer.recv_from(&mut buf)).await.is_err());
