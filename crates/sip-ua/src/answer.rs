@@ -244,12 +244,24 @@ impl<E: Entropy> Answerer<E> {
     }
 
     fn respond(&mut self, key: TransactionKey, request: &Request, status: StatusCode) {
+        self.respond_with(key, request, status, Vec::new());
+    }
+
+    /// Answers a request outside any call: with a To tag of its own when the request's
+    /// To has none (§8.2.6.2), `extra` headers, and Allow, Accept and Supported where the
+    /// answer is about what this side can do (OPTIONS, 405, 501).
+    fn respond_with(&mut self, key: TransactionKey, request: &Request, status: StatusCode, extra: Vec<Header>) {
         let mut response = Response::from_request(request, status);
         if request.headers.to().and_then(Result::ok).is_some_and(|t| t.tag().is_none()) {
             let tag = format!("{:016x}", self.entropy.next_u64());
             response = response.clone().with_to_tag(&tag).unwrap_or(response);
         }
-        self.decorate(&mut response, status == StatusCode::METHOD_NOT_ALLOWED || request.method == Method::OPTIONS);
+        for h in extra {
+            response.headers.push(h);
+        }
+        let capabilities = matches!(status, StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED)
+            || request.method == Method::OPTIONS;
+        self.decorate(&mut response, capabilities);
         self.actions.push_back(Action::Respond { key, response });
     }
 
@@ -298,18 +310,16 @@ impl<E: Entropy> Answerer<E> {
             return;
         }
         // A UAS decodes every header it knows before acting on a request.
-        if let Err(e) = Message::Request(request.clone()).validate() {
+        let message = Message::Request(request);
+        let valid = message.validate();
+        let Message::Request(request) = message else { return };
+        if let Err(e) = valid {
             let status = e.status().unwrap_or(StatusCode::BAD_REQUEST);
             self.respond(key, &request, status);
             return;
         }
         if let Some((status, headers)) = refusal(&request) {
-            let mut response = Response::from_request(&request, status);
-            for h in headers {
-                response.headers.push(h);
-            }
-            self.decorate(&mut response, status == StatusCode::NOT_IMPLEMENTED);
-            self.actions.push_back(Action::Respond { key, response });
+            self.respond_with(key, &request, status, headers);
             return;
         }
         if request.method == Method::CANCEL {
@@ -318,7 +328,7 @@ impl<E: Entropy> Answerer<E> {
                 self.respond(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
                 return;
             };
-            let call = self.calls.get_mut(&id).expect("indexed calls exist");
+            let Some(call) = self.calls.get_mut(&id) else { return };
             call.serving.push((cseq_of(&request.headers).map_or(0, |c| c.0), Method::CANCEL, key));
             call.answer_at = None;
             call.session.receive_cancel(&request);
@@ -330,7 +340,7 @@ impl<E: Entropy> Answerer<E> {
                 self.respond(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
                 return;
             };
-            let call = self.calls.get_mut(&id).expect("indexed calls exist");
+            let Some(call) = self.calls.get_mut(&id) else { return };
             if let Some((seq, method)) = cseq_of(&request.headers) {
                 call.serving.push((seq, method, key.clone()));
             }
@@ -490,7 +500,7 @@ impl<E: Entropy> Answerer<E> {
             && call.serving.iter().all(|(_, m, _)| *m == Method::INVITE)
             && call.session.poll_timeout().is_none();
         if done {
-            let call = self.calls.remove(&id).expect("present");
+            let Some(call) = self.calls.remove(&id) else { return };
             if let Some(at) = call.filed {
                 self.deadlines.remove(&(at, id));
             }

@@ -334,6 +334,7 @@ CSeq: 1 {method}
     assert_eq!(statuses(&out), [420]);
     let unsupported = response(&out[0]).headers.get(&HeaderName::UNSUPPORTED).expect("Unsupported").value().clone();
     assert_eq!(&unsupported[..], b"foo, bar");
+    assert!(response(&out[0]).headers.to().unwrap().unwrap().tag().is_some(), "a refusal carries a To tag");
     assert_eq!(statuses(&uas.receive(t0, &request("OPTIONS", "z9hG4bKx4", "Require: 100rel\n"))), [200]);
     let xml = request("INVITE", "z9hG4bKx5", "Content-Type: application/xml\n")
         .replace("Content-Length: 0\n\n", "Content-Length: 4\n\n<a/>");
