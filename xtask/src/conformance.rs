@@ -28,22 +28,33 @@ fn verdict(bytes: Vec<u8>) -> Result<Message, ParseError> {
     Ok(m)
 }
 
-/// Runs every row of `dir/MANIFEST.tsv`, printing one line each.
-pub(crate) fn run(dir: &Path) -> Result<Totals, String> {
+/// The rows of `dir/MANIFEST.tsv`, each with the cells of `columns` in that order.
+pub(crate) fn manifest_rows(dir: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>, String> {
     let manifest = dir.join("MANIFEST.tsv");
     let text = fs::read_to_string(&manifest).map_err(|e| format!("reading {}: {e}", manifest.display()))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().ok_or("empty manifest")?.split('\t').collect();
     let col: HashMap<&str, usize> = header.iter().enumerate().map(|(i, c)| (*c, i)).collect();
-    let idx = |name: &str| col.get(name).copied().ok_or_else(|| format!("manifest has no `{name}` column"));
-    let (file_col, parse_col, status_col) = (idx("file")?, idx("parse")?, idx("parse_status")?);
+    let wanted: Vec<usize> = columns
+        .iter()
+        .map(|name| col.get(name).copied().ok_or_else(|| format!("manifest has no `{name}` column")))
+        .collect::<Result<_, _>>()?;
+    Ok(lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let cells: Vec<&str> = line.split('\t').collect();
+            wanted.iter().map(|&i| cells.get(i).copied().unwrap_or("").to_owned()).collect()
+        })
+        .collect())
+}
 
+/// Runs every row of `dir/MANIFEST.tsv`, printing one line each.
+pub(crate) fn run(dir: &Path) -> Result<Totals, String> {
+    let rows = manifest_rows(dir, &["file", "parse", "parse_status"])?;
     println!("== {}", dir.display());
     let mut totals = Totals::default();
-    for line in lines.filter(|l| !l.trim().is_empty()) {
-        let cells: Vec<&str> = line.split('\t').collect();
-        let get = |i: usize| cells.get(i).copied().unwrap_or("");
-        let (file, want_parse, want_status) = (get(file_col), get(parse_col), get(status_col));
+    for row in &rows {
+        let (file, want_parse, want_status) = (row[0].as_str(), row[1].as_str(), row[2].as_str());
         let bytes = fs::read(dir.join(file)).map_err(|e| format!("reading {file}: {e}"))?;
         let result = verdict(bytes);
         let (got_parse, got_status, detail) = match &result {

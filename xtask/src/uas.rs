@@ -3,13 +3,12 @@
 //! address (as the corpus README says), the final response compared with the manifest's
 //! `uas_status` column. Afterwards the UAS must still answer an OPTIONS.
 
-use std::collections::HashMap;
 use std::fs;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::conformance::Totals;
+use crate::conformance::{Totals, manifest_rows};
 use crate::interop::{Answering, free_port};
 
 /// How long to wait for the final response to a message with a fixed expected status.
@@ -129,14 +128,7 @@ fn exchange(socket: &UdpSocket, uas: SocketAddr, message: &[u8], wait: Duration)
 
 /// Runs every row of `dir/MANIFEST.tsv` against a live `sipkit answer`.
 pub(crate) fn run(sipkit: &Path, dir: &Path) -> Result<Totals, String> {
-    let manifest = dir.join("MANIFEST.tsv");
-    let text = fs::read_to_string(&manifest).map_err(|e| format!("reading {}: {e}", manifest.display()))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().ok_or("empty manifest")?.split('\t').collect();
-    let col: HashMap<&str, usize> = header.iter().enumerate().map(|(i, c)| (*c, i)).collect();
-    let idx = |name: &str| col.get(name).copied().ok_or_else(|| format!("manifest has no `{name}` column"));
-    let (file_col, want_col) = (idx("file")?, idx("uas_status")?);
-
+    let rows = manifest_rows(dir, &["file", "uas_status"])?;
     let port = free_port()?;
     let answering = Answering::start(sipkit, port)?;
     let uas = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
@@ -151,10 +143,8 @@ pub(crate) fn run(sipkit: &Path, dir: &Path) -> Result<Totals, String> {
 
     println!("== {} (uas over UDP)", dir.display());
     let mut totals = Totals::default();
-    for line in lines.filter(|l| !l.trim().is_empty()) {
-        let cells: Vec<&str> = line.split('\t').collect();
-        let get = |i: usize| cells.get(i).copied().unwrap_or("");
-        let (file, want) = (get(file_col), get(want_col));
+    for row in &rows {
+        let (file, want) = (row[0].as_str(), row[1].as_str());
         let bytes = fs::read(dir.join(file)).map_err(|e| format!("reading {file}: {e}"))?;
         let (socket, sent_by) = sender()?;
         // Never sent unless its Via names this sender: the corpus's addresses are

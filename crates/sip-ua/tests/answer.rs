@@ -132,6 +132,22 @@ Content-Length: {}
     + "\n"
 }
 
+/// The CANCEL of the INVITE `invite(call, branch)` sent.
+fn cancel(call: &str, branch: &str) -> String {
+    format!(
+        "CANCEL sip:bob@192.0.2.2:5090 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}
+Max-Forwards: 70
+From: Alice <sip:alice@192.0.2.1>;tag=a1
+To: <sip:bob@192.0.2.2>
+Call-ID: {call}
+CSeq: 1 CANCEL
+Content-Length: 0
+
+"
+    )
+}
+
 fn in_dialog(method: &str, call: &str, to_tag: &str, seq: u32, branch: &str) -> String {
     format!(
         "{method} sip:sipkit@192.0.2.2:5090 SIP/2.0
@@ -218,17 +234,7 @@ fn a_ringing_call_answers_after_the_delay_or_ends_on_cancel() {
     let mut uas = Uas::new(ring);
     let out = uas.receive(t0, &invite("c3@192.0.2.1", "z9hG4bKi3"));
     assert_eq!(statuses(&out), [180]);
-    let cancel = "CANCEL sip:bob@192.0.2.2:5090 SIP/2.0
-Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKi3
-Max-Forwards: 70
-From: Alice <sip:alice@192.0.2.1>;tag=a1
-To: <sip:bob@192.0.2.2>
-Call-ID: c3@192.0.2.1
-CSeq: 1 CANCEL
-Content-Length: 0
-
-";
-    let out = uas.receive(t0 + Duration::from_secs(1), cancel);
+    let out = uas.receive(t0 + Duration::from_secs(1), &cancel("c3@192.0.2.1", "z9hG4bKi3"));
     let answers: Vec<(u16, Method)> = out
         .iter()
         .map(|m| (response(m).status.as_u16(), response(m).headers.cseq().unwrap().unwrap().method))
@@ -253,17 +259,7 @@ fn a_rejecting_policy_rejects_and_a_cancel_of_nothing_gets_481() {
     assert_eq!(uas.answerer.calls(), 0);
     assert_eq!(uas.reports[0].ended, EndReason::Rejected(StatusCode::BUSY_HERE));
 
-    let cancel = "CANCEL sip:bob@192.0.2.2:5090 SIP/2.0
-Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKnone
-Max-Forwards: 70
-From: Alice <sip:alice@192.0.2.1>;tag=a1
-To: <sip:bob@192.0.2.2>
-Call-ID: c5@192.0.2.1
-CSeq: 1 CANCEL
-Content-Length: 0
-
-";
-    assert_eq!(statuses(&uas.receive(t0, cancel)), [481]);
+    assert_eq!(statuses(&uas.receive(t0, &cancel("c5@192.0.2.1", "z9hG4bKnone"))), [481]);
 }
 
 #[test]
