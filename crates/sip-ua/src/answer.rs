@@ -253,30 +253,15 @@ impl<E: Entropy> Answerer<E> {
     fn respond_with(&mut self, key: TransactionKey, request: &Request, status: StatusCode, extra: Vec<Header>) {
         let mut response = Response::from_request(request, status);
         if request.headers.to().and_then(Result::ok).is_some_and(|t| t.tag().is_none()) {
-            let tag = format!("{:016x}", self.entropy.next_u64());
-            response = response.clone().with_to_tag(&tag).unwrap_or(response);
+            response = response.clone().with_to_tag(&crate::new_tag(&mut self.entropy)).unwrap_or(response);
         }
         for h in extra {
             response.headers.push(h);
         }
         let capabilities = matches!(status, StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED)
             || request.method == Method::OPTIONS;
-        self.decorate(&mut response, capabilities);
+        decorate(&mut response, &self.user_agent, capabilities);
         self.actions.push_back(Action::Respond { key, response });
-    }
-
-    fn decorate(&self, response: &mut Response, capabilities: bool) {
-        let mut add = |name, value: &str| {
-            if let Ok(h) = Header::new(name, value.to_owned()) {
-                response.headers.push(h);
-            }
-        };
-        if capabilities {
-            add(HeaderName::ALLOW, ALLOWED_METHODS);
-            add(HeaderName::ACCEPT, "application/sdp");
-            add(HeaderName::SUPPORTED, "100rel, timer");
-        }
-        add(HeaderName::SERVER, &self.user_agent);
     }
 
     fn request(
@@ -367,7 +352,7 @@ impl<E: Entropy> Answerer<E> {
             self.respond(key, &invite, StatusCode::SERVICE_UNAVAILABLE);
             return;
         }
-        let tag = format!("{:016x}", self.entropy.next_u64());
+        let tag = crate::new_tag(&mut self.entropy);
         let dialog = match Dialog::new_uas_early(&invite, &tag, &self.contact) {
             Ok(d) => d,
             Err(e) => {
@@ -443,11 +428,7 @@ impl<E: Entropy> Answerer<E> {
                         call.serving.remove(at);
                     }
                     call.answered |= method == Method::INVITE && response.status == StatusCode::OK;
-                    if let Ok(h) = Header::new(HeaderName::SERVER, self.user_agent.clone()) {
-                        if !response.headers.contains(&HeaderName::SERVER) {
-                            response.headers.push(h);
-                        }
-                    }
+                    decorate(&mut response, &self.user_agent, false);
                     self.actions.push_back(Action::Respond { key, response });
                 }
                 Output::Request(request) => {
@@ -465,11 +446,7 @@ impl<E: Entropy> Answerer<E> {
                         _ => StatusCode::METHOD_NOT_ALLOWED,
                     };
                     let mut response = Response::from_request(&request, status);
-                    if status == StatusCode::METHOD_NOT_ALLOWED {
-                        if let Ok(h) = Header::new(HeaderName::ALLOW, ALLOWED_METHODS) {
-                            response.headers.push(h);
-                        }
-                    }
+                    decorate(&mut response, &self.user_agent, status == StatusCode::METHOD_NOT_ALLOWED);
                     call.session.send_response(response);
                 }
                 Output::Event(SessionEvent::Refer { request, .. }) => {
@@ -486,7 +463,8 @@ impl<E: Entropy> Answerer<E> {
                 Output::Event(_) => {}
             }
         }
-        let next = [call.answer_at, call.session.poll_timeout()].into_iter().flatten().min();
+        let session_due = call.session.poll_timeout();
+        let next = [call.answer_at, session_due].into_iter().flatten().min();
         if call.filed != next {
             if let Some(old) = call.filed.take() {
                 self.deadlines.remove(&(old, id));
@@ -498,7 +476,7 @@ impl<E: Entropy> Answerer<E> {
         }
         let done = call.session.is_ended()
             && call.serving.iter().all(|(_, m, _)| *m == Method::INVITE)
-            && call.session.poll_timeout().is_none();
+            && session_due.is_none();
         if done {
             let Some(call) = self.calls.remove(&id) else { return };
             if let Some(at) = call.filed {
@@ -529,6 +507,25 @@ impl<E: Entropy> Answerer<E> {
         // The session ends on it; an error only says it had ended already.
         let _ = c.session.receive_response(now, &timeout);
         self.settle(call.0);
+    }
+}
+
+/// Adds Server (when absent) and, where `capabilities`, what this side can do: Allow,
+/// Accept and Supported.
+fn decorate(response: &mut Response, user_agent: &str, capabilities: bool) {
+    let has_server = response.headers.contains(&HeaderName::SERVER);
+    let mut add = |name, value: &str| {
+        if let Ok(h) = Header::new(name, value.to_owned()) {
+            response.headers.push(h);
+        }
+    };
+    if capabilities {
+        add(HeaderName::ALLOW, ALLOWED_METHODS);
+        add(HeaderName::ACCEPT, "application/sdp");
+        add(HeaderName::SUPPORTED, &SUPPORTED_OPTION_TAGS.join(", "));
+    }
+    if !has_server {
+        add(HeaderName::SERVER, user_agent);
     }
 }
 

@@ -2,10 +2,10 @@
 //! [`Incoming`] stream and the commands of the layer above, sends every transmit, and
 //! sleeps until the layer's next deadline — one task and one timer for all transactions.
 
-use std::hash::{BuildHasher, RandomState};
 use std::time::Instant as StdInstant;
 
 use bytes::Bytes;
+use sip_dialog::StdEntropy;
 use sip_message::{Message, Method, Request, Response, StatusCode};
 use sip_transaction::{Config, Event, TransactionError, TransactionKey, TransactionLayer};
 use sip_transport::rules::{ResponseRoute, request_response_route, response_to_unparsed, stamp_sent_by};
@@ -94,13 +94,13 @@ async fn run(
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event<Target>>,
 ) {
-    let tags = RandomState::new();
+    let mut tags = StdEntropy::default();
     loop {
         let deadline = layer.poll_timeout().map(Instant::from_std);
         tokio::select! {
             item = incoming.recv() => {
                 let Some(item) = item else { break };
-                if let Some((to, bytes)) = receive(&mut layer, item, &tags) {
+                if let Some((to, bytes)) = receive(&mut layer, item, &mut tags) {
                     // Stateless: a failed send of an error response is nobody's to retry.
                     let _ = transports.send(&to, bytes).await;
                 }
@@ -138,13 +138,12 @@ async fn run(
 /// go to (§18.2.2). A request that does not parse is answered here, statelessly, with the
 /// status its error names (400, 505, 513, ...), and so is one whose top Via or CSeq does
 /// not decode (400): what to send, and where.
-fn receive(layer: &mut TransactionLayer<Target>, item: Received, tags: &RandomState) -> Option<(Target, Bytes)> {
+fn receive(layer: &mut TransactionLayer<Target>, item: Received, tags: &mut StdEntropy) -> Option<(Target, Bytes)> {
     let (message, source) = match item {
         Received::Message { message, source } => (message, source),
         Received::Malformed { bytes, error, source } => {
             let status = error.status()?;
-            let tag = format!("{:016x}", tags.hash_one(&bytes[..]));
-            let answer = response_to_unparsed(&bytes, status, &tag)?;
+            let answer = response_to_unparsed(&bytes, status, &crate::new_tag(tags))?;
             return Some((Target::back_to(&source), answer));
         }
     };
@@ -154,9 +153,8 @@ fn receive(layer: &mut TransactionLayer<Target>, item: Received, tags: &RandomSt
         let undecodable =
             request.headers.top_via().is_none_or(|v| v.is_err()) || request.headers.cseq().is_none_or(|c| c.is_err());
         if undecodable && request.method != Method::ACK {
-            let tag = format!("{:016x}", tags.hash_one(request.to_bytes().as_ref()));
             let response = Response::from_request(request, StatusCode::BAD_REQUEST);
-            let response = response.clone().with_to_tag(&tag).unwrap_or(response);
+            let response = response.clone().with_to_tag(&crate::new_tag(tags)).unwrap_or(response);
             return Some((Target::back_to(&source), response.to_bytes()));
         }
     }

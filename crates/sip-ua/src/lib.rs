@@ -8,3 +8,8 @@
 
 pub mod answer;
 pub mod driver;
+
+/// A new tag (§19.3): 64 random bits in hex.
+pub(crate) fn new_tag(entropy: &mut impl sip_dialog::Entropy) -> String {
+    format!("{:016x}", entropy.next_u64())
+}
