@@ -6,7 +6,7 @@
 //! [`serve`] drives it over a [`TransactionDriver`]; `sipkit answer` is that driver on the
 //! listeners a user names.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,7 @@ use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator};
 use sip_transaction::{Event, TransactionKey};
 use sip_transport::Target;
 
+use crate::Deadlines;
 use crate::driver::{Events, TransactionDriver};
 
 /// The methods the answerer accepts, for Allow.
@@ -100,8 +101,6 @@ struct Call {
     serving: Vec<(u32, Method, TransactionKey)>,
     /// When the policy's ring delay is over and the INVITE gets its final response.
     answer_at: Option<Instant>,
-    /// The deadline this call is filed under in [`Answerer::deadlines`].
-    filed: Option<Instant>,
     /// The caller, for the report.
     from: String,
     /// Whether a 200 went out.
@@ -124,7 +123,7 @@ pub struct Answerer<E: Entropy = StdEntropy> {
     by_invite: HashMap<TransactionKey, u64>,
     /// Client transactions of the calls' own requests, to route their responses.
     by_request: HashMap<TransactionKey, (u64, Request)>,
-    deadlines: BTreeSet<(Instant, u64)>,
+    deadlines: Deadlines,
     next_call: u64,
     actions: VecDeque<Action>,
 }
@@ -163,7 +162,7 @@ impl<E: Entropy> Answerer<E> {
             by_dialog: HashMap::new(),
             by_invite: HashMap::new(),
             by_request: HashMap::new(),
-            deadlines: BTreeSet::new(),
+            deadlines: Deadlines::default(),
             next_call: 0,
             actions: VecDeque::new(),
         }
@@ -181,18 +180,13 @@ impl<E: Entropy> Answerer<E> {
 
     /// When to call [`handle_timeout`](Self::handle_timeout) next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadlines.first().map(|(at, _)| *at)
+        self.deadlines.next()
     }
 
     /// Fires what is due at `now`: ring delays over, the sessions' timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(&(at, id)) = self.deadlines.first() {
-            if at > now {
-                break;
-            }
-            self.deadlines.pop_first();
+        while let Some(id) = self.deadlines.pop_due(now) {
             let Some(call) = self.calls.get_mut(&id) else { continue };
-            call.filed = None;
             if call.answer_at.is_some_and(|a| a <= now) {
                 call.answer_at = None;
                 // The INVITE may be gone (cancelled) by now: nothing to answer then.
@@ -400,7 +394,6 @@ impl<E: Entropy> Answerer<E> {
                 peer: from,
                 serving: vec![(seq, Method::INVITE, key.clone())],
                 answer_at,
-                filed: None,
                 from: from_uri,
                 answered: false,
             },
@@ -465,23 +458,13 @@ impl<E: Entropy> Answerer<E> {
         }
         let session_due = call.session.poll_timeout();
         let next = [call.answer_at, session_due].into_iter().flatten().min();
-        if call.filed != next {
-            if let Some(old) = call.filed.take() {
-                self.deadlines.remove(&(old, id));
-            }
-            if let Some(at) = next {
-                self.deadlines.insert((at, id));
-                call.filed = Some(at);
-            }
-        }
+        self.deadlines.file(id, next);
         let done = call.session.is_ended()
             && call.serving.iter().all(|(_, m, _)| *m == Method::INVITE)
             && session_due.is_none();
         if done {
             let Some(call) = self.calls.remove(&id) else { return };
-            if let Some(at) = call.filed {
-                self.deadlines.remove(&(at, id));
-            }
+            self.deadlines.file(id, None);
             self.by_dialog.remove(call.session.dialog().id());
             for (_, _, key) in call.serving {
                 self.by_invite.remove(&key);

@@ -2,10 +2,13 @@
 //! [`Incoming`] stream and the commands of the layer above, sends every transmit, and
 //! sleeps until the layer's next deadline — one task and one timer for all transactions.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
 use bytes::Bytes;
 use sip_dialog::StdEntropy;
+use sip_message::header::Transport as TransportName;
 use sip_message::{Message, Method, Request, Response, StatusCode};
 use sip_transaction::{Config, Event, TransactionError, TransactionKey, TransactionLayer};
 use sip_transport::rules::{ResponseRoute, request_response_route, response_to_unparsed, stamp_sent_by};
@@ -40,11 +43,50 @@ enum Command {
     Response { key: TransactionKey, response: Response, reply: oneshot::Sender<Result<(), DriverError>> },
 }
 
-/// The handle of a running driver; dropping every handle stops the driver.
+/// Which way a traced message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// This side sent it.
+    Sent,
+    /// This side received it.
+    Received,
+}
+
+/// One message as it crossed the wire, for a message ladder or `--trace-sip`.
 #[derive(Debug, Clone)]
+pub struct Traced {
+    /// Sent or received.
+    pub direction: Direction,
+    /// The transport it went over.
+    pub transport: TransportName,
+    /// The peer's address: where it went, or where it came from.
+    pub peer: SocketAddr,
+    /// The whole message as serialized.
+    pub bytes: Bytes,
+}
+
+/// Sees every message the driver sends and receives (a received one that does not parse
+/// too), in the order they cross the wire.
+pub type Tap = Arc<dyn Fn(&Traced) + Send + Sync>;
+
+/// The handle of a running driver; dropping every handle stops the driver.
+#[derive(Clone)]
 pub struct TransactionDriver {
     commands: mpsc::Sender<Command>,
     transports: TransportSet,
+    tap: Option<Tap>,
+}
+
+impl std::fmt::Debug for TransactionDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransactionDriver").field("traced", &self.tap.is_some()).finish_non_exhaustive()
+    }
+}
+
+fn trace(tap: Option<&Tap>, direction: Direction, transport: &TransportName, peer: SocketAddr, bytes: &Bytes) {
+    if let Some(tap) = tap {
+        tap(&Traced { direction, transport: transport.clone(), peer, bytes: bytes.clone() });
+    }
 }
 
 /// What the driver hands the layer above: the transaction layer's events, with the
@@ -56,10 +98,21 @@ impl TransactionDriver {
     /// `incoming`). Returns the handle, the events, and the task (which ends when every
     /// handle is dropped or the transports are gone).
     pub fn spawn(config: Config, transports: TransportSet, incoming: Incoming) -> (Self, Events, JoinHandle<()>) {
+        Self::spawn_traced(config, transports, incoming, None)
+    }
+
+    /// [`spawn`](Self::spawn), with `tap` seeing every message sent and received.
+    pub fn spawn_traced(
+        config: Config,
+        transports: TransportSet,
+        incoming: Incoming,
+        tap: Option<Tap>,
+    ) -> (Self, Events, JoinHandle<()>) {
         let (commands, command_rx) = mpsc::channel(DEFAULT_QUEUE);
         let (event_tx, events) = mpsc::channel(DEFAULT_QUEUE);
-        let task = tokio::spawn(run(TransactionLayer::new(config), transports.clone(), incoming, command_rx, event_tx));
-        (Self { commands, transports }, events, task)
+        let pump = Pump { transports: transports.clone(), tap: tap.clone() };
+        let task = tokio::spawn(run(TransactionLayer::new(config), pump, incoming, command_rx, event_tx));
+        (Self { commands, transports, tap }, events, task)
     }
 
     /// Sends `request` to `target` in a new client transaction. The transport is made
@@ -72,6 +125,14 @@ impl TransactionDriver {
         let (reply, answer) = oneshot::channel();
         self.commands.send(Command::Request { request, target, reply }).await.map_err(|_| DriverError::Stopped)?;
         answer.await.map_err(|_| DriverError::Stopped)?
+    }
+
+    /// Sends the ACK for a 2xx, which has no client transaction of its own (§13.2.2.4,
+    /// §17.1.1.3), to `target`, with its top Via filled in as [`send_request`](Self::send_request) does.
+    pub async fn send_ack(&self, mut ack: Request, target: Target) -> Result<(), DriverError> {
+        let sent = self.transports.send_request(&mut ack, &target).await?;
+        trace(self.tap.as_ref(), Direction::Sent, &sent.transport, target.remote, &ack.to_bytes());
+        Ok(())
     }
 
     /// Sends `response` through server transaction `key`.
@@ -87,9 +148,22 @@ fn now() -> StdInstant {
     Instant::now().into_std()
 }
 
+/// What the driver task sends over, and who sees it.
+struct Pump {
+    transports: TransportSet,
+    tap: Option<Tap>,
+}
+
+impl Pump {
+    async fn send(&self, to: &Target, bytes: Bytes) -> Result<(), TransportError> {
+        trace(self.tap.as_ref(), Direction::Sent, &to.transport, to.remote, &bytes);
+        self.transports.send(to, bytes).await.map(drop)
+    }
+}
+
 async fn run(
     mut layer: TransactionLayer<Target>,
-    transports: TransportSet,
+    pump: Pump,
     mut incoming: Incoming,
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event<Target>>,
@@ -100,9 +174,17 @@ async fn run(
         tokio::select! {
             item = incoming.recv() => {
                 let Some(item) = item else { break };
+                if let Some(tap) = &pump.tap {
+                    let source = item.source();
+                    let bytes = match &item {
+                        Received::Message { message, .. } => message.to_bytes(),
+                        Received::Malformed { bytes, .. } => bytes.clone(),
+                    };
+                    tap(&Traced { direction: Direction::Received, transport: source.transport.clone(), peer: source.remote, bytes });
+                }
                 if let Some((to, bytes)) = receive(&mut layer, item, &mut tags) {
                     // Stateless: a failed send of an error response is nobody's to retry.
-                    let _ = transports.send(&to, bytes).await;
+                    let _ = pump.send(&to, bytes).await;
                 }
             }
             command = commands.recv() => {
@@ -122,7 +204,7 @@ async fn run(
             }
         }
         while let Some(transmit) = layer.poll_transmit() {
-            if transports.send(&transmit.to, transmit.bytes).await.is_err() {
+            if pump.send(&transmit.to, transmit.bytes).await.is_err() {
                 layer.handle_transport_error(now(), &transmit.key);
             }
         }

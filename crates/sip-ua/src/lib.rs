@@ -2,14 +2,83 @@
 //!
 //! So far: [`driver`], the task that pumps a [`sip_transaction::TransactionLayer`] with
 //! what the transports receive, sends what it transmits, and runs its timers with one
-//! sleep; and [`answer`], an answering UAS (the core of `sipkit answer`) on top of it.
+//! sleep; [`answer`], an answering UAS (the core of `sipkit answer`) on top of it; and
+//! [`uac`], the UAC half: outgoing calls, registrations and requests outside a dialog,
+//! with digest authentication (the core of `sipkit call`, `register`, `options` and
+//! `message`).
 
 #![forbid(unsafe_code)]
 
+use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use sip_message::Uri;
+use sip_message::header::Transport as TransportName;
+use sip_transport::Target;
+use sip_transport::resolve::Destination;
+
 pub mod answer;
 pub mod driver;
+pub mod uac;
 
 /// A new tag (§19.3): 64 random bits in hex.
 pub(crate) fn new_tag(entropy: &mut impl sip_dialog::Entropy) -> String {
     format!("{:016x}", entropy.next_u64())
+}
+
+/// The deadlines of a core's calls (or other things it keeps by number): at most one per
+/// thing, the earliest first.
+#[derive(Debug, Default)]
+pub(crate) struct Deadlines {
+    queue: BTreeSet<(Instant, u64)>,
+    filed: HashMap<u64, Instant>,
+}
+
+impl Deadlines {
+    /// Files `id` under `at` (`None`: under nothing), replacing what it was filed under.
+    pub(crate) fn file(&mut self, id: u64, at: Option<Instant>) {
+        let old = match at {
+            Some(at) => self.filed.insert(id, at),
+            None => self.filed.remove(&id),
+        };
+        if old == at {
+            return;
+        }
+        if let Some(old) = old {
+            self.queue.remove(&(old, id));
+        }
+        if let Some(at) = at {
+            self.queue.insert((at, id));
+        }
+    }
+
+    /// The earliest deadline.
+    pub(crate) fn next(&self) -> Option<Instant> {
+        self.queue.first().map(|(at, _)| *at)
+    }
+
+    /// Takes the first thing due at `now`, if any.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<u64> {
+        let &(at, id) = self.queue.first().filter(|(at, _)| *at <= now)?;
+        self.queue.pop_first();
+        if self.filed.get(&id) == Some(&at) {
+            self.filed.remove(&id);
+        }
+        Some(id)
+    }
+}
+
+/// Where a request to `uri` goes when its host is an IP address (RFC 3263 §4 with a
+/// numeric host: the `transport` parameter or UDP (TLS for `sips`), the port or the
+/// transport's default); `None` for a host name, which takes a resolver.
+pub fn numeric_target(uri: &Uri) -> Option<Target> {
+    let Uri::Sip(sip) = uri else { return None };
+    let destination = Destination::from_uri(sip);
+    let host = destination.host.trim_start_matches('[').trim_end_matches(']');
+    let ip: IpAddr = host.parse().ok()?;
+    let transport =
+        destination.transport.unwrap_or(if destination.secure { TransportName::TLS } else { TransportName::UDP });
+    let default_port = if transport == TransportName::TLS || transport == TransportName::WSS { 5061 } else { 5060 };
+    Some(Target::new(transport, SocketAddr::new(ip, destination.port.unwrap_or(default_port))))
 }

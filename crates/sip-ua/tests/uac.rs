@@ -1,0 +1,457 @@
+//! The UAC core behind a real transaction layer, on virtual time, against the answering
+//! UAS behind its own (calls: answered, held and resumed, hung up; rejected; cancelled
+//! while ringing; unanswered) and against a registrar written here with the digest server
+//! of `sip-auth` (challenge, credentials, 423, refresh, unregister).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant, SystemTime};
+
+use sip_auth::{Algorithm, DigestClient, DigestCredentials, DigestServer};
+use sip_dialog::{EndReason, SessionConfig};
+use sip_message::header::{Authorization, MediaType, NameAddr, Transport as TransportName, WwwAuthenticate};
+use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode};
+use sip_sdp::attr::Direction;
+use sip_transaction::{Config, Event, TransactionLayer};
+use sip_transport::Target;
+use sip_transport::rules::stamp_sent_by;
+use sip_ua::answer::{self, AnswerPolicy, Answerer, CallReport};
+use sip_ua::uac::{Action, CallEnd, CallEvent, Handle, Peer, RegistrationEvent, Uac, UacConfig, UacError, UacEvent};
+
+const ALICE: ([u8; 4], u16) = ([192, 0, 2, 1], 5060);
+const BOB: ([u8; 4], u16) = ([192, 0, 2, 2], 5090);
+
+fn addr(a: ([u8; 4], u16)) -> SocketAddr {
+    SocketAddr::from(a)
+}
+
+fn udp(a: ([u8; 4], u16)) -> Target {
+    Target::new(TransportName::UDP, addr(a))
+}
+
+/// What the far side of the UAC is: the answering UAS, a registrar written here, or
+/// nobody (everything sent is lost).
+enum Far {
+    Answerer(Box<Answerer>),
+    Registrar(Box<Registrar>),
+    Nobody,
+}
+
+/// A registrar: 401 with a digest challenge, then 200 to a REGISTER with good credentials;
+/// 423 below `min_expires`; grants what is asked up to `max_expires`.
+struct Registrar {
+    digest: DigestServer,
+    min_expires: u32,
+    max_expires: u32,
+    registers: Vec<Request>,
+}
+
+impl Registrar {
+    fn answer(&mut self, request: &Request) -> Response {
+        self.registers.push(request.clone());
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let credentials = request
+            .headers
+            .typed::<Authorization>()
+            .and_then(Result::ok)
+            .and_then(|a| DigestCredentials::from_credentials(&a.0).ok());
+        let password = |user: &str| (user == "alice").then(|| "wonderland".to_owned());
+        let verified = credentials.map(|c| self.digest.verify(now, "REGISTER", &c, b"", password));
+        if !matches!(verified, Some(Ok(_))) {
+            let mut r = Response::from_request(request, StatusCode::UNAUTHORIZED).with_to_tag("reg").unwrap();
+            let challenge = self.digest.challenge(now, false).to_challenge().unwrap();
+            r.headers.push(Header::typed(&WwwAuthenticate(challenge)).unwrap());
+            return r;
+        }
+        let asked = request.headers.expires().unwrap().unwrap().0;
+        if asked != 0 && asked < self.min_expires {
+            let mut r = Response::from_request(request, StatusCode::new(423).unwrap()).with_to_tag("reg").unwrap();
+            r.headers.push(Header::new(HeaderName::MIN_EXPIRES, self.min_expires.to_string()).unwrap());
+            return r;
+        }
+        let mut r = Response::from_request(request, StatusCode::OK).with_to_tag("reg").unwrap();
+        let contact = request.headers.contact().next().unwrap().unwrap();
+        let granted = asked.min(self.max_expires);
+        let bound = contact.address().unwrap().with_param("expires", Some(&granted.to_string())).unwrap();
+        r.headers.push(Header::typed(&sip_message::header::Contact::Address(bound)).unwrap());
+        r
+    }
+}
+
+/// The UAC at ALICE and the far side at BOB, each behind a transaction layer, wired by
+/// an in-memory network that loses nothing (or everything, with `Far::Nobody`).
+struct Net {
+    now: Instant,
+    uac: Uac,
+    uac_layer: TransactionLayer<Target>,
+    far: Far,
+    far_layer: TransactionLayer<Target>,
+    events: Vec<(Handle, CallEvent)>,
+    registration: Vec<RegistrationEvent>,
+    responses: Vec<Result<Box<Response>, UacError>>,
+    reports: Vec<CallReport>,
+    /// Every message on the wire, as (from ALICE?, message).
+    wire: Vec<(bool, Message)>,
+}
+
+fn stamped(mut request: Request, from: ([u8; 4], u16)) -> Request {
+    stamp_sent_by(&mut request, &TransportName::UDP, addr(from)).unwrap();
+    request
+}
+
+impl Net {
+    fn new(far: Far) -> Self {
+        let mut config =
+            UacConfig::new("sip:alice@192.0.2.1:5060".parse().unwrap(), IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+        config.session = SessionConfig { session_expires: None, ..SessionConfig::default() };
+        Self {
+            now: Instant::now(),
+            uac: Uac::new(config),
+            uac_layer: TransactionLayer::new(Config::default()),
+            far,
+            far_layer: TransactionLayer::new(Config::default()),
+            events: Vec::new(),
+            registration: Vec::new(),
+            responses: Vec::new(),
+            reports: Vec::new(),
+            wire: Vec::new(),
+        }
+    }
+
+    fn answerer(policy: AnswerPolicy) -> Far {
+        let session = SessionConfig { session_expires: None, ..SessionConfig::default() };
+        Far::Answerer(Box::new(Answerer::with_entropy(
+            policy,
+            "sip:bob@192.0.2.2:5090".parse().unwrap(),
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
+            session,
+            sip_dialog::StdEntropy::default(),
+        )))
+    }
+
+    fn peer(&self, uri: &str) -> Peer {
+        Peer::new(
+            uri.parse().unwrap(),
+            udp(BOB),
+            NameAddr::new("sip:alice@example.com".parse::<sip_message::Uri>().unwrap()),
+        )
+    }
+
+    /// Moves everything until both sides are quiet.
+    fn pump(&mut self) {
+        let now = self.now;
+        loop {
+            let mut busy = false;
+            while let Some(event) = self.uac_layer.poll_event() {
+                busy = true;
+                if let Some(Event::Request { key: Some(key), request, .. }) = self.uac.handle_event(now, event) {
+                    panic!("the UAC left a request to its neighbour: {request:?} {key:?}");
+                }
+            }
+            while let Some(action) = self.uac.poll_action() {
+                busy = true;
+                match action {
+                    Action::Request { owner, request, target } => {
+                        let request = stamped(request, ALICE);
+                        let key = self.uac_layer.send_request(now, request.clone(), target, false).expect("sent");
+                        self.uac.request_sent(owner, request, key);
+                    }
+                    Action::Ack { request, target } => {
+                        assert_eq!(target.remote, addr(BOB));
+                        self.deliver(true, stamped(request, ALICE).to_bytes());
+                    }
+                    Action::Respond { key, response } => {
+                        self.uac_layer.send_response(now, &key, response).expect("the UAC's response goes");
+                    }
+                    Action::Event(UacEvent::Call { call, event }) => self.events.push((call, event)),
+                    Action::Event(UacEvent::Registration { event, .. }) => self.registration.push(event),
+                    Action::Event(UacEvent::Response { outcome, .. }) => self.responses.push(outcome),
+                }
+            }
+            while let Some(event) = self.far_layer.poll_event() {
+                busy = true;
+                match &mut self.far {
+                    Far::Answerer(a) => a.handle_event(now, event),
+                    Far::Registrar(r) => {
+                        if let Event::Request { key: Some(key), request, .. } = event {
+                            let response = r.answer(&request);
+                            self.far_layer.send_response(now, &key, response).unwrap();
+                        }
+                    }
+                    Far::Nobody => {}
+                }
+            }
+            if let Far::Answerer(a) = &mut self.far {
+                while let Some(action) = a.poll_action() {
+                    busy = true;
+                    match action {
+                        answer::Action::Respond { key, response } => {
+                            let _ = self.far_layer.send_response(now, &key, response);
+                        }
+                        answer::Action::Request { call, request, target } => {
+                            let request = stamped(request, BOB);
+                            let key = self.far_layer.send_request(now, request.clone(), target, false).unwrap();
+                            a.request_sent(call, request, key);
+                        }
+                        answer::Action::Report(report) => self.reports.push(report),
+                    }
+                }
+            }
+            while let Some(t) = self.uac_layer.poll_transmit() {
+                busy = true;
+                self.deliver(true, t.bytes);
+            }
+            while let Some(t) = self.far_layer.poll_transmit() {
+                busy = true;
+                self.deliver(false, t.bytes);
+            }
+            if !busy {
+                break;
+            }
+        }
+    }
+
+    fn deliver(&mut self, from_alice: bool, bytes: bytes::Bytes) {
+        let message = Message::parse(bytes).expect("what goes on the wire parses");
+        self.wire.push((from_alice, message.clone()));
+        if matches!(self.far, Far::Nobody) {
+            return;
+        }
+        if from_alice {
+            self.far_layer.handle_incoming(self.now, message, udp(ALICE), false);
+        } else {
+            self.uac_layer.handle_incoming(self.now, message, udp(BOB), false);
+        }
+    }
+
+    /// Runs every timer up to `now + by`.
+    fn advance(&mut self, by: Duration) {
+        let until = self.now + by;
+        loop {
+            let answerer = match &self.far {
+                Far::Answerer(a) => a.poll_timeout(),
+                _ => None,
+            };
+            let next =
+                [self.uac_layer.poll_timeout(), self.far_layer.poll_timeout(), self.uac.poll_timeout(), answerer]
+                    .into_iter()
+                    .flatten()
+                    .min();
+            let Some(at) = next.filter(|t| *t <= until) else { break };
+            self.now = self.now.max(at);
+            self.uac_layer.handle_timeout(at);
+            self.far_layer.handle_timeout(at);
+            self.uac.handle_timeout(at);
+            if let Far::Answerer(a) = &mut self.far {
+                a.handle_timeout(at);
+            }
+            self.pump();
+        }
+        self.now = until;
+    }
+
+    fn events_of(&self, call: Handle) -> Vec<CallEvent> {
+        self.events.iter().filter(|(c, _)| *c == call).map(|(_, e)| e.clone()).collect()
+    }
+
+    fn sent_by_alice(&self, method: &Method) -> Vec<Request> {
+        self.wire
+            .iter()
+            .filter_map(|(alice, m)| match m {
+                Message::Request(r) if *alice && r.method == *method => Some(r.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn a_call_is_answered_held_resumed_and_hung_up() {
+    let mut net = Net::new(Net::answerer(AnswerPolicy::default()));
+    let call = net.uac.call(net.now, net.peer("sip:bob@192.0.2.2:5090")).unwrap();
+    net.pump();
+    let events = net.events_of(call);
+    let Some(CallEvent::Answered(Some(remote))) = events.last() else { panic!("not answered: {events:?}") };
+    assert!(remote.to_string().contains("PCMU"), "the answer names PCMU: {remote}");
+    assert_eq!(net.sent_by_alice(&Method::ACK).len(), 1, "the 2xx is acknowledged");
+    let invite = &net.sent_by_alice(&Method::INVITE)[0];
+    assert!(invite.headers.supports("100rel") && invite.headers.supports("timer"));
+    assert!(invite.headers.contact().next().is_some());
+
+    net.uac.hold(net.now, call).unwrap();
+    net.pump();
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Held));
+    let reinvite = net.sent_by_alice(&Method::INVITE).pop().unwrap();
+    let offer = sip_sdp::SessionDescription::parse(reinvite.body.clone()).unwrap();
+    assert_eq!(offer.media_direction(0), Direction::SendOnly, "hold offers sendonly");
+    assert_eq!(net.uac.remote_description(call).unwrap().media_direction(0), Direction::RecvOnly);
+
+    net.uac.resume(net.now, call).unwrap();
+    net.pump();
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Resumed));
+    assert_eq!(net.sent_by_alice(&Method::ACK).len(), 3, "every 2xx to an INVITE is acknowledged");
+
+    net.uac.hangup(net.now, call).unwrap();
+    net.pump();
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Ended(CallEnd::HungUp)));
+    assert_eq!(net.reports.len(), 1);
+    assert_eq!(net.reports[0].ended, EndReason::ByeReceived);
+    assert!(net.reports[0].answered);
+    // Once the INVITE transactions are done, nothing of the call is left.
+    net.advance(Duration::from_secs(40));
+    assert_eq!(net.uac.outstanding(), 0);
+    assert_eq!(net.uac.poll_timeout(), None);
+}
+
+#[test]
+fn a_rejected_call_ends_with_its_status() {
+    let policy = AnswerPolicy { reject: Some(StatusCode::BUSY_HERE), ..AnswerPolicy::default() };
+    let mut net = Net::new(Net::answerer(policy));
+    let call = net.uac.call(net.now, net.peer("sip:bob@192.0.2.2:5090")).unwrap();
+    net.pump();
+    assert_eq!(
+        net.events_of(call).last(),
+        Some(&CallEvent::Ended(CallEnd::Failed(UacError::Rejected(StatusCode::BUSY_HERE))))
+    );
+    assert!(net.sent_by_alice(&Method::ACK).len() == 1, "the transaction acknowledges the 486");
+    assert!(net.uac.hold(net.now, call).is_err(), "no hold on a call that was not answered");
+}
+
+#[test]
+fn hanging_up_while_ringing_cancels_the_invite() {
+    let policy = AnswerPolicy { ring: Some(Duration::from_secs(10)), ..AnswerPolicy::default() };
+    let mut net = Net::new(Net::answerer(policy));
+    let call = net.uac.call(net.now, net.peer("sip:bob@192.0.2.2:5090")).unwrap();
+    net.pump();
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Ringing));
+    net.uac.hangup(net.now, call).unwrap();
+    net.pump();
+    let cancels = net.sent_by_alice(&Method::CANCEL);
+    assert_eq!(cancels.len(), 1);
+    let invite = &net.sent_by_alice(&Method::INVITE)[0];
+    assert_eq!(
+        cancels[0].headers.top_via().unwrap().unwrap().branch(),
+        invite.headers.top_via().unwrap().unwrap().branch()
+    );
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Ended(CallEnd::HungUp)));
+    assert_eq!(net.reports[0].ended, EndReason::Cancelled);
+    assert!(!net.events_of(call).iter().any(|e| matches!(e, CallEvent::Answered(_))));
+}
+
+#[test]
+fn a_call_nobody_answers_times_out() {
+    let mut net = Net::new(Far::Nobody);
+    let call = net.uac.call(net.now, net.peer("sip:bob@192.0.2.2:5090")).unwrap();
+    net.pump();
+    net.advance(Duration::from_secs(31));
+    assert!(net.events_of(call).is_empty(), "Timer B is 64·T1: no verdict before it");
+    net.advance(Duration::from_secs(2));
+    assert_eq!(net.events_of(call), vec![CallEvent::Ended(CallEnd::Failed(UacError::Timeout))]);
+    assert!(net.sent_by_alice(&Method::INVITE).len() > 5, "the INVITE is sent again over UDP");
+    assert_eq!(net.uac.outstanding(), 0);
+}
+
+#[test]
+fn options_and_message_get_their_final_responses() {
+    let mut net = Net::new(Net::answerer(AnswerPolicy::default()));
+    let peer = net.peer("sip:bob@192.0.2.2:5090");
+    net.uac.request(net.now, Method::OPTIONS, peer.clone(), None).unwrap();
+    let body = Some((MediaType::new("text", "plain").unwrap(), bytes::Bytes::from_static(b"hello")));
+    net.uac.request(net.now, Method::MESSAGE, peer, body).unwrap();
+    net.pump();
+    let statuses: Vec<u16> = net.responses.iter().map(|r| r.as_ref().unwrap().status.as_u16()).collect();
+    assert_eq!(statuses, [200, 200]);
+    let message = net.sent_by_alice(&Method::MESSAGE).pop().unwrap();
+    assert_eq!(&message.body[..], b"hello");
+    assert!(net.uac.request(net.now, Method::INVITE, net.peer("sip:bob@192.0.2.2"), None).is_err());
+    assert_eq!(net.uac.outstanding(), 0);
+}
+
+fn registrar(min_expires: u32, max_expires: u32) -> Far {
+    Far::Registrar(Box::new(Registrar {
+        digest: DigestServer::new("example.com", b"a registrar secret of 32 bytes!!".to_vec(), Algorithm::Sha256),
+        min_expires,
+        max_expires,
+        registers: Vec::new(),
+    }))
+}
+
+fn registers(net: &Net) -> &[Request] {
+    match &net.far {
+        Far::Registrar(r) => &r.registers,
+        _ => &[],
+    }
+}
+
+#[test]
+fn a_registration_answers_the_challenge_refreshes_and_unregisters() {
+    let mut net = Net::new(registrar(60, 120));
+    let mut peer = net.peer("sip:example.com");
+    peer.credentials = Some(DigestClient::new("alice", "wonderland"));
+    let aor = NameAddr::new("sip:alice@example.com".parse::<sip_message::Uri>().unwrap());
+    let contact = NameAddr::new("sip:alice@192.0.2.1:5060".parse::<sip_message::Uri>().unwrap())
+        .with_param("+sip.instance", Some("\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\""))
+        .unwrap()
+        .with_param("reg-id", Some("1"))
+        .unwrap();
+    let registration = net.uac.register(net.now, peer, aor, contact, 3600).unwrap();
+    net.pump();
+    assert_eq!(net.registration, vec![RegistrationEvent::Registered { expires: 120 }]);
+    let sent = registers(&net).to_vec();
+    assert_eq!(sent.len(), 2, "one challenged, one with credentials");
+    assert!(sent[1].headers.contains(&HeaderName::AUTHORIZATION));
+    let seqs: Vec<u32> = sent.iter().map(|r| r.headers.cseq().unwrap().unwrap().seq).collect();
+    assert_eq!(seqs, [1, 2]);
+    let call_ids: Vec<_> = sent.iter().map(|r| r.headers.call_id().unwrap().unwrap()).collect();
+    assert_eq!(call_ids[0], call_ids[1], "one Call-ID for every REGISTER of a binding");
+    let contact = sent[1].headers.contact().next().unwrap().unwrap();
+    assert!(contact.address().unwrap().params().value("reg-id").is_some());
+
+    // Refreshed half-way through the 120 s granted, with credentials for the last
+    // challenge and the next nonce count: accepted at once.
+    net.advance(Duration::from_secs(59));
+    assert_eq!(registers(&net).len(), 2);
+    net.advance(Duration::from_secs(2));
+    assert_eq!(registers(&net).len(), 3);
+    assert_eq!(net.registration.len(), 2);
+    let refresh = registers(&net)[2].clone();
+    let authorization = refresh.headers.typed::<Authorization>().unwrap().unwrap();
+    assert_eq!(&authorization.0.params.get("nc").unwrap()[..], b"00000002");
+
+    net.uac.unregister(net.now, registration).unwrap();
+    net.pump();
+    assert_eq!(net.registration.last(), Some(&RegistrationEvent::Unregistered));
+    let last = registers(&net).last().unwrap();
+    assert_eq!(last.headers.expires().unwrap().unwrap().0, 0);
+    assert_eq!(net.uac.outstanding(), 0);
+    assert_eq!(net.uac.poll_timeout(), None);
+}
+
+#[test]
+fn a_registration_takes_min_expires_and_fails_on_a_wrong_password() {
+    let mut net = Net::new(registrar(300, 3600));
+    let mut peer = net.peer("sip:example.com");
+    peer.credentials = Some(DigestClient::new("alice", "wonderland"));
+    let aor = NameAddr::new("sip:alice@example.com".parse::<sip_message::Uri>().unwrap());
+    let contact = NameAddr::new("sip:alice@192.0.2.1:5060".parse::<sip_message::Uri>().unwrap());
+    net.uac.register(net.now, peer.clone(), aor.clone(), contact.clone(), 60).unwrap();
+    net.pump();
+    assert_eq!(net.registration, vec![RegistrationEvent::Registered { expires: 300 }], "423 asks for 300 s");
+
+    let mut net = Net::new(registrar(60, 3600));
+    peer.credentials = Some(DigestClient::new("alice", "looking-glass"));
+    net.uac.register(net.now, peer, aor, contact, 600).unwrap();
+    net.pump();
+    let [RegistrationEvent::Failed(UacError::AuthFailed(_))] = net.registration.as_slice() else {
+        panic!("a refused password is an auth failure: {:?}", net.registration);
+    };
+    assert_eq!(registers(&net).len(), 2, "credentials refused once are not sent again");
+}
+
+#[test]
+fn a_challenge_without_credentials_is_a_rejection() {
+    let mut net = Net::new(registrar(60, 3600));
+    net.uac.request(net.now, Method::OPTIONS, net.peer("sip:example.com"), None).unwrap();
+    net.pump();
+    let [Ok(response)] = net.responses.as_slice() else { panic!("{:?}", net.responses) };
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+}
