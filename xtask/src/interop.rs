@@ -3,6 +3,12 @@
 //! - SIPp's built-in `uac` scenario against `sipkit answer`, over UDP and over TCP:
 //!   every call must succeed, and `sipkit answer` must report each one answered and ended
 //!   by the caller's BYE.
+//! - `sipkit call` against SIPp's built-in `uas` scenario, over UDP and over TCP: the
+//!   call is answered and hung up (without hold: that scenario takes no re-INVITE), both
+//!   sides count it a success.
+//! - `sipkit register` against `scenarios/register-digest.xml`, a registrar that
+//!   challenges with 401 and checks the credentials (SIPp's `verifyauth`): accepted with
+//!   the right password, refused (and failed on both sides) with a wrong one.
 //!
 //! Everything runs on 127.0.0.1, on ports the system hands out, each run bounded in time
 //! and in calls.
@@ -116,10 +122,7 @@ pub(crate) fn sipp(scenario: &str, port: u16, transport: &str, load: Load) -> Re
         .output()
         .map_err(|e| format!("running sipp (install Debian's sip-tester): {e}"))?;
     let screen = String::from_utf8_lossy(&output.stdout);
-    let counts = Counts {
-        successful: counter(&screen, "Successful call").unwrap_or(0),
-        failed: counter(&screen, "Failed call").unwrap_or(0),
-    };
+    let counts = counts_of(&screen);
     if !output.status.success() {
         let tail: Vec<&str> = screen.lines().rev().take(40).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
@@ -133,6 +136,103 @@ pub(crate) fn sipp(scenario: &str, port: u16, transport: &str, load: Load) -> Re
         ));
     }
     Ok(counts)
+}
+
+/// The counts of SIPp's final screen, on its standard output.
+fn counts_of(screen: &str) -> Counts {
+    Counts {
+        successful: counter(screen, "Successful call").unwrap_or(0),
+        failed: counter(screen, "Failed call").unwrap_or(0),
+    }
+}
+
+/// A SIPp server (`-sn uas`, or a scenario file) for one call on 127.0.0.1, over
+/// `transport` (`u1`, `t1`); ready once it listens.
+struct SippServer {
+    child: Child,
+    port: u16,
+}
+
+impl SippServer {
+    fn start(scenario: &[&str], transport: &str) -> Result<Self, String> {
+        let port = free_port()?;
+        let child = Command::new("sipp")
+            .args(scenario)
+            .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-t", transport, "-m", "1"])
+            .args(["-timeout", "30s", "-timeout_error", "-nostdin"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("running sipp (install Debian's sip-tester): {e}"))?;
+        let server = Self { child, port };
+        // Over TCP the client needs the listener up; over UDP its retransmissions cover
+        // a slow start.
+        if transport == "t1" {
+            let ready = (0..100).any(|_| {
+                let up = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok();
+                if !up {
+                    thread::sleep(Duration::from_millis(50));
+                }
+                up
+            });
+            if !ready {
+                return Err("sipp did not start listening".into());
+            }
+        } else {
+            thread::sleep(Duration::from_millis(200));
+        }
+        Ok(server)
+    }
+
+    /// Waits for SIPp to end (it stops after its one call, or at its timeout).
+    fn finish(self) -> Result<(Counts, String), String> {
+        let output = self.child.wait_with_output().map_err(|e| format!("waiting for sipp: {e}"))?;
+        let screen = String::from_utf8_lossy(&output.stdout).into_owned();
+        Ok((counts_of(&screen), screen))
+    }
+}
+
+/// Runs `sipkit ARGS`; its exit status and standard output.
+fn sipkit_client(sipkit: &Path, args: &[String]) -> Result<(bool, String), String> {
+    let output = Command::new(sipkit)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("running {}: {e}", sipkit.display()))?;
+    Ok((output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned()))
+}
+
+/// One `sipkit` client command against one SIPp server: whether each side saw the
+/// outcome `expect_success` says (sipkit's exit status; SIPp's successful and failed
+/// counts).
+fn client_against_sipp(
+    sipkit: &Path,
+    scenario: &[&str],
+    transport: &str,
+    command: impl FnOnce(u16) -> Vec<String>,
+    expect_success: bool,
+) -> Result<String, String> {
+    let server = SippServer::start(scenario, transport)?;
+    let args = command(server.port);
+    let (exited_ok, stdout) = sipkit_client(sipkit, &args)?;
+    let (counts, screen) = server.finish()?;
+    let sipp_ok = counts == Counts { successful: 1, failed: 0 };
+    let sipp_failed = counts == Counts { successful: 0, failed: 1 };
+    let last = stdout.lines().last().unwrap_or("").to_owned();
+    let as_expected = if expect_success { exited_ok && sipp_ok } else { !exited_ok && sipp_failed };
+    if !as_expected {
+        let tail: Vec<&str> = screen.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect();
+        return Err(format!(
+            "sipkit {} exited {}; sipp counted {} successful, {} failed\n{stdout}\n{}",
+            args.join(" "),
+            if exited_ok { "0" } else { "non-zero" },
+            counts.successful,
+            counts.failed,
+            tail.join("\n")
+        ));
+    }
+    Ok(last)
 }
 
 /// SIPp `uac` against `sipkit answer` over `transport`: all calls must succeed on both
@@ -193,6 +293,66 @@ pub(crate) fn run(root: &Path, load: Load) -> bool {
             Err(e) => {
                 ok = false;
                 println!("FAIL sipp uac -> sipkit answer over {name}: {e}");
+            }
+        }
+    }
+    let scenario = root.join("xtask/scenarios/register-digest.xml");
+    let scenario = scenario.to_string_lossy().into_owned();
+    type Command<'a> = Box<dyn FnOnce(u16) -> Vec<String> + 'a>;
+    let args = |words: &[&str]| words.iter().map(|w| (*w).to_owned()).collect::<Vec<String>>();
+    let checks: Vec<(String, Vec<&str>, &str, Command<'_>, bool)> = vec![
+        (
+            "sipkit call -> sipp uas over UDP".into(),
+            vec!["-sn", "uas"],
+            "u1",
+            Box::new(move |port| {
+                let mut a = args(&["call", "--no-hold", "--duration", "0.2"]);
+                a.push(format!("sip:service@127.0.0.1:{port}"));
+                a
+            }),
+            true,
+        ),
+        (
+            "sipkit call -> sipp uas over TCP".into(),
+            vec!["-sn", "uas"],
+            "t1",
+            Box::new(move |port| {
+                // SIPp fails a call whose connection closes in its closing pause (4 s).
+                let mut a = args(&["call", "--no-hold", "--duration", "0.2", "--transport", "tcp", "--linger", "4.5"]);
+                a.push(format!("sip:service@127.0.0.1:{port}"));
+                a
+            }),
+            true,
+        ),
+        (
+            "sipkit register -> sipp 401 registrar".into(),
+            vec!["-sf", &scenario],
+            "u1",
+            Box::new(move |port| {
+                let mut a = args(&["register", "--user", "alice", "--password", "wonderland"]);
+                a.push(format!("sip:127.0.0.1:{port}"));
+                a
+            }),
+            true,
+        ),
+        (
+            "sipkit register with a wrong password -> sipp 401 registrar (refused)".into(),
+            vec!["-sf", &scenario],
+            "u1",
+            Box::new(move |port| {
+                let mut a = args(&["register", "--user", "alice", "--password", "looking-glass"]);
+                a.push(format!("sip:127.0.0.1:{port}"));
+                a
+            }),
+            false,
+        ),
+    ];
+    for (name, scenario, transport, command, expect_success) in checks {
+        match client_against_sipp(&sipkit, &scenario, transport, command, expect_success) {
+            Ok(last) => println!("ok   {name}: {last}"),
+            Err(e) => {
+                ok = false;
+                println!("FAIL {name}: {e}");
             }
         }
     }

@@ -46,9 +46,16 @@ fn top_via(headers: &sip_message::Headers) -> Result<Via, RuleError> {
 }
 
 fn replace_top_via(headers: &mut sip_message::Headers, via: &Via) {
+    // Where the top Via was: a single-valued first Via field goes, and the new one takes
+    // its place (the other fields keep their order).
+    let at = headers.iter().position(|h| *h.name() == HeaderName::VIA);
     headers.remove_first_value(&HeaderName::VIA);
     // A Via decoded from a message (or built from one) encodes into a valid value.
-    let _ = headers.insert_typed_first(via);
+    let Ok(field) = sip_message::Header::typed(via) else { return };
+    match at {
+        Some(at) => headers.insert(at.min(headers.len()), field),
+        None => headers.push(field),
+    }
 }
 
 /// §18.2.1 and RFC 3581 §4, on receipt of a request: adds `received` with the source
@@ -255,6 +262,16 @@ Call-ID: r1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
 
     fn addr(s: &str) -> SocketAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_stamped_via_stays_where_the_top_via_was() {
+        let mut r = request("SIP/2.0/UDP 0.0.0.0;branch=z9hG4bK1");
+        stamp_sent_by(&mut r, &TransportName::TCP, addr("192.0.2.4:5070")).unwrap();
+        assert_eq!(top(&r), "SIP/2.0/TCP 192.0.2.4:5070;branch=z9hG4bK1");
+        let names: Vec<String> = r.headers.iter().map(|h| h.name().to_string()).collect();
+        assert_eq!(names[..3], ["Via", "Via", "From"], "{names:?}");
+        assert!(r.headers.via().nth(1).unwrap().unwrap().host().to_string().starts_with("proxy"));
     }
 
     #[test]

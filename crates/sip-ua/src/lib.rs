@@ -20,6 +20,7 @@ use sip_transport::resolve::Destination;
 
 pub mod answer;
 pub mod driver;
+pub mod runner;
 pub mod uac;
 
 /// A new tag (§19.3): 64 random bits in hex.

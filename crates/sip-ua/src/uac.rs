@@ -125,7 +125,7 @@ pub enum UacError {
 /// Why a call ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallEnd {
-    /// This side hung up (BYE, or CANCEL before the answer).
+    /// This side hung up: its BYE got a 2xx, or its CANCEL ended the INVITE (487).
     HungUp,
     /// The peer hung up (BYE).
     RemoteHangup,
@@ -798,6 +798,8 @@ impl<E: Entropy> Uac<E> {
                     Output::Event(SessionEvent::Refer { request, .. }) => {
                         session.send_response(Response::from_request(&request, StatusCode::NOT_IMPLEMENTED));
                     }
+                    // This side's BYE: the call is over when the BYE is answered.
+                    Output::Event(SessionEvent::Ended(EndReason::ByeSent)) => c.hangup_wanted = true,
                     Output::Event(SessionEvent::Ended(reason)) => {
                         if !c.ended {
                             c.ended = true;
@@ -1089,6 +1091,9 @@ impl<E: Entropy> Uac<E> {
                         let timeout = Response::from_request(request, StatusCode::REQUEST_TIMEOUT);
                         let _ = session.receive_response(now, &timeout);
                     }
+                    if request.method == Method::BYE {
+                        return self.end_call(id, CallEnd::Failed(error));
+                    }
                 }
                 self.settle(id);
             }
@@ -1201,6 +1206,14 @@ impl<E: Entropy> Uac<E> {
                     // The INVITE's 487 ends the call.
                 } else if let Some(session) = c.session.as_mut() {
                     let _ = session.receive_response(now, response);
+                    if sent.method == Method::BYE && response.status.is_final() && c.hangup_wanted {
+                        let end = if response.status.is_success() {
+                            CallEnd::HungUp
+                        } else {
+                            CallEnd::Session(EndReason::DialogGone(response.status))
+                        };
+                        return self.end_call(id, end);
+                    }
                     self.settle(id);
                 }
             }
@@ -1269,9 +1282,15 @@ fn sdp(response: &Response) -> Option<SessionDescription> {
 }
 
 /// Where requests in `dialog` go: the first hop of its route set, else its remote
-/// target, when that names an IP address; `fallback` otherwise.
+/// target, when that names an IP address — over the transport it names, or the one the
+/// call went out on; `fallback` (the call's next hop) otherwise.
 fn dialog_target(dialog: &Dialog, fallback: &Target) -> Target {
     let (uri, route) = dialog.request_target();
     let next = route.first().map_or(&uri, |r| r.uri());
-    crate::numeric_target(next).unwrap_or_else(|| fallback.clone())
+    let named = matches!(next, Uri::Sip(sip) if sip.params().transport().is_some());
+    match crate::numeric_target(next) {
+        Some(target) if named => target,
+        Some(target) => Target { transport: fallback.transport.clone(), ..target },
+        None => fallback.clone(),
+    }
 }

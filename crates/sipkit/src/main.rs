@@ -2,7 +2,9 @@
 //!
 //! `sipkit parse [--json] FILE...` parses each file as one received datagram with both
 //! depths of checking (`Message::parse` then `Message::validate`) and prints what it found.
-//! `sipkit answer --listen udp:ADDR ...` runs an answering UAS.
+//! `sipkit answer --listen udp:ADDR ...` runs an answering UAS. `sipkit call URI` places
+//! a call (answer, hold, resume, hang up); `sipkit register`, `options` and `message` send
+//! one request each; all three draw the message ladder.
 
 #![forbid(unsafe_code)]
 
@@ -14,6 +16,7 @@ use clap::{Parser, Subcommand};
 
 mod answer;
 mod parse;
+mod uac;
 
 /// sipkit: a SIP stack and the tools around it.
 #[derive(Debug, Parser)]
@@ -47,6 +50,87 @@ enum Command {
         #[arg(long, value_name = "CODE")]
         reject: Option<u16>,
     },
+    /// Call URI: wait for the answer, hold and resume the call, hang up; exit 0 only
+    /// when the call was answered and ended cleanly.
+    Call {
+        /// The callee, as sip:user@host[:port].
+        uri: String,
+        /// How long the call lasts once answered (and resumed), in seconds.
+        #[arg(long, value_name = "S", default_value_t = 1.0)]
+        duration: f64,
+        /// Do not hold and resume the call (for peers that take no re-INVITE).
+        #[arg(long)]
+        no_hold: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Register with the registrar at URI (answering its digest challenge).
+    Register {
+        /// The registrar, as sip:host[:port].
+        uri: String,
+        /// The registration interval asked for, in seconds.
+        #[arg(long, value_name = "S", default_value_t = 3600)]
+        expires: u32,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Send OPTIONS to URI and print the answer.
+    Options {
+        /// Where to, as sip:user@host[:port].
+        uri: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Send TEXT to URI in a MESSAGE (RFC 3428).
+    Message {
+        /// Where to, as sip:user@host[:port].
+        uri: String,
+        /// The text.
+        text: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+/// What `call`, `register`, `options` and `message` share.
+#[derive(Debug, clap::Args)]
+struct CommonArgs {
+    /// The transport: udp or tcp (default: the URI's, else udp).
+    #[arg(long)]
+    transport: Option<uac::Transport>,
+    /// The local address to send from (default: the one routed to the peer, any port).
+    #[arg(long, value_name = "ADDR:PORT")]
+    local: Option<std::net::SocketAddr>,
+    /// The user name, for From and for digest credentials.
+    #[arg(long)]
+    user: Option<String>,
+    /// The password for digest credentials.
+    #[arg(long)]
+    password: Option<String>,
+    /// Send through this outbound proxy (a loose route).
+    #[arg(long, value_name = "URI")]
+    proxy: Option<String>,
+    /// Print every message sent and received in full.
+    #[arg(long)]
+    trace_sip: bool,
+    /// Keep the transports open this long after the work is done, in seconds (for a
+    /// peer that counts a connection closed early as a failure, as SIPp over TCP does).
+    #[arg(long, value_name = "S", default_value_t = 0.0)]
+    linger: f64,
+}
+
+impl From<CommonArgs> for uac::Common {
+    fn from(a: CommonArgs) -> Self {
+        Self {
+            transport: a.transport,
+            local: a.local,
+            user: a.user,
+            password: a.password,
+            proxy: a.proxy,
+            trace_sip: a.trace_sip,
+            linger: Duration::try_from_secs_f64(a.linger).unwrap_or_default(),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -56,5 +140,12 @@ fn main() -> ExitCode {
         Command::Answer { listen, ring, reject } => {
             answer::run(answer::Options { listen, ring: ring.map(Duration::from_millis), reject })
         }
+        Command::Call { uri, duration, no_hold, common } => {
+            let duration = Duration::try_from_secs_f64(duration).unwrap_or(Duration::from_secs(1));
+            uac::run(&uri, common.into(), uac::Task::Call { duration, hold: !no_hold })
+        }
+        Command::Register { uri, expires, common } => uac::run(&uri, common.into(), uac::Task::Register { expires }),
+        Command::Options { uri, common } => uac::run(&uri, common.into(), uac::Task::Options),
+        Command::Message { uri, text, common } => uac::run(&uri, common.into(), uac::Task::Message { text }),
     }
 }

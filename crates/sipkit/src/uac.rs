@@ -1,0 +1,351 @@
+//! `sipkit call`, `register`, `options` and `message`: one UAC, bound to a local port,
+//! that places a call (answer, hold, resume, hang up) or sends one request, and draws the
+//! message ladder as it goes.
+
+use std::io::IsTerminal;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sip_auth::DigestClient;
+use sip_message::header::{MediaType, NameAddr, Transport as TransportName};
+use sip_message::{Message, Method, Uri};
+use sip_transaction::Config;
+use sip_transport::resolve::{Destination, HickoryResolver, Locator};
+use sip_transport::stream::StreamSettings;
+use sip_transport::tcp::TcpTransport;
+use sip_transport::udp::{UdpSettings, UdpTransport};
+use sip_transport::{DEFAULT_INCOMING_CAPACITY, Target, TransportSet, incoming_channel};
+use sip_ua::driver::{Direction, Tap, Traced, TransactionDriver};
+use sip_ua::runner::{UacRunner, now};
+use sip_ua::uac::{CallEnd, CallEvent, Peer, RegistrationEvent, Uac, UacConfig, UacEvent};
+
+/// The transports `sipkit` places calls over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl FromStr for Transport {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "udp" => Ok(Self::Udp),
+            "tcp" => Ok(Self::Tcp),
+            other => Err(format!("transport {other:?}: sipkit places calls over udp or tcp")),
+        }
+    }
+}
+
+impl Transport {
+    fn name(self) -> TransportName {
+        match self {
+            Self::Udp => TransportName::UDP,
+            Self::Tcp => TransportName::TCP,
+        }
+    }
+}
+
+/// What every UAC command takes.
+#[derive(Debug, Clone)]
+pub(crate) struct Common {
+    pub(crate) transport: Option<Transport>,
+    pub(crate) local: Option<SocketAddr>,
+    pub(crate) user: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) proxy: Option<String>,
+    pub(crate) trace_sip: bool,
+    pub(crate) linger: Duration,
+}
+
+/// What a UAC command does.
+#[derive(Debug, Clone)]
+pub(crate) enum Task {
+    Call { duration: Duration, hold: bool },
+    Register { expires: u32 },
+    Options,
+    Message { text: String },
+}
+
+fn name(task: &Task) -> &'static str {
+    match task {
+        Task::Call { .. } => "call",
+        Task::Register { .. } => "register",
+        Task::Options => "options",
+        Task::Message { .. } => "message",
+    }
+}
+
+pub(crate) fn run(target: &str, common: Common, task: Task) -> ExitCode {
+    let command = name(&task);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sipkit {command}: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(uac(target, common, task)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("sipkit {command}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Where a request to `uri` goes: its numeric address, or what RFC 3263 finds in the DNS.
+async fn locate(uri: &Uri, transport: Option<Transport>) -> Result<Target, String> {
+    let Uri::Sip(sip) = uri else { return Err(format!("{uri}: not a sip or sips URI")) };
+    if let Some(mut target) = sip_ua::numeric_target(uri) {
+        if let Some(t) = transport {
+            target.transport = t.name();
+        }
+        return Ok(target);
+    }
+    let mut destination = Destination::from_uri(sip);
+    if let Some(t) = transport {
+        destination.transport = Some(t.name());
+    }
+    let resolver = HickoryResolver::from_system().map_err(|e| e.to_string())?;
+    let locator = Locator::new(resolver, vec![TransportName::UDP, TransportName::TCP], 1);
+    let targets = locator.locate(&destination).await.map_err(|e| format!("{uri}: {e}"))?;
+    targets.into_iter().next().ok_or_else(|| format!("{uri}: no address found"))
+}
+
+/// The local address that reaches `remote` (the kernel's route choice; nothing is sent).
+fn local_ip_towards(remote: SocketAddr) -> IpAddr {
+    let unspecified =
+        if remote.is_ipv4() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V6(Ipv6Addr::UNSPECIFIED) };
+    UdpSocket::bind(SocketAddr::new(unspecified, 0))
+        .and_then(|s| s.connect(remote).and_then(|()| s.local_addr()))
+        .map_or(unspecified, |a| a.ip())
+}
+
+/// Draws each message as one line of a ladder (and the whole message with `--trace-sip`).
+fn ladder(start: Instant, trace_sip: bool) -> Tap {
+    let colour = std::io::stdout().is_terminal();
+    Arc::new(move |t: &Traced| {
+        let elapsed = start.elapsed().as_secs_f64();
+        let summary = summary(&t.bytes);
+        let paint = |code: &str, s: &str| if colour { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_owned() };
+        let line = match t.direction {
+            Direction::Sent => format!("──── {summary} ───▶"),
+            Direction::Received => format!("◀─── {summary} ────"),
+        };
+        let code = match summary.as_bytes().first() {
+            Some(b'1') => "33",
+            Some(b'2') => "32",
+            Some(b'3'..=b'6') => "31",
+            _ => "36",
+        };
+        println!("{elapsed:8.3}  {}  {} {}", paint(code, &line), t.transport, t.peer);
+        if trace_sip {
+            for l in String::from_utf8_lossy(&t.bytes).lines() {
+                println!("            | {l}");
+            }
+        }
+    })
+}
+
+/// `INVITE sip:bob@host` or `200 OK (INVITE)`: the start line, shortened.
+pub(crate) fn summary(bytes: &Bytes) -> String {
+    match Message::parse(bytes.clone()) {
+        Ok(Message::Request(r)) => format!("{} {}", r.method, r.uri),
+        Ok(Message::Response(r)) => {
+            let method = r.headers.cseq().and_then(Result::ok).map(|c| c.method.to_string()).unwrap_or_default();
+            format!("{} {} ({method})", r.status.as_u16(), r.reason())
+        }
+        Err(e) => format!("unparsable message ({e})"),
+    }
+}
+
+async fn uac(target: &str, common: Common, task: Task) -> Result<bool, String> {
+    let uri: Uri = target.parse().map_err(|e| format!("{target:?}: {e}"))?;
+    let Uri::Sip(sip) = &uri else { return Err(format!("{target}: not a sip or sips URI")) };
+    let proxy: Option<Uri> =
+        common.proxy.as_deref().map(str::parse).transpose().map_err(|e| format!("--proxy: {e}"))?;
+    let next_hop = locate(proxy.as_ref().unwrap_or(&uri), common.transport).await?;
+    let transport = if next_hop.transport == TransportName::TCP { Transport::Tcp } else { Transport::Udp };
+    let local = common.local.unwrap_or_else(|| SocketAddr::new(local_ip_towards(next_hop.remote), 0));
+
+    let (incoming_tx, incoming) = incoming_channel(DEFAULT_INCOMING_CAPACITY);
+    let (transports, bound) = match transport {
+        Transport::Udp => {
+            let udp = UdpTransport::bind(local, UdpSettings::default(), incoming_tx)
+                .await
+                .map_err(|e| format!("udp:{local}: {e}"))?;
+            let bound = udp.local_addr();
+            (TransportSet::new().with(udp), bound)
+        }
+        Transport::Tcp => {
+            let tcp = TcpTransport::bind(local, StreamSettings::default(), incoming_tx)
+                .await
+                .map_err(|e| format!("tcp:{local}: {e}"))?;
+            let bound = tcp.local_addr();
+            (TransportSet::new().with(tcp), bound)
+        }
+    };
+    let user = common.user.clone().unwrap_or_else(|| "sipkit".to_owned());
+    let param = if transport == Transport::Tcp { ";transport=tcp" } else { "" };
+    let host = match bound.ip() {
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    let contact: Uri =
+        format!("sip:{user}@{host}:{}{param}", bound.port()).parse().map_err(|e| format!("the Contact: {e}"))?;
+    let identity: Uri = format!("sip:{user}@{}", sip.host_str()).parse().map_err(|e| format!("the From URI: {e}"))?;
+    let mut peer = Peer::new(uri.clone(), next_hop.clone(), NameAddr::new(identity.clone()));
+    if let Some(proxy) = proxy {
+        let loose = format!("{proxy};lr").parse().unwrap_or(proxy);
+        peer.route.push(loose);
+    }
+    if let (Some(user), Some(password)) = (&common.user, &common.password) {
+        peer.credentials = Some(DigestClient::new(user.clone(), password.clone()));
+    }
+    let uac = Uac::new(UacConfig::new(contact.clone(), bound.ip()));
+    let tap = ladder(Instant::now(), common.trace_sip);
+    let (driver, events, _task) = TransactionDriver::spawn_traced(Config::default(), transports, incoming, Some(tap));
+    let mut runner = UacRunner::new(uac, driver, events);
+    let command = name(&task);
+    println!("sipkit {command}: {uri} from {} over {}", bound, next_hop.transport);
+    let done = match task {
+        Task::Call { duration, hold } => call(&mut runner, peer, duration, hold).await,
+        Task::Register { expires } => {
+            let registration =
+                runner.uac().register(now(), peer, NameAddr::new(identity), NameAddr::new(contact), expires);
+            registration.map_err(|e| e.to_string())?;
+            match runner.next_event(None).await {
+                Some(UacEvent::Registration { event: RegistrationEvent::Registered { expires }, .. }) => {
+                    println!("sipkit register: registered {uri} for {expires} s");
+                    Ok(true)
+                }
+                other => {
+                    println!("sipkit register: not registered: {}", describe(other));
+                    Ok(false)
+                }
+            }
+        }
+        Task::Options => single(&mut runner, Method::OPTIONS, peer, None).await,
+        Task::Message { text } => {
+            let body = (MediaType::new("text", "plain").map_err(|e| e.to_string())?, Bytes::from(text));
+            single(&mut runner, Method::MESSAGE, peer, Some(body)).await
+        }
+    };
+    if !common.linger.is_zero() {
+        // Still answering (a retransmitted BYE, say) while the connections stay open.
+        let until = tokio::time::Instant::now() + common.linger;
+        while runner.next_event(Some(until)).await.is_some() {}
+    }
+    done
+}
+
+fn describe(event: Option<UacEvent>) -> String {
+    match event {
+        Some(UacEvent::Registration { event: RegistrationEvent::Failed(e), .. }) => e.to_string(),
+        Some(UacEvent::Response { outcome: Err(e), .. }) => e.to_string(),
+        Some(UacEvent::Call { event: CallEvent::Ended(end), .. }) => format!("{end:?}"),
+        Some(other) => format!("{other:?}"),
+        None => "the transport stopped".to_owned(),
+    }
+}
+
+async fn single(
+    runner: &mut UacRunner,
+    method: Method,
+    peer: Peer,
+    body: Option<(MediaType, Bytes)>,
+) -> Result<bool, String> {
+    runner.uac().request(now(), method.clone(), peer, body).map_err(|e| e.to_string())?;
+    match runner.next_event(None).await {
+        Some(UacEvent::Response { outcome: Ok(response), .. }) => {
+            let reason = response.reason().to_owned();
+            println!("sipkit {}: {} {reason}", method.to_string().to_ascii_lowercase(), response.status.as_u16());
+            Ok(response.status.is_success())
+        }
+        other => {
+            println!("sipkit {}: failed: {}", method.to_string().to_ascii_lowercase(), describe(other));
+            Ok(false)
+        }
+    }
+}
+
+/// Waits for the call's next event that `wanted` takes (the ones before are printed by the
+/// ladder already); `None` when the call ended first (with how) or nothing came in time.
+async fn wait_for(
+    runner: &mut UacRunner,
+    until: Option<tokio::time::Instant>,
+    mut wanted: impl FnMut(&CallEvent) -> bool,
+) -> Result<CallEvent, Option<CallEnd>> {
+    loop {
+        match runner.next_event(until).await {
+            Some(UacEvent::Call { event, .. }) if wanted(&event) => return Ok(event),
+            Some(UacEvent::Call { event: CallEvent::Ended(end), .. }) => return Err(Some(end)),
+            Some(_) => {}
+            None => return Err(None),
+        }
+    }
+}
+
+async fn call(runner: &mut UacRunner, peer: Peer, duration: Duration, hold: bool) -> Result<bool, String> {
+    let started = Instant::now();
+    let call = runner.uac().call(now(), peer).map_err(|e| e.to_string())?;
+    let mut steps = Vec::new();
+    let outcome = async {
+        wait_for(runner, None, |e| matches!(e, CallEvent::Answered(_))).await?;
+        steps.push("answered");
+        if hold {
+            for (verb, done) in [("held", CallEvent::Held), ("resumed", CallEvent::Resumed)] {
+                let asked = if done == CallEvent::Held {
+                    runner.uac().hold(now(), call)
+                } else {
+                    runner.uac().resume(now(), call)
+                };
+                if asked.is_err() {
+                    return Err(None);
+                }
+                let failed = |e: &CallEvent| matches!(e, CallEvent::RequestFailed { .. });
+                match wait_for(runner, None, |e| *e == done || failed(e)).await? {
+                    CallEvent::RequestFailed { status, .. } => {
+                        steps.push(if done == CallEvent::Held { "hold refused" } else { "resume refused" });
+                        println!("sipkit call: the re-INVITE got {status}");
+                        return Err(None);
+                    }
+                    _ => steps.push(verb),
+                }
+            }
+        }
+        let until = tokio::time::Instant::now() + duration;
+        if let Err(Some(end)) = wait_for(runner, Some(until), |_| false).await {
+            return Err(Some(end));
+        }
+        if runner.uac().hangup(now(), call).is_err() {
+            return Err(None);
+        }
+        wait_for(runner, None, |_| false).await.map(|_| ())
+    }
+    .await;
+    let end = match outcome {
+        Err(Some(end)) => Some(end),
+        _ => None,
+    };
+    let clean = steps.first() == Some(&"answered")
+        && (!hold || steps.contains(&"resumed"))
+        && matches!(end, Some(CallEnd::HungUp | CallEnd::RemoteHangup));
+    let how = match &end {
+        Some(CallEnd::HungUp) => "hung up".to_owned(),
+        Some(CallEnd::RemoteHangup) => "the peer hung up".to_owned(),
+        Some(CallEnd::Failed(e)) => format!("failed: {e}"),
+        Some(CallEnd::Session(reason)) => format!("ended: {reason:?}"),
+        None => "did not end cleanly".to_owned(),
+    };
+    let steps = if steps.is_empty() { "not answered".to_owned() } else { steps.join(", ") };
+    println!("sipkit call: {steps}; {how} after {:.3} s", started.elapsed().as_secs_f64());
+    Ok(clean)
+}
