@@ -1,5 +1,6 @@
 //! `sipkit`: the sipkit command-line tool.
 //!
+//! `sipkit demo` runs two user agents in one process and draws their call as a ladder.
 //! `sipkit parse [--json] FILE...` parses each file as one received datagram with both
 //! depths of checking (`Message::parse` then `Message::validate`) and prints what it found.
 //! `sipkit answer --listen udp:ADDR ...` runs an answering UAS. `sipkit call URI` places
@@ -15,6 +16,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 mod answer;
+mod demo;
 mod parse;
 mod uac;
 
@@ -28,6 +30,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Two user agents in this process on loopback: a call with SDP offer/answer, hold,
+    /// resume and hang-up, drawn as a message ladder.
+    Demo,
     /// Parse and validate SIP messages, one datagram per file.
     Parse {
         /// One JSON object per file, one per line.
@@ -136,6 +141,7 @@ impl From<CommonArgs> for uac::Common {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Demo => demo::run(),
         Command::Parse { json, files } => parse::run(&files, json),
         Command::Answer { listen, ring, reject } => {
             answer::run(answer::Options { listen, ring: ring.map(Duration::from_millis), reject })
