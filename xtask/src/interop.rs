@@ -89,6 +89,11 @@ impl Answering {
         }
     }
 
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The call lines printed so far.
     fn calls(&self) -> Vec<String> {
         self.lines.try_iter().collect()
@@ -109,8 +114,13 @@ fn counter(screen: &str, name: &str) -> Option<u64> {
 }
 
 /// Runs SIPp's built-in `scenario` against 127.0.0.1:`port` over `transport` (`u1`,
-/// `t1`); the calls it counted, or why it failed.
-pub(crate) fn sipp(scenario: &str, port: u16, transport: &str, load: Load) -> Result<Counts, String> {
+/// `t1`): what it counted, whether it exited with success, and its screen and errors.
+pub(crate) fn run_sipp(
+    scenario: &str,
+    port: u16,
+    transport: &str,
+    load: Load,
+) -> Result<(Counts, bool, String), String> {
     let local = free_port()?;
     // Long enough for every call at the rate, plus the tail of the last ones.
     let limit = load.calls / load.rate.max(1) + 30;
@@ -122,17 +132,19 @@ pub(crate) fn sipp(scenario: &str, port: u16, transport: &str, load: Load) -> Re
         .output()
         .map_err(|e| format!("running sipp (install Debian's sip-tester): {e}"))?;
     let screen = String::from_utf8_lossy(&output.stdout);
-    let counts = counts_of(&screen);
-    if !output.status.success() {
-        let tail: Vec<&str> = screen.lines().rev().take(40).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
+    let tail: Vec<&str> = screen.lines().rev().take(40).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    let text = format!("{}\n{}", tail.join("\n"), String::from_utf8_lossy(&output.stderr));
+    Ok((counts_of(&screen), output.status.success(), text))
+}
+
+/// [`run_sipp`], failing unless SIPp exited with success.
+pub(crate) fn sipp(scenario: &str, port: u16, transport: &str, load: Load) -> Result<Counts, String> {
+    let (counts, success, text) = run_sipp(scenario, port, transport, load)?;
+    if !success {
         return Err(format!(
-            "sipp exited with {} ({} successful, {} failed)\n{}\n{}",
-            output.status,
-            counts.successful,
-            counts.failed,
-            tail.join("\n"),
-            String::from_utf8_lossy(&output.stderr)
+            "sipp exited with failure ({} successful, {} failed)\n{text}",
+            counts.successful, counts.failed
         ));
     }
     Ok(counts)

@@ -7,7 +7,9 @@
 //! - `cargo xtask fuzz [--seconds N] [TARGET...]` runs the cargo-fuzz targets with their seed
 //!   corpora (10 s each by default: a smoke run).
 //! - `cargo xtask bench` runs the criterion benches and the allocation count.
-//! - `cargo xtask interop [--calls N] [--rate R]` runs sipkit against SIPp on loopback.
+//! - `cargo xtask interop [--calls N] [--rate R]` runs sipkit against SIPp on loopback;
+//!   `--measure [--seconds S] [--max-rate R]` loads `sipkit answer` and SIPp's own UAS
+//!   side by side at rising rates and reports failures and CPU per 1000 calls.
 
 #![forbid(unsafe_code)]
 
@@ -17,11 +19,12 @@ use std::process::{Command, ExitCode};
 mod bench_report;
 mod conformance;
 mod interop;
+mod measure;
 mod uas;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  cargo xtask conformance [--corpus DIR]... [--uas]\n  cargo xtask fuzz [--seconds N] [TARGET]...\n  cargo xtask bench\n  cargo xtask interop [--calls N] [--rate R]"
+        "usage:\n  cargo xtask conformance [--corpus DIR]... [--uas]\n  cargo xtask fuzz [--seconds N] [TARGET]...\n  cargo xtask bench\n  cargo xtask interop [--calls N] [--rate R]\n  cargo xtask interop --measure [--seconds S] [--max-rate R]"
     );
     ExitCode::from(2)
 }
@@ -97,16 +100,35 @@ fn conformance_task(args: &[String]) -> ExitCode {
 
 fn interop_task(args: &[String]) -> ExitCode {
     let mut load = interop::Load { calls: 1000, rate: 100 };
+    let (mut measuring, mut seconds, mut max_rate) = (false, 5, 16_000);
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if a == "--measure" {
+            measuring = true;
+            continue;
+        }
         let value = it.next().and_then(|v| v.parse().ok()).filter(|v| *v > 0);
         match (a.as_str(), value) {
             ("--calls", Some(n)) => load.calls = n,
             ("--rate", Some(r)) => load.rate = r,
+            ("--seconds", Some(s)) => seconds = s,
+            ("--max-rate", Some(r)) => max_rate = r,
             _ => return usage(),
         }
     }
-    if interop::run(&workspace_root(), load) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    let root = workspace_root();
+    let passed = if measuring {
+        match interop::build_sipkit(&root) {
+            Ok(sipkit) => measure::run(&sipkit, seconds, max_rate),
+            Err(e) => {
+                eprintln!("{e}");
+                false
+            }
+        }
+    } else {
+        interop::run(&root, load)
+    };
+    if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 /// The fuzz targets, each with its seed corpus under `fuzz/seeds/<target>`.

@@ -1,0 +1,160 @@
+//! `cargo xtask interop --measure`: SIPp's `uac` scenario over UDP against `sipkit answer`
+//! and against SIPp's own `uas`, side by side, at rising call rates: the calls each
+//! completed and failed, and the CPU seconds the UAS process used per 1000 calls (from
+//! `/proc/PID/stat`). Each side stops rising at its first rate with a failure; the last
+//! line names the highest rate each sustained with none.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use crate::interop::{Answering, Load, free_port, run_sipp};
+
+/// The UAS under load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Uas {
+    Sipkit,
+    Sipp,
+}
+
+impl Uas {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sipkit => "sipkit answer",
+            Self::Sipp => "sipp uas",
+        }
+    }
+}
+
+/// One UAS run at one rate.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    successful: u64,
+    failed: u64,
+    /// User and system CPU seconds of the UAS process over the run.
+    cpu: (f64, f64),
+}
+
+/// The clock ticks per second `/proc/PID/stat` counts in.
+fn ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// The user and system CPU seconds process `pid` has used so far.
+fn cpu_seconds(pid: u32, ticks: f64) -> Result<(f64, f64), String> {
+    let stat =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| format!("reading /proc/{pid}/stat: {e}"))?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).ok_or("an odd /proc stat line")?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 and 15 of the line (utime, stime) are the 12th and 13th after the name.
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).ok_or("no CPU times in /proc stat");
+    Ok((field(11)? / ticks, field(12)? / ticks))
+}
+
+/// A running UAS process, killed when dropped.
+enum Running {
+    Sipkit(Answering),
+    Sipp(Child),
+}
+
+impl Running {
+    fn start(uas: Uas, sipkit: &Path, port: u16) -> Result<Self, String> {
+        match uas {
+            Uas::Sipkit => Answering::start(sipkit, port).map(Self::Sipkit),
+            Uas::Sipp => {
+                let child = Command::new("sipp")
+                    .args(["-sn", "uas", "-i", "127.0.0.1", "-p", &port.to_string(), "-nostdin"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .map_err(|e| format!("running sipp (install Debian's sip-tester): {e}"))?;
+                thread::sleep(Duration::from_millis(300));
+                Ok(Self::Sipp(child))
+            }
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        match self {
+            Self::Sipkit(a) => a.pid(),
+            Self::Sipp(c) => c.id(),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Self::Sipp(child) = self {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn step(uas: Uas, sipkit: &Path, load: Load, ticks: f64) -> Result<Step, String> {
+    let port = free_port()?;
+    let running = Running::start(uas, sipkit, port)?;
+    let before = cpu_seconds(running.pid(), ticks)?;
+    // SIPp exits with failure when calls failed: the counts say how many.
+    let (counts, _, _) = run_sipp("uac", port, "u1", load)?;
+    let after = cpu_seconds(running.pid(), ticks)?;
+    Ok(Step { successful: counts.successful, failed: counts.failed, cpu: (after.0 - before.0, after.1 - before.1) })
+}
+
+/// Runs the ladder of rates (each for `seconds` of calls) up to `max_rate`; prints a row
+/// per rate and the highest rate each UAS sustained without a failure.
+pub(crate) fn run(sipkit: &Path, seconds: u32, max_rate: u32) -> bool {
+    let ticks = ticks_per_second();
+    let uases = [Uas::Sipkit, Uas::Sipp];
+    let mut best = [None::<u32>; 2];
+    let mut failing = [false; 2];
+    println!("SIPp uac over UDP on 127.0.0.1, {seconds} s of calls per rate; CPU of the UAS process per 1000 calls");
+    println!(
+        "{:>8}  {:>8}  {:>36}  {:>36}",
+        "rate/s", "calls", "sipkit answer: ok/failed, cpu", "sipp uas: ok/failed, cpu"
+    );
+    let mut rate = 500;
+    while rate <= max_rate && failing.iter().any(|f| !f) {
+        let load = Load { calls: rate * seconds, rate };
+        let mut cells = Vec::new();
+        for (i, uas) in uases.iter().enumerate() {
+            if failing[i] {
+                cells.push("-".to_owned());
+                continue;
+            }
+            match step(*uas, sipkit, load, ticks) {
+                Ok(s) => {
+                    let per_1000 = |seconds: f64| seconds * 1000.0 / s.successful.max(1) as f64;
+                    let (user, system) = (per_1000(s.cpu.0), per_1000(s.cpu.1));
+                    cells.push(format!("{}/{}, {:.3} s ({user:.3} user)", s.successful, s.failed, user + system));
+                    if s.failed == 0 && s.successful == u64::from(load.calls) {
+                        best[i] = Some(rate);
+                    } else {
+                        failing[i] = true;
+                    }
+                }
+                Err(e) => {
+                    println!("{}: {e}", uas.name());
+                    return false;
+                }
+            }
+        }
+        println!("{rate:>8}  {:>8}  {:>36}  {:>36}", load.calls, cells[0], cells[1]);
+        rate *= 2;
+    }
+    let say = |b: Option<u32>| b.map_or("none".to_owned(), |r| format!("{r}/s"));
+    println!(
+        "highest rate with 0 failures: sipkit answer {}, sipp uas {} (rates tried: 500/s doubling up to {max_rate}/s)",
+        say(best[0]),
+        say(best[1])
+    );
+    true
+}
