@@ -133,7 +133,7 @@ fn interop_task(args: &[String]) -> ExitCode {
 
 /// The fuzz targets, each with its seed corpus under `fuzz/seeds/<target>`.
 const FUZZ_TARGETS: &[&str] =
-    &["parse_message", "parse_sdp", "stream_framing", "transaction_layer", "dialog", "digest"];
+    &["parse_message", "parse_sdp", "stream_framing", "transaction_layer", "dialog", "digest", "user_agent"];
 
 fn fuzz_task(args: &[String]) -> ExitCode {
     let mut seconds = 10u64;
