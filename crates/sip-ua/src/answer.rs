@@ -294,10 +294,12 @@ impl<E: Entropy> Answerer<E> {
         let Message::Request(request) = message else { return };
         if let Err(e) = valid {
             let status = e.status().unwrap_or(StatusCode::BAD_REQUEST);
+            tracing::debug!(method = %request.method, error = %e, status = status.as_u16(), "refused: a header does not decode");
             self.respond(key, &request, status);
             return;
         }
         if let Some((status, headers)) = refusal(&request) {
+            tracing::debug!(method = %request.method, status = status.as_u16(), "refused (§8.2)");
             self.respond_with(key, &request, status, headers);
             return;
         }
@@ -446,6 +448,7 @@ impl<E: Entropy> Answerer<E> {
                     call.session.send_response(Response::from_request(&request, StatusCode::NOT_IMPLEMENTED));
                 }
                 Output::Event(SessionEvent::Ended(reason)) => {
+                    tracing::info!(call_id = %String::from_utf8_lossy(call.session.dialog().id().call_id()), ?reason, "call ended");
                     self.actions.push_back(Action::Report(CallReport {
                         call_id: String::from_utf8_lossy(call.session.dialog().id().call_id()).into_owned(),
                         from: call.from.clone(),

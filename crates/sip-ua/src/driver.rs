@@ -157,7 +157,13 @@ struct Pump {
 impl Pump {
     async fn send(&self, to: &Target, bytes: Bytes) -> Result<(), TransportError> {
         trace(self.tap.as_ref(), Direction::Sent, &to.transport, to.remote, &bytes);
-        self.transports.send(to, bytes).await.map(drop)
+        tracing::debug!(transport = %to.transport, peer = %to.remote, bytes = bytes.len(), "sending");
+        tracing::trace!(message = %String::from_utf8_lossy(&bytes), "sending");
+        let sent = self.transports.send(to, bytes).await.map(drop);
+        if let Err(e) = &sent {
+            tracing::warn!(transport = %to.transport, peer = %to.remote, error = %e, "a send failed");
+        }
+        sent
     }
 }
 
@@ -174,6 +180,7 @@ async fn run(
         tokio::select! {
             item = incoming.recv() => {
                 let Some(item) = item else { break };
+                tracing::debug!(transport = %item.source().transport, peer = %item.source().remote, "received");
                 if let Some(tap) = &pump.tap {
                     let source = item.source();
                     let bytes = match &item {
@@ -224,6 +231,7 @@ fn receive(layer: &mut TransactionLayer<Target>, item: Received, tags: &mut StdE
     let (message, source) = match item {
         Received::Message { message, source } => (message, source),
         Received::Malformed { bytes, error, source } => {
+            tracing::info!(peer = %source.remote, %error, "a message that does not parse");
             let status = error.status()?;
             let answer = response_to_unparsed(&bytes, status, &crate::new_tag(tags))?;
             return Some((Target::back_to(&source), answer));

@@ -442,6 +442,7 @@ impl<E: Entropy> Uac<E> {
     }
 
     fn report(&mut self, event: UacEvent) {
+        tracing::debug!(?event, "uac");
         self.actions.push_back(Action::Event(event));
     }
 

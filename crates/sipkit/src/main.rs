@@ -24,8 +24,26 @@ mod uac;
 #[derive(Debug, Parser)]
 #[command(name = "sipkit", version, about)]
 struct Cli {
+    /// More log on standard error: -v info, -vv debug, -vvv trace (RUST_LOG, when set,
+    /// decides instead).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Logs with `tracing` to standard error, at the level `-v` asks for or as `RUST_LOG` says.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr).try_init();
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +158,7 @@ impl From<CommonArgs> for uac::Common {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     match cli.command {
         Command::Demo => demo::run(),
         Command::Parse { json, files } => parse::run(&files, json),
