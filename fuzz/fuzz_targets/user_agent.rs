@@ -158,7 +158,7 @@ impl World {
                             Err(_) => self.uas.request_failed(now, call, &request),
                         }
                     }
-                    answer::Action::Report(_) => {}
+                    answer::Action::Report(_) | answer::Action::Offered { .. } => {}
                 }
             }
             while let Some(t) = self.uac_layer.poll_transmit() {

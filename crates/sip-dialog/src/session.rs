@@ -253,6 +253,10 @@ pub struct InviteSession<E = StdEntropy> {
     peer_100rel: bool,
     /// UAS: the reliable provisional response waiting for its PRACK.
     unpracked: Option<Box<Unpracked>>,
+    /// UAS: the RSeq and INVITE CSeq of a reliable provisional response (without a
+    /// session description) still unacknowledged when the 2xx went: its PRACK, when it
+    /// comes, gets 200, not 481 (RFC 3262 §3); it is no longer sent again.
+    unpracked_after_final: Option<(u32, u32)>,
     /// UAS: the RSeq of the next reliable provisional response.
     next_rseq: u32,
     /// UAS: [`InviteSession::accept`] waits for the PRACK of a provisional response with
@@ -379,6 +383,7 @@ impl<E: Entropy> InviteSession<E> {
             glare_retry: None,
             peer_100rel: false,
             unpracked: None,
+            unpracked_after_final: None,
             next_rseq: 0,
             accept_deferred: false,
             last_rseq: None,
@@ -546,7 +551,7 @@ impl<E: Entropy> InviteSession<E> {
             return self.reject_with(StatusCode::SESSION_INTERVAL_TOO_SMALL, min_se.into_iter().collect());
         }
         let Some(invite) = self.serving.take() else { return Err(SessionError::State("no INVITE to answer")) };
-        self.unpracked = None;
+        self.unpracked_after_final = self.unpracked.take().map(|u| (u.rseq, u.invite_seq));
         let mut ok = self.response_to(&invite, StatusCode::OK);
         self.grant_session_timer(now, &invite, &mut ok);
         let body = match &self.offer_answer {
@@ -882,8 +887,17 @@ impl<E: Entropy> InviteSession<E> {
             _ => false,
         };
         if !matches {
-            let r = Response::from_request(prack, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
-            self.outputs.push_back(Output::Response(r));
+            let late = match (self.unpracked_after_final, &rack) {
+                (Some((rseq, seq)), Some(r)) => r.rseq == rseq && r.cseq == seq && r.method == Method::INVITE,
+                _ => false,
+            };
+            let status = if late {
+                self.unpracked_after_final = None;
+                StatusCode::OK
+            } else {
+                StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST
+            };
+            self.outputs.push_back(Output::Response(Response::from_request(prack, status)));
             return;
         }
         self.unpracked = None;

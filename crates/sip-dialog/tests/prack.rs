@@ -185,6 +185,31 @@ fn offer_in_a_reliable_183_answered_in_the_prack() {
 }
 
 #[test]
+fn a_prack_after_the_200_still_acknowledges_its_180() {
+    // RFC 3262 §3: a 2xx may go before the PRACK of a 1xx without a session description;
+    // that 1xx stays unacknowledged until its PRACK, which then gets 200, not 481.
+    let t0 = Instant::now();
+    let mut alice_n = negotiator(1, 30000);
+    let invite = invite(&mut alice_n, true, false);
+    let mut bob = bob(&invite);
+    bob.ring(t0, StatusCode::RINGING).unwrap();
+    let r180 = responses(&drain(&mut bob)).remove(0);
+    bob.accept(t0).unwrap();
+    let statuses: Vec<u16> = responses(&drain(&mut bob)).iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(statuses, [200], "no 180 is sent again");
+    let mut alice = alice(&invite, &r180, alice_n);
+    let prack = requests(&drain(&mut alice)).remove(0);
+    bob.receive_request(t0 + Duration::from_millis(10), &prack);
+    let rs = responses(&drain(&mut bob));
+    assert_eq!(rs.len(), 1);
+    assert_eq!(rs[0].status, StatusCode::OK);
+    assert_eq!(rs[0].headers.cseq().unwrap().unwrap().method, Method::PRACK);
+    // Acknowledged once: the same RAck again is for nothing.
+    bob.receive_request(t0 + Duration::from_millis(20), &prack);
+    assert_eq!(responses(&drain(&mut bob))[0].status, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
+}
+
+#[test]
 fn prack_for_nothing_gets_481() {
     let t0 = Instant::now();
     let mut alice_n = negotiator(1, 30000);

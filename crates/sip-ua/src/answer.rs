@@ -34,6 +34,10 @@ pub const DEFAULT_MAX_CALLS: usize = 10_000;
 /// How the answerer answers an INVITE.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerPolicy {
+    /// Leave each INVITE to the application: it is reported as [`Action::Offered`] and
+    /// answered with [`Answerer::ring`], [`Answerer::accept`] or [`Answerer::reject`]
+    /// (`ring` and `reject` below then do nothing).
+    pub ask: bool,
     /// Send 180 Ringing and wait this long before the final response; `None`: answer at once.
     pub ring: Option<Duration>,
     /// Reject every INVITE with this 300–699 status instead of accepting it.
@@ -45,7 +49,7 @@ pub struct AnswerPolicy {
 
 impl Default for AnswerPolicy {
     fn default() -> Self {
-        Self { ring: None, reject: None, max_calls: DEFAULT_MAX_CALLS }
+        Self { ask: false, ring: None, reject: None, max_calls: DEFAULT_MAX_CALLS }
     }
 }
 
@@ -70,6 +74,13 @@ pub enum Action {
         /// Where it goes: where the call's INVITE came from.
         target: Target,
     },
+    /// With [`AnswerPolicy::ask`]: a call is offered; answer it through `call`.
+    Offered {
+        /// The call.
+        call: CallHandle,
+        /// Its INVITE (with the caller's offer, when it made one).
+        invite: Box<Request>,
+    },
     /// A call ended: one line for a log.
     Report(CallReport),
 }
@@ -81,6 +92,8 @@ pub struct CallHandle(u64);
 /// How one call went: the answerer reports each call once, when it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallReport {
+    /// The call.
+    pub call: CallHandle,
     /// The call's Call-ID.
     pub call_id: String,
     /// The caller: the INVITE's From URI.
@@ -374,6 +387,9 @@ impl<E: Entropy> Answerer<E> {
         let seq = cseq_of(&invite.headers).map_or(0, |c| c.0);
         let mut answer_at = None;
         match self.policy.ring {
+            _ if self.policy.ask => {
+                self.actions.push_back(Action::Offered { call: CallHandle(id), invite: Box::new(invite.clone()) });
+            }
             Some(delay) => {
                 // Ringing cannot fail for an INVITE being answered; without it, the
                 // final response still goes at the end of the delay.
@@ -450,6 +466,7 @@ impl<E: Entropy> Answerer<E> {
                 Output::Event(SessionEvent::Ended(reason)) => {
                     tracing::info!(call_id = %String::from_utf8_lossy(call.session.dialog().id().call_id()), ?reason, "call ended");
                     self.actions.push_back(Action::Report(CallReport {
+                        call: CallHandle(id),
                         call_id: String::from_utf8_lossy(call.session.dialog().id().call_id()).into_owned(),
                         from: call.from.clone(),
                         answered: call.answered,
@@ -474,6 +491,39 @@ impl<E: Entropy> Answerer<E> {
             }
             self.by_request.retain(|_, (c, _)| *c != id);
         }
+    }
+
+    /// Sends 180 Ringing for offered `call` (reliably when both sides support 100rel).
+    pub fn ring(&mut self, now: Instant, call: CallHandle) -> Result<(), sip_dialog::SessionError> {
+        self.answer(call, |session| session.ring(now, StatusCode::RINGING))
+    }
+
+    /// Accepts offered `call`: 200 with the SDP answer to its offer (or an offer of
+    /// this side's when it had none).
+    pub fn accept(&mut self, now: Instant, call: CallHandle) -> Result<(), sip_dialog::SessionError> {
+        self.answer(call, |session| session.accept(now))
+    }
+
+    /// Rejects offered `call` with `status` (300–699).
+    pub fn reject(&mut self, call: CallHandle, status: StatusCode) -> Result<(), sip_dialog::SessionError> {
+        self.answer(call, |session| session.reject(status))
+    }
+
+    /// Ends answered `call` with BYE.
+    pub fn hangup(&mut self, call: CallHandle) -> Result<(), sip_dialog::SessionError> {
+        self.answer(call, InviteSession::bye)
+    }
+
+    fn answer(
+        &mut self,
+        call: CallHandle,
+        act: impl FnOnce(&mut InviteSession) -> Result<(), sip_dialog::SessionError>,
+    ) -> Result<(), sip_dialog::SessionError> {
+        let c = self.calls.get_mut(&call.0).ok_or(sip_dialog::SessionError::State("no such call"))?;
+        c.answer_at = None;
+        let done = act(&mut c.session);
+        self.settle(call.0);
+        done
     }
 
     /// Records that `request`, sent for `call`, went out in client transaction `key`:
@@ -597,6 +647,8 @@ pub async fn serve(
                     Err(_) => answerer.request_failed(tokio::time::Instant::now().into_std(), call, &request),
                 },
                 Action::Report(report) => log(&report),
+                // Not with the policies `serve` is for: with `ask`, use the Endpoint.
+                Action::Offered { .. } => {}
             }
         }
     }

@@ -20,6 +20,7 @@ use sip_transport::resolve::Destination;
 
 pub mod answer;
 pub mod driver;
+pub mod endpoint;
 pub mod runner;
 pub mod uac;
 

@@ -66,6 +66,7 @@ impl Uas {
                         self.answerer.request_sent(call, request, key);
                     }
                     Action::Report(report) => self.reports.push(report),
+                    Action::Offered { .. } => unreachable!("the policy answers by itself"),
                 }
             }
             if !busy {

@@ -193,6 +193,7 @@ impl Net {
                             a.request_sent(call, request, key);
                         }
                         answer::Action::Report(report) => self.reports.push(report),
+                        answer::Action::Offered { .. } => unreachable!("the policy answers by itself"),
                     }
                 }
             }

@@ -1,0 +1,824 @@
+//! The [`Endpoint`]: the whole stack behind one async API. Its listeners feed one
+//! transaction driver; one task runs the UAC core ([`Uac`]) and the UAS core
+//! ([`Answerer`], asking the application about each call) over it. Calls, registrations
+//! and requests are started through the `Endpoint`; calls offered to it come out of
+//! [`Endpoint::incoming`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sip_ua::endpoint::EndpointError> {
+//! use sip_ua::endpoint::{Endpoint, Listener};
+//! use sip_ua::uac::CallEvent;
+//!
+//! let endpoint = Endpoint::builder().listen(Listener::Udp("127.0.0.1:0".parse().unwrap())).build().await?;
+//! let mut call = endpoint.call("sip:bob@127.0.0.1:5090".parse().unwrap()).await?;
+//! while let Some(event) = call.next_event().await {
+//!     if let CallEvent::Answered(_) = event {
+//!         call.hangup().await?;
+//!     }
+//!     if let CallEvent::Ended(_) = event {
+//!         break;
+//!     }
+//! }
+//! endpoint.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use bytes::Bytes;
+use sip_auth::DigestClient;
+use sip_dialog::{EndReason, SessionConfig};
+use sip_message::header::{MediaType, NameAddr, Transport as TransportName};
+use sip_message::{Method, Request, Response, StatusCode, Uri};
+use sip_transaction::Config;
+use sip_transport::resolve::{Destination, HickoryResolver, Locator};
+use sip_transport::stream::StreamSettings;
+use sip_transport::tcp::TcpTransport;
+use sip_transport::tls::{TlsConfig, TlsTransport};
+use sip_transport::udp::{UdpSettings, UdpTransport};
+use sip_transport::ws::{WsTransport, WssTransport};
+use sip_transport::{DEFAULT_INCOMING_CAPACITY, Target, Transport, TransportError, TransportSet, incoming_channel};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep_until};
+
+use crate::answer::{self, AnswerPolicy, Answerer, CallHandle};
+use crate::driver::{Events, Tap, TransactionDriver};
+use crate::runner::now;
+use crate::uac::{self, CallEvent, Handle, Peer, RegistrationEvent, Uac, UacConfig, UacError, UacEvent};
+
+/// How long [`Endpoint::shutdown`] waits for hang-ups and unregistrations to be answered.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Default capacity of each call's and registration's event queue.
+pub const DEFAULT_EVENT_QUEUE: usize = 64;
+
+/// Where an endpoint listens.
+#[derive(Debug, Clone)]
+pub enum Listener {
+    /// UDP on this address.
+    Udp(SocketAddr),
+    /// TCP on this address.
+    Tcp(SocketAddr),
+    /// TLS on this address, with this certificate and trust.
+    Tls(SocketAddr, TlsConfig),
+    /// WebSocket (RFC 7118) on this address.
+    Ws(SocketAddr),
+    /// Secure WebSocket on this address.
+    Wss(SocketAddr, TlsConfig),
+}
+
+/// What can go wrong, for a caller to act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointError {
+    /// A listener could not be opened.
+    #[error("cannot listen: {0}")]
+    Listen(String),
+    /// The target could not be located (RFC 3263).
+    #[error("cannot locate {0}")]
+    Locate(String),
+    /// No final response came in time.
+    #[error("no response in time")]
+    Timeout,
+    /// The transport failed.
+    #[error("the transport failed")]
+    TransportFailed,
+    /// The peer answered with this final status.
+    #[error("rejected with {0}")]
+    Rejected(StatusCode),
+    /// The credentials were refused.
+    #[error("authentication failed: {0}")]
+    AuthFailed(String),
+    /// The request or action is not possible now (no such call, a call not answered, ...).
+    #[error("{0}")]
+    Invalid(String),
+    /// The endpoint has shut down.
+    #[error("the endpoint has shut down")]
+    Closed,
+}
+
+impl From<UacError> for EndpointError {
+    fn from(e: UacError) -> Self {
+        match e {
+            UacError::Timeout => Self::Timeout,
+            UacError::TransportFailed => Self::TransportFailed,
+            UacError::Rejected(status) => Self::Rejected(status),
+            UacError::AuthFailed(why) => Self::AuthFailed(why),
+            other => Self::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// Builds an [`Endpoint`].
+#[derive(Clone)]
+pub struct EndpointBuilder {
+    listeners: Vec<Listener>,
+    identity: Option<Uri>,
+    user_agent: String,
+    transaction: Config,
+    session: SessionConfig,
+    max_calls: usize,
+    max_outstanding: usize,
+    credentials: Option<(String, String)>,
+    outbound_proxy: Option<Uri>,
+    tap: Option<Tap>,
+}
+
+impl std::fmt::Debug for EndpointBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointBuilder").field("listeners", &self.listeners).field("identity", &self.identity).finish()
+    }
+}
+
+impl EndpointBuilder {
+    /// Listens there too (UDP, TCP, TLS, WS, WSS; IPv4 or IPv6).
+    pub fn listen(mut self, listener: Listener) -> Self {
+        self.listeners.push(listener);
+        self
+    }
+
+    /// This side's address of record, for From (default: `sip:sipkit@` the first listener).
+    pub fn identity(mut self, uri: Uri) -> Self {
+        self.identity = Some(uri);
+        self
+    }
+
+    /// The User-Agent and Server header value.
+    pub fn user_agent(mut self, value: impl Into<String>) -> Self {
+        self.user_agent = value.into();
+        self
+    }
+
+    /// The transaction timers (T1, T2, T4) and limits.
+    pub fn timers(mut self, config: Config) -> Self {
+        self.transaction = config;
+        self
+    }
+
+    /// The INVITE sessions' settings: 100rel, session timers, T1/T2 of 2xx retransmission.
+    pub fn session(mut self, config: SessionConfig) -> Self {
+        self.session = config;
+        self
+    }
+
+    /// Calls offered at most at once (more get 503), and calls, registrations and
+    /// requests of this side's at most at once.
+    pub fn limits(mut self, max_calls: usize, max_outstanding: usize) -> Self {
+        self.max_calls = max_calls;
+        self.max_outstanding = max_outstanding;
+        self
+    }
+
+    /// The user name and password for the digest challenges this side's requests meet.
+    pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some((user.into(), password.into()));
+        self
+    }
+
+    /// Sends every request outside a dialog through this proxy (a loose route).
+    pub fn outbound_proxy(mut self, proxy: Uri) -> Self {
+        self.outbound_proxy = Some(proxy);
+        self
+    }
+
+    /// Sees every message sent and received (a message ladder, `--trace-sip`).
+    pub fn trace(mut self, tap: Tap) -> Self {
+        self.tap = Some(tap);
+        self
+    }
+
+    /// Opens the listeners and starts the endpoint.
+    pub async fn build(self) -> Result<Endpoint, EndpointError> {
+        let first = self.listeners.first().ok_or_else(|| EndpointError::Listen("no listener given".into()))?.clone();
+        let (incoming_tx, incoming) = incoming_channel(DEFAULT_INCOMING_CAPACITY);
+        let mut transports = TransportSet::new();
+        let mut local = Vec::new();
+        let listen_error = |addr: &SocketAddr, e: TransportError| EndpointError::Listen(format!("{addr}: {e}"));
+        for listener in &self.listeners {
+            let settings = StreamSettings::default();
+            let shared: std::sync::Arc<dyn Transport> = match listener {
+                Listener::Udp(a) => std::sync::Arc::new(
+                    UdpTransport::bind(*a, UdpSettings::default(), incoming_tx.clone())
+                        .await
+                        .map_err(|e| listen_error(a, e))?,
+                ),
+                Listener::Tcp(a) => std::sync::Arc::new(
+                    TcpTransport::bind(*a, settings, incoming_tx.clone()).await.map_err(|e| listen_error(a, e))?,
+                ),
+                Listener::Tls(a, tls) => std::sync::Arc::new(
+                    TlsTransport::bind(*a, tls.clone(), settings, incoming_tx.clone())
+                        .await
+                        .map_err(|e| listen_error(a, e))?,
+                ),
+                Listener::Ws(a) => std::sync::Arc::new(
+                    WsTransport::bind(*a, settings, incoming_tx.clone()).await.map_err(|e| listen_error(a, e))?,
+                ),
+                Listener::Wss(a, tls) => std::sync::Arc::new(
+                    WssTransport::bind(*a, tls.clone(), settings, incoming_tx.clone())
+                        .await
+                        .map_err(|e| listen_error(a, e))?,
+                ),
+            };
+            local.extend(shared.local_addrs());
+            transports = transports.with_shared(shared);
+        }
+        drop(incoming_tx);
+        let (transport, bound) =
+            local.first().cloned().ok_or_else(|| EndpointError::Listen("no address bound".into()))?;
+        let host = match bound.ip() {
+            IpAddr::V6(ip) => format!("[{ip}]"),
+            IpAddr::V4(ip) => ip.to_string(),
+        };
+        let param = match first {
+            Listener::Udp(_) => String::new(),
+            _ => format!(";transport={}", transport.as_str().to_ascii_lowercase()),
+        };
+        let contact: Uri = format!("sip:sipkit@{host}:{}{param}", bound.port())
+            .parse()
+            .map_err(|e| EndpointError::Listen(format!("the Contact: {e}")))?;
+        let identity = match self.identity.clone() {
+            Some(uri) => uri,
+            None => {
+                format!("sip:sipkit@{host}").parse().map_err(|e| EndpointError::Listen(format!("the identity: {e}")))?
+            }
+        };
+        let media = if bound.ip().is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { bound.ip() };
+        let mut uac_config = UacConfig::new(contact.clone(), media);
+        uac_config.user_agent = self.user_agent.clone();
+        uac_config.session = self.session.clone();
+        uac_config.max_outstanding = self.max_outstanding;
+        let policy = AnswerPolicy { ask: true, max_calls: self.max_calls, ..AnswerPolicy::default() };
+        let answerer = Answerer::with_entropy(
+            policy,
+            contact.clone(),
+            media,
+            self.session.clone(),
+            sip_dialog::StdEntropy::default(),
+        );
+        let (driver, events, driver_task) =
+            TransactionDriver::spawn_traced(self.transaction, transports, incoming, self.tap.clone());
+        let (commands, command_rx) = mpsc::channel(crate::driver::DEFAULT_QUEUE);
+        let (offered_tx, offered) = mpsc::channel(crate::driver::DEFAULT_QUEUE);
+        let core = Core {
+            uac: Uac::new(uac_config),
+            uas: answerer,
+            driver,
+            events,
+            commands: command_rx,
+            offered: offered_tx,
+            calls: HashMap::new(),
+            incoming_calls: HashMap::new(),
+            registrations: HashMap::new(),
+            requests: HashMap::new(),
+            first_outcome: HashMap::new(),
+            contact,
+            own_commands: commands.clone(),
+        };
+        let task = tokio::spawn(core.run());
+        Ok(Endpoint {
+            commands,
+            offered: tokio::sync::Mutex::new(Some(offered)),
+            local,
+            identity,
+            credentials: self.credentials,
+            outbound_proxy: self.outbound_proxy,
+            task,
+            _driver: driver_task,
+        })
+    }
+}
+
+/// A call this side placed: its events, and what can be done with it.
+#[derive(Debug)]
+pub struct Call {
+    handle: Handle,
+    commands: mpsc::Sender<Command>,
+    events: mpsc::Receiver<CallEvent>,
+}
+
+impl Call {
+    /// The next thing that happened to the call; `None` once it has ended and said so.
+    pub async fn next_event(&mut self) -> Option<CallEvent> {
+        self.events.recv().await
+    }
+
+    async fn act(&self, action: CallAction) -> Result<(), EndpointError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::CallAction { call: self.handle, action, reply })
+            .await
+            .map_err(|_| EndpointError::Closed)?;
+        answer.await.map_err(|_| EndpointError::Closed)?
+    }
+
+    /// Hangs up: BYE once answered, CANCEL before (§9.1, §15).
+    pub async fn hangup(&self) -> Result<(), EndpointError> {
+        self.act(CallAction::Hangup).await
+    }
+
+    /// Cancels the call before it is answered (the same as [`hangup`](Self::hangup) then).
+    pub async fn cancel(&self) -> Result<(), EndpointError> {
+        self.act(CallAction::Hangup).await
+    }
+
+    /// Puts the call on hold (a re-INVITE offering `sendonly`); [`CallEvent::Held`] follows.
+    pub async fn hold(&self) -> Result<(), EndpointError> {
+        self.act(CallAction::Hold).await
+    }
+
+    /// Takes the call off hold; [`CallEvent::Resumed`] follows.
+    pub async fn resume(&self) -> Result<(), EndpointError> {
+        self.act(CallAction::Resume).await
+    }
+}
+
+/// A call offered to this side, from [`Endpoint::incoming`].
+#[derive(Debug)]
+pub struct IncomingCall {
+    handle: CallHandle,
+    invite: Box<Request>,
+    commands: mpsc::Sender<Command>,
+    ended: Option<oneshot::Receiver<EndReason>>,
+}
+
+impl IncomingCall {
+    /// The INVITE, with the caller's offer when it made one.
+    pub fn invite(&self) -> &Request {
+        &self.invite
+    }
+
+    async fn act(&self, action: IncomingAction) -> Result<(), EndpointError> {
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Incoming { call: self.handle, action, reply };
+        self.commands.send(command).await.map_err(|_| EndpointError::Closed)?;
+        answer.await.map_err(|_| EndpointError::Closed)?
+    }
+
+    /// Sends 180 Ringing.
+    pub async fn ring(&self) -> Result<(), EndpointError> {
+        self.act(IncomingAction::Ring).await
+    }
+
+    /// Answers with 200 and the SDP answer to the caller's offer (PCMU, PCMA,
+    /// telephone-event).
+    pub async fn accept(&self) -> Result<(), EndpointError> {
+        self.act(IncomingAction::Accept).await
+    }
+
+    /// Rejects with `status` (a 3xx redirects, with the Contact the caller is told).
+    pub async fn reject(&self, status: StatusCode) -> Result<(), EndpointError> {
+        self.act(IncomingAction::Reject(status)).await
+    }
+
+    /// Hangs up an accepted call with BYE.
+    pub async fn hangup(&self) -> Result<(), EndpointError> {
+        self.act(IncomingAction::Hangup).await
+    }
+
+    /// Waits for the call to end; why it ended.
+    pub async fn ended(&mut self) -> Result<EndReason, EndpointError> {
+        let ended = self.ended.take().ok_or(EndpointError::Invalid("already waited for".into()))?;
+        ended.await.map_err(|_| EndpointError::Closed)
+    }
+}
+
+/// A registration: refreshed before it expires until [`unregister`](Self::unregister)
+/// (or the endpoint's shutdown) removes it.
+#[derive(Debug)]
+pub struct Registration {
+    handle: Handle,
+    commands: mpsc::Sender<Command>,
+    /// The expiry the registrar granted first.
+    pub expires: u32,
+    events: mpsc::Receiver<RegistrationEvent>,
+}
+
+impl Registration {
+    /// The next refresh, failure or removal.
+    pub async fn next_event(&mut self) -> Option<RegistrationEvent> {
+        self.events.recv().await
+    }
+
+    /// Removes the binding (REGISTER with expires 0) and waits for the registrar's answer.
+    pub async fn unregister(mut self) -> Result<(), EndpointError> {
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Unregister { registration: self.handle, reply };
+        self.commands.send(command).await.map_err(|_| EndpointError::Closed)?;
+        answer.await.map_err(|_| EndpointError::Closed)??;
+        loop {
+            match self.events.recv().await {
+                Some(RegistrationEvent::Unregistered) => return Ok(()),
+                Some(RegistrationEvent::Failed(e)) => return Err(e.into()),
+                Some(RegistrationEvent::Registered { .. }) => {}
+                None => return Err(EndpointError::Closed),
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+enum CallAction {
+    Hangup,
+    Hold,
+    Resume,
+}
+
+#[derive(Debug)]
+enum IncomingAction {
+    Ring,
+    Accept,
+    Reject(StatusCode),
+    Hangup,
+}
+
+type Reply<T> = oneshot::Sender<Result<T, EndpointError>>;
+
+#[derive(Debug)]
+enum Command {
+    Call { peer: Box<Peer>, reply: Reply<Call> },
+    CallAction { call: Handle, action: CallAction, reply: Reply<()> },
+    Incoming { call: CallHandle, action: IncomingAction, reply: Reply<()> },
+    Register { peer: Box<Peer>, aor: NameAddr, expires: u32, reply: Reply<Registration> },
+    Unregister { registration: Handle, reply: Reply<()> },
+    Request { method: Method, peer: Box<Peer>, body: Option<(MediaType, Bytes)>, reply: Reply<Response> },
+    Shutdown { reply: oneshot::Sender<()> },
+}
+
+/// The composed stack. Dropping it stops everything at once; [`shutdown`](Self::shutdown)
+/// first hangs up and unregisters.
+#[derive(Debug)]
+pub struct Endpoint {
+    commands: mpsc::Sender<Command>,
+    offered: tokio::sync::Mutex<Option<mpsc::Receiver<IncomingCall>>>,
+    local: Vec<(TransportName, SocketAddr)>,
+    identity: Uri,
+    credentials: Option<(String, String)>,
+    outbound_proxy: Option<Uri>,
+    task: JoinHandle<()>,
+    _driver: JoinHandle<()>,
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Endpoint {
+    /// A builder: add listeners, then [`build`](EndpointBuilder::build).
+    pub fn builder() -> EndpointBuilder {
+        EndpointBuilder {
+            listeners: Vec::new(),
+            identity: None,
+            user_agent: concat!("sipkit/", env!("CARGO_PKG_VERSION")).to_owned(),
+            transaction: Config::default(),
+            session: SessionConfig::default(),
+            max_calls: answer::DEFAULT_MAX_CALLS,
+            max_outstanding: uac::DEFAULT_MAX_OUTSTANDING,
+            credentials: None,
+            outbound_proxy: None,
+            tap: None,
+        }
+    }
+
+    /// The addresses the listeners are bound to, with their transports.
+    pub fn local_addrs(&self) -> &[(TransportName, SocketAddr)] {
+        &self.local
+    }
+
+    /// Where a request to `uri` goes first, and with which route.
+    async fn peer(&self, uri: Uri) -> Result<Peer, EndpointError> {
+        let hop = self.outbound_proxy.clone().unwrap_or_else(|| uri.clone());
+        let next_hop = locate(&hop).await?;
+        let mut peer = Peer::new(uri, next_hop, NameAddr::new(self.identity.clone()));
+        if let Some(proxy) = &self.outbound_proxy {
+            peer.route.push(format!("{proxy};lr").parse().unwrap_or_else(|_| proxy.clone()));
+        }
+        if let Some((user, password)) = &self.credentials {
+            peer.credentials = Some(DigestClient::new(user.clone(), password.clone()));
+        }
+        Ok(peer)
+    }
+
+    async fn ask<T>(&self, command: impl FnOnce(Reply<T>) -> Command) -> Result<T, EndpointError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(command(reply)).await.map_err(|_| EndpointError::Closed)?;
+        answer.await.map_err(|_| EndpointError::Closed)?
+    }
+
+    /// Calls `target` with an SDP offer (PCMU, PCMA, telephone-event; 100rel and a
+    /// session timer offered); the call's events tell how it goes.
+    pub async fn call(&self, target: Uri) -> Result<Call, EndpointError> {
+        let peer = Box::new(self.peer(target).await?);
+        self.ask(|reply| Command::Call { peer, reply }).await
+    }
+
+    /// Registers this side at `registrar` for `expires` seconds; returns once the
+    /// registrar accepted (after a digest challenge, a 423, ...) or refused.
+    pub async fn register(&self, registrar: Uri, expires: u32) -> Result<Registration, EndpointError> {
+        let peer = Box::new(self.peer(registrar).await?);
+        let aor = NameAddr::new(self.identity.clone());
+        self.ask(|reply| Command::Register { peer, aor, expires, reply }).await
+    }
+
+    /// Sends OPTIONS to `target`; its final response.
+    pub async fn options(&self, target: Uri) -> Result<Response, EndpointError> {
+        let peer = Box::new(self.peer(target).await?);
+        self.ask(|reply| Command::Request { method: Method::OPTIONS, peer, body: None, reply }).await
+    }
+
+    /// Sends `text` to `target` in a MESSAGE (RFC 3428); its final response.
+    pub async fn message(&self, target: Uri, text: &str) -> Result<Response, EndpointError> {
+        let peer = Box::new(self.peer(target).await?);
+        let kind = MediaType::new("text", "plain").map_err(|e| EndpointError::Invalid(e.to_string()))?;
+        let body = Some((kind, Bytes::copy_from_slice(text.as_bytes())));
+        self.ask(|reply| Command::Request { method: Method::MESSAGE, peer, body, reply }).await
+    }
+
+    /// The next call offered to this side (answer it with `accept`, `reject`, ...);
+    /// `None` once the endpoint has stopped. Calls wait in a queue until taken; while
+    /// nobody takes them, they ring on until the caller gives up.
+    pub async fn incoming(&self) -> Option<IncomingCall> {
+        let mut offered = self.offered.lock().await;
+        offered.as_mut()?.recv().await
+    }
+
+    /// Hangs up every call, removes every registration, waits up to [`SHUTDOWN_GRACE`]
+    /// for the answers, and stops.
+    pub async fn shutdown(self) {
+        let (reply, done) = oneshot::channel();
+        if self.commands.send(Command::Shutdown { reply }).await.is_ok() {
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE + Duration::from_secs(1), done).await;
+        }
+    }
+}
+
+/// Where a request to `uri` goes: its numeric address, or what RFC 3263 finds.
+pub async fn locate(uri: &Uri) -> Result<Target, EndpointError> {
+    if let Some(target) = crate::numeric_target(uri) {
+        return Ok(target);
+    }
+    let Uri::Sip(sip) = uri else { return Err(EndpointError::Locate(format!("{uri}: not a sip or sips URI"))) };
+    let resolver = HickoryResolver::from_system().map_err(|e| EndpointError::Locate(e.to_string()))?;
+    let transports = vec![TransportName::UDP, TransportName::TCP, TransportName::TLS];
+    let locator = Locator::new(resolver, transports, 1);
+    let targets =
+        locator.locate(&Destination::from_uri(sip)).await.map_err(|e| EndpointError::Locate(format!("{uri}: {e}")))?;
+    targets.into_iter().next().ok_or_else(|| EndpointError::Locate(format!("{uri}: no address")))
+}
+
+/// A registration waiting for its first outcome: who waits, and its event queue.
+type PendingRegistration = (Reply<Registration>, mpsc::Sender<RegistrationEvent>, mpsc::Receiver<RegistrationEvent>);
+
+/// The task behind an [`Endpoint`].
+struct Core {
+    uac: Uac,
+    uas: Answerer,
+    driver: TransactionDriver,
+    events: Events,
+    commands: mpsc::Receiver<Command>,
+    offered: mpsc::Sender<IncomingCall>,
+    /// The event queues of this side's calls.
+    calls: HashMap<Handle, mpsc::Sender<CallEvent>>,
+    /// How to tell an incoming call's owner it ended.
+    incoming_calls: HashMap<CallHandle, oneshot::Sender<EndReason>>,
+    registrations: HashMap<Handle, mpsc::Sender<RegistrationEvent>>,
+    /// Requests waiting for their final response.
+    requests: HashMap<Handle, Reply<Response>>,
+    /// Registrations waiting for their first outcome, with their event queue.
+    first_outcome: HashMap<Handle, PendingRegistration>,
+    /// This side's Contact, for the bindings it registers.
+    contact: Uri,
+    /// For the handles given out (the endpoint's own sender: the task ends when aborted).
+    own_commands: mpsc::Sender<Command>,
+}
+
+impl Core {
+    async fn run(mut self) {
+        let mut shutdown: Option<(Instant, oneshot::Sender<()>)> = None;
+        loop {
+            self.carry_out().await;
+            if let Some((until, _)) = &shutdown {
+                let settled = self.calls.is_empty()
+                    && self.registrations.is_empty()
+                    && self.requests.is_empty()
+                    && self.incoming_calls.is_empty();
+                if settled || Instant::now() >= *until {
+                    if let Some((_, reply)) = shutdown.take() {
+                        let _ = reply.send(());
+                    }
+                    return;
+                }
+            }
+            let wake =
+                [self.uac.poll_timeout(), self.uas.poll_timeout()].into_iter().flatten().min().map(Instant::from_std);
+            let wake = [wake, shutdown.as_ref().map(|(until, _)| *until)].into_iter().flatten().min();
+            tokio::select! {
+                event = self.events.recv() => {
+                    let Some(event) = event else { return };
+                    if let Some(other) = self.uac.handle_event(now(), event) {
+                        self.uas.handle_event(now(), other);
+                    }
+                }
+                command = self.commands.recv(), if shutdown.is_none() => {
+                    let Some(command) = command else { return };
+                    if let Command::Shutdown { reply } = command {
+                        self.begin_shutdown();
+                        shutdown = Some((Instant::now() + SHUTDOWN_GRACE, reply));
+                    } else {
+                        self.command(command);
+                    }
+                }
+                () = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    self.uac.handle_timeout(now());
+                    self.uas.handle_timeout(now());
+                }
+            }
+        }
+    }
+
+    fn begin_shutdown(&mut self) {
+        for call in self.calls.keys().copied().collect::<Vec<_>>() {
+            let _ = self.uac.hangup(now(), call);
+        }
+        for registration in self.registrations.keys().copied().collect::<Vec<_>>() {
+            let _ = self.uac.unregister(now(), registration);
+        }
+        for call in self.incoming_calls.keys().copied().collect::<Vec<_>>() {
+            // An answered call gets BYE; one still ringing is declined.
+            if self.uas.hangup(call).is_err() {
+                let _ = self.uas.reject(call, StatusCode::TEMPORARILY_UNAVAILABLE);
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Call { peer, reply } => match self.uac.call(now(), *peer) {
+                Ok(handle) => {
+                    let (tx, events) = mpsc::channel(DEFAULT_EVENT_QUEUE);
+                    self.calls.insert(handle, tx);
+                    let commands = self.own_commands.clone();
+                    let _ = reply.send(Ok(Call { handle, commands, events }));
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            Command::CallAction { call, action, reply } => {
+                let done = match action {
+                    CallAction::Hangup => self.uac.hangup(now(), call),
+                    CallAction::Hold => self.uac.hold(now(), call),
+                    CallAction::Resume => self.uac.resume(now(), call),
+                };
+                let _ = reply.send(done.map_err(Into::into));
+            }
+            Command::Incoming { call, action, reply } => {
+                let done = match action {
+                    IncomingAction::Ring => self.uas.ring(now(), call),
+                    IncomingAction::Accept => self.uas.accept(now(), call),
+                    IncomingAction::Reject(status) => self.uas.reject(call, status),
+                    IncomingAction::Hangup => self.uas.hangup(call),
+                };
+                let _ = reply.send(done.map_err(|e| EndpointError::Invalid(e.to_string())));
+            }
+            Command::Register { peer, aor, expires, reply } => {
+                let contact = NameAddr::new(self.contact.clone());
+                match self.uac.register(now(), *peer, aor, contact, expires) {
+                    Ok(handle) => {
+                        let (tx, rx) = mpsc::channel(DEFAULT_EVENT_QUEUE);
+                        self.first_outcome.insert(handle, (reply, tx, rx));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e.into()));
+                    }
+                }
+            }
+            Command::Unregister { registration, reply } => {
+                let _ = reply.send(self.uac.unregister(now(), registration).map_err(Into::into));
+            }
+            Command::Request { method, peer, body, reply } => match self.uac.request(now(), method, *peer, body) {
+                Ok(handle) => {
+                    self.requests.insert(handle, reply);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            Command::Shutdown { .. } => {}
+        }
+    }
+
+    async fn carry_out(&mut self) {
+        loop {
+            let mut busy = false;
+            while let Some(action) = self.uac.poll_action() {
+                busy = true;
+                match action {
+                    uac::Action::Request { owner, request, target } => {
+                        match self.driver.send_request(request.clone(), target).await {
+                            Ok(key) => self.uac.request_sent(owner, request, key),
+                            Err(_) => self.uac.request_failed(now(), owner, &request),
+                        }
+                    }
+                    uac::Action::Ack { request, target } => {
+                        let _ = self.driver.send_ack(request, target).await;
+                    }
+                    uac::Action::Respond { key, response } => {
+                        let _ = self.driver.send_response(key, response).await;
+                    }
+                    uac::Action::Event(event) => self.deliver(event),
+                }
+            }
+            while let Some(action) = self.uas.poll_action() {
+                busy = true;
+                match action {
+                    answer::Action::Respond { key, response } => {
+                        let _ = self.driver.send_response(key, response).await;
+                    }
+                    answer::Action::Request { call, request, target } => {
+                        match self.driver.send_request(request.clone(), target).await {
+                            Ok(key) => self.uas.request_sent(call, request, key),
+                            Err(_) => self.uas.request_failed(now(), call, &request),
+                        }
+                    }
+                    answer::Action::Offered { call, invite } => {
+                        let (tx, ended) = oneshot::channel();
+                        self.incoming_calls.insert(call, tx);
+                        let offer = IncomingCall {
+                            handle: call,
+                            invite,
+                            commands: self.own_commands.clone(),
+                            ended: Some(ended),
+                        };
+                        if self.offered.try_send(offer).is_err() {
+                            // Nobody takes calls (or too many wait): decline this one.
+                            let _ = self.uas.reject(call, StatusCode::TEMPORARILY_UNAVAILABLE);
+                        }
+                    }
+                    answer::Action::Report(report) => {
+                        if let Some(tx) = self.incoming_calls.remove(&report.call) {
+                            let _ = tx.send(report.ended);
+                        }
+                    }
+                }
+            }
+            if !busy {
+                return;
+            }
+        }
+    }
+
+    /// Hands a UAC event to whoever waits for it.
+    fn deliver(&mut self, event: UacEvent) {
+        match event {
+            UacEvent::Call { call, event } => {
+                let ended = matches!(event, CallEvent::Ended(_));
+                if let Some(tx) = self.calls.get(&call) {
+                    // A full or dropped queue loses the event; the call goes on.
+                    let _ = tx.try_send(event);
+                }
+                if ended {
+                    self.calls.remove(&call);
+                }
+            }
+            UacEvent::Registration { registration, event } => {
+                if let Some((reply, tx, rx)) = self.first_outcome.remove(&registration) {
+                    let outcome = match event {
+                        RegistrationEvent::Registered { expires } => {
+                            self.registrations.insert(registration, tx);
+                            Ok(Registration {
+                                handle: registration,
+                                commands: self.own_commands.clone(),
+                                expires,
+                                events: rx,
+                            })
+                        }
+                        RegistrationEvent::Failed(e) => Err(e.into()),
+                        RegistrationEvent::Unregistered => {
+                            Err(EndpointError::Invalid("removed before it was made".into()))
+                        }
+                    };
+                    let _ = reply.send(outcome);
+                    return;
+                }
+                let gone = matches!(event, RegistrationEvent::Unregistered | RegistrationEvent::Failed(_));
+                if let Some(tx) = self.registrations.get(&registration) {
+                    let _ = tx.try_send(event);
+                }
+                if gone {
+                    self.registrations.remove(&registration);
+                }
+            }
+            UacEvent::Response { request, outcome } => {
+                if let Some(reply) = self.requests.remove(&request) {
+                    let _ = reply.send(outcome.map(|r| *r).map_err(Into::into));
+                }
+            }
+        }
+    }
+}

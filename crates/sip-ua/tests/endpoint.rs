@@ -1,0 +1,187 @@
+//! Two Endpoints on loopback UDP, as an application uses them: a call offered, rung,
+//! accepted, held, resumed and hung up; a call rejected; OPTIONS and MESSAGE; a
+//! registration with a registrar (written here over a plain socket with the digest
+//! server of `sip-auth`) that challenges, accepts and removes it; shutdown hanging up a
+//! call still up.
+
+use std::time::{Duration, SystemTime};
+
+use sip_auth::{Algorithm, DigestCredentials, DigestServer};
+use sip_dialog::EndReason;
+use sip_message::header::{Authorization, WwwAuthenticate};
+use sip_message::{Header, Message, Response, StatusCode, Uri};
+use sip_ua::endpoint::{Endpoint, EndpointError, Listener};
+use sip_ua::uac::{CallEnd, CallEvent, UacError};
+use tokio::net::UdpSocket;
+use tokio::time::timeout;
+
+const STEP: Duration = Duration::from_secs(10);
+
+async fn endpoint(user: &str) -> Endpoint {
+    Endpoint::builder()
+        .listen(Listener::Udp("127.0.0.1:0".parse().unwrap()))
+        .identity(format!("sip:{user}@127.0.0.1").parse().unwrap())
+        .credentials(user, "wonderland")
+        .build()
+        .await
+        .expect("the endpoint starts")
+}
+
+fn uri_of(e: &Endpoint, user: &str) -> Uri {
+    format!("sip:{user}@{}", e.local_addrs()[0].1).parse().unwrap()
+}
+
+async fn next(call: &mut sip_ua::endpoint::Call) -> CallEvent {
+    timeout(STEP, call.next_event()).await.expect("an event in time").expect("the call reports")
+}
+
+/// Waits for `wanted`, passing over provisional news.
+async fn until(call: &mut sip_ua::endpoint::Call, wanted: impl Fn(&CallEvent) -> bool) -> CallEvent {
+    loop {
+        let event = next(call).await;
+        if wanted(&event) {
+            return event;
+        }
+        assert!(matches!(event, CallEvent::Trying | CallEvent::Ringing | CallEvent::EarlyMedia(_)), "{event:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_call_is_offered_rung_accepted_held_resumed_and_hung_up() {
+    let alice = endpoint("alice").await;
+    let bob = endpoint("bob").await;
+    let bob_uri = uri_of(&bob, "bob");
+    let callee = tokio::spawn(async move {
+        let mut offered = timeout(STEP, bob.incoming()).await.unwrap().expect("a call is offered");
+        assert!(!offered.invite().body.is_empty(), "the INVITE carries an offer");
+        offered.ring().await.unwrap();
+        offered.accept().await.unwrap();
+        let ended = timeout(STEP, offered.ended()).await.unwrap().unwrap();
+        (bob, ended)
+    });
+    let mut call = alice.call(bob_uri).await.unwrap();
+    assert_eq!(until(&mut call, |e| matches!(e, CallEvent::Ringing)).await, CallEvent::Ringing);
+    let CallEvent::Answered(Some(answer)) = until(&mut call, |e| matches!(e, CallEvent::Answered(_))).await else {
+        panic!("answered without SDP")
+    };
+    assert!(answer.to_string().contains("RTP/AVP"));
+    call.hold().await.unwrap();
+    assert_eq!(next(&mut call).await, CallEvent::Held);
+    call.resume().await.unwrap();
+    assert_eq!(next(&mut call).await, CallEvent::Resumed);
+    call.hangup().await.unwrap();
+    assert_eq!(next(&mut call).await, CallEvent::Ended(CallEnd::HungUp));
+    let (bob, ended) = callee.await.unwrap();
+    assert_eq!(ended, EndReason::ByeReceived);
+    assert!(call.hold().await.is_err(), "no hold on an ended call");
+    alice.shutdown().await;
+    bob.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rejected_call_and_requests_outside_a_dialog() {
+    let alice = endpoint("alice").await;
+    let bob = endpoint("bob").await;
+    let bob_uri = uri_of(&bob, "bob");
+    let callee = tokio::spawn(async move {
+        let offered = timeout(STEP, bob.incoming()).await.unwrap().unwrap();
+        offered.reject(StatusCode::BUSY_HERE).await.unwrap();
+        bob
+    });
+    let mut call = alice.call(bob_uri.clone()).await.unwrap();
+    let end = until(&mut call, |e| matches!(e, CallEvent::Ended(_))).await;
+    assert_eq!(end, CallEvent::Ended(CallEnd::Failed(UacError::Rejected(StatusCode::BUSY_HERE))));
+    let bob = callee.await.unwrap();
+    assert_eq!(alice.options(bob_uri.clone()).await.unwrap().status, StatusCode::OK);
+    assert_eq!(alice.message(bob_uri, "hello").await.unwrap().status, StatusCode::OK);
+    bob.shutdown().await;
+    // Nobody listens there any more: OPTIONS times out (Timer F, 32 s), so only check
+    // that a call to a closed endpoint fails once its handle is gone.
+    alice.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_hangs_up_a_call_still_up() {
+    let alice = endpoint("alice").await;
+    let bob = endpoint("bob").await;
+    let bob_uri = uri_of(&bob, "bob");
+    let callee = tokio::spawn(async move {
+        let mut offered = timeout(STEP, bob.incoming()).await.unwrap().unwrap();
+        offered.accept().await.unwrap();
+        let ended = timeout(STEP, offered.ended()).await.unwrap().unwrap();
+        (bob, ended)
+    });
+    let mut call = alice.call(bob_uri).await.unwrap();
+    until(&mut call, |e| matches!(e, CallEvent::Answered(_))).await;
+    alice.shutdown().await;
+    let (bob, ended) = callee.await.unwrap();
+    assert_eq!(ended, EndReason::ByeReceived, "shutdown sends BYE");
+    bob.shutdown().await;
+}
+
+/// A registrar on `socket`: 401 with a challenge, 200 with the binding to good
+/// credentials (`expires` as asked), until it has answered `count` REGISTERs.
+async fn registrar(socket: UdpSocket, count: usize) -> Vec<u32> {
+    let mut digest = DigestServer::new("example.com", b"thirty-two bytes of registrar key".to_vec(), Algorithm::Md5);
+    let mut asked = Vec::new();
+    let mut buf = vec![0; 65_536];
+    let mut answered = 0;
+    while answered < count {
+        let (n, from) = socket.recv_from(&mut buf).await.unwrap();
+        let Ok(Message::Request(request)) = Message::parse(bytes::Bytes::copy_from_slice(&buf[..n])) else { continue };
+        let credentials = request
+            .headers
+            .typed::<Authorization>()
+            .and_then(Result::ok)
+            .and_then(|a| DigestCredentials::from_credentials(&a.0).ok());
+        let password = |user: &str| (user == "alice").then(|| "wonderland".to_owned());
+        let now = SystemTime::now();
+        let verified = credentials.map(|c| digest.verify(now, "REGISTER", &c, b"", password));
+        let response = if matches!(verified, Some(Ok(_))) {
+            let expires = request.headers.expires().unwrap().unwrap().0;
+            asked.push(expires);
+            answered += 1;
+            let mut ok = Response::from_request(&request, StatusCode::OK).with_to_tag("r").unwrap();
+            for contact in request.headers.get_all(&sip_message::HeaderName::CONTACT) {
+                ok.headers.push(contact.clone());
+            }
+            ok
+        } else {
+            let mut r = Response::from_request(&request, StatusCode::UNAUTHORIZED).with_to_tag("r").unwrap();
+            r.headers
+                .push(Header::typed(&WwwAuthenticate(digest.challenge(now, false).to_challenge().unwrap())).unwrap());
+            r
+        };
+        socket.send_to(&response.to_bytes(), from).await.unwrap();
+    }
+    asked
+}
+
+#[tokio::test]
+async fn a_registration_is_challenged_accepted_and_removed() {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let registrar_uri: Uri = format!("sip:{}", socket.local_addr().unwrap()).parse().unwrap();
+    let registered = tokio::spawn(registrar(socket, 2));
+    let alice = endpoint("alice").await;
+    let registration = alice.register(registrar_uri, 600).await.unwrap();
+    assert_eq!(registration.expires, 600);
+    registration.unregister().await.unwrap();
+    assert_eq!(timeout(STEP, registered).await.unwrap().unwrap(), [600, 0], "registered, then removed");
+    let bob = endpoint("bob").await;
+    let wrong = Endpoint::builder()
+        .listen(Listener::Udp("127.0.0.1:0".parse().unwrap()))
+        .credentials("mallory", "guess")
+        .build()
+        .await
+        .unwrap();
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let registrar_uri: Uri = format!("sip:{}", socket.local_addr().unwrap()).parse().unwrap();
+    tokio::spawn(registrar(socket, 1));
+    match wrong.register(registrar_uri, 600).await {
+        Err(EndpointError::AuthFailed(_)) => {}
+        other => panic!("a refused password is an auth failure: {other:?}"),
+    }
+    alice.shutdown().await;
+    bob.shutdown().await;
+    wrong.shutdown().await;
+}
