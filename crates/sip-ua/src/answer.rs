@@ -568,7 +568,7 @@ fn decorate(response: &mut Response, user_agent: &str, capabilities: bool) {
 /// The checks of a UAS before it acts on a request (§8.2), in the RFC's order: the
 /// method (501 for one it does not know, with Allow), the Request-URI scheme (416), the
 /// option tags it must support (420 with Unsupported; not for ACK or CANCEL), the body's
-/// type and coding (415 with Accept or Accept-Encoding; MESSAGE takes any type), and for an
+/// type and coding (415 with Accept or Accept-Encoding; MESSAGE and INFO take any type), and for an
 /// INVITE, whether the caller accepts the SDP a 200 carries (406). `None`: go ahead.
 fn refusal(request: &Request) -> Option<(StatusCode, Vec<Header>)> {
     let header = |name, value: &str| Header::new(name, value.to_owned()).into_iter().collect::<Vec<_>>();
@@ -590,7 +590,9 @@ fn refusal(request: &Request) -> Option<(StatusCode, Vec<Header>)> {
             return Some((StatusCode::BAD_EXTENSION, header(HeaderName::UNSUPPORTED, &unknown.join(", "))));
         }
     }
-    if !request.body.is_empty() && request.method != Method::MESSAGE {
+    // MESSAGE carries any type (RFC 3428), and so does INFO (RFC 6086; DTMF relay and
+    // other legacy uses): only the bodies of the session's requests must be SDP.
+    if !request.body.is_empty() && !matches!(request.method, Method::MESSAGE | Method::INFO) {
         let sdp = request.headers.content_type().and_then(Result::ok).is_some_and(|ct| ct.0.is("application", "sdp"));
         if !sdp {
             return Some((StatusCode::UNSUPPORTED_MEDIA_TYPE, header(HeaderName::ACCEPT, "application/sdp")));

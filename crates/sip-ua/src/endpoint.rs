@@ -33,6 +33,7 @@ use sip_auth::DigestClient;
 use sip_dialog::{EndReason, SessionConfig};
 use sip_message::header::{MediaType, NameAddr, Transport as TransportName};
 use sip_message::{Method, Request, Response, StatusCode, Uri};
+use sip_sdp::SessionDescription;
 use sip_transaction::Config;
 use sip_transport::resolve::{Destination, HickoryResolver, Locator};
 use sip_transport::stream::StreamSettings;
@@ -125,6 +126,7 @@ pub struct EndpointBuilder {
     max_outstanding: usize,
     credentials: Option<(String, String)>,
     outbound_proxy: Option<Uri>,
+    instance: Option<String>,
     tap: Option<Tap>,
 }
 
@@ -185,6 +187,13 @@ impl EndpointBuilder {
         self
     }
 
+    /// This instance's URN (`urn:uuid:...`): registrations then bind a Contact with
+    /// `+sip.instance` and `reg-id=1` (RFC 5626 §4.2).
+    pub fn instance(mut self, urn: impl Into<String>) -> Self {
+        self.instance = Some(urn.into());
+        self
+    }
+
     /// Sees every message sent and received (a message ladder, `--trace-sip`).
     pub fn trace(mut self, tap: Tap) -> Self {
         self.tap = Some(tap);
@@ -240,6 +249,14 @@ impl EndpointBuilder {
         let contact: Uri = format!("sip:sipkit@{host}:{}{param}", bound.port())
             .parse()
             .map_err(|e| EndpointError::Listen(format!("the Contact: {e}")))?;
+        let mut binding = NameAddr::new(contact.clone());
+        if let Some(urn) = &self.instance {
+            let instance = format!("\"<{urn}>\"");
+            binding = binding
+                .with_param("+sip.instance", Some(&instance))
+                .and_then(|b| b.with_param("reg-id", Some("1")))
+                .map_err(|e| EndpointError::Invalid(format!("the instance {urn:?}: {e}")))?;
+        }
         let identity = match self.identity.clone() {
             Some(uri) => uri,
             None => {
@@ -275,7 +292,7 @@ impl EndpointBuilder {
             registrations: HashMap::new(),
             requests: HashMap::new(),
             first_outcome: HashMap::new(),
-            contact,
+            binding,
             own_commands: commands.clone(),
         };
         let task = tokio::spawn(core.run());
@@ -333,6 +350,27 @@ impl Call {
     /// Takes the call off hold; [`CallEvent::Resumed`] follows.
     pub async fn resume(&self) -> Result<(), EndpointError> {
         self.act(CallAction::Resume).await
+    }
+
+    /// Offers `offer` in a re-INVITE; [`CallEvent::Renegotiated`] follows.
+    pub async fn reinvite(&self, offer: SessionDescription) -> Result<(), EndpointError> {
+        self.act(CallAction::Reinvite(Box::new(offer))).await
+    }
+
+    /// Offers `offer` in an UPDATE (RFC 3311); [`CallEvent::Renegotiated`] follows.
+    pub async fn update(&self, offer: SessionDescription) -> Result<(), EndpointError> {
+        self.act(CallAction::Update(Box::new(offer))).await
+    }
+
+    /// Transfers the peer to `target` (REFER, RFC 3515); [`CallEvent::TransferProgress`]
+    /// follows.
+    pub async fn refer(&self, target: Uri) -> Result<(), EndpointError> {
+        self.act(CallAction::Refer(Box::new(target))).await
+    }
+
+    /// Sends DTMF `digit` lasting `duration` in an INFO (`application/dtmf-relay`).
+    pub async fn send_dtmf_info(&self, digit: char, duration: Duration) -> Result<(), EndpointError> {
+        self.act(CallAction::Dtmf(digit, duration)).await
     }
 }
 
@@ -425,6 +463,10 @@ enum CallAction {
     Hangup,
     Hold,
     Resume,
+    Reinvite(Box<SessionDescription>),
+    Update(Box<SessionDescription>),
+    Refer(Box<Uri>),
+    Dtmf(char, Duration),
 }
 
 #[derive(Debug)]
@@ -481,6 +523,7 @@ impl Endpoint {
             max_outstanding: uac::DEFAULT_MAX_OUTSTANDING,
             credentials: None,
             outbound_proxy: None,
+            instance: None,
             tap: None,
         }
     }
@@ -591,8 +634,8 @@ struct Core {
     requests: HashMap<Handle, Reply<Response>>,
     /// Registrations waiting for their first outcome, with their event queue.
     first_outcome: HashMap<Handle, PendingRegistration>,
-    /// This side's Contact, for the bindings it registers.
-    contact: Uri,
+    /// The Contact this side registers (with `+sip.instance` and `reg-id` when set).
+    binding: NameAddr,
     /// For the handles given out (the endpoint's own sender: the task ends when aborted).
     own_commands: mpsc::Sender<Command>,
 }
@@ -674,6 +717,10 @@ impl Core {
                     CallAction::Hangup => self.uac.hangup(now(), call),
                     CallAction::Hold => self.uac.hold(now(), call),
                     CallAction::Resume => self.uac.resume(now(), call),
+                    CallAction::Reinvite(offer) => self.uac.reinvite(now(), call, *offer),
+                    CallAction::Update(offer) => self.uac.update(now(), call, *offer),
+                    CallAction::Refer(target) => self.uac.refer(now(), call, &target),
+                    CallAction::Dtmf(digit, duration) => self.uac.send_dtmf_info(now(), call, digit, duration),
                 };
                 let _ = reply.send(done.map_err(Into::into));
             }
@@ -687,7 +734,7 @@ impl Core {
                 let _ = reply.send(done.map_err(|e| EndpointError::Invalid(e.to_string())));
             }
             Command::Register { peer, aor, expires, reply } => {
-                let contact = NameAddr::new(self.contact.clone());
+                let contact = self.binding.clone();
                 match self.uac.register(now(), *peer, aor, contact, expires) {
                     Ok(handle) => {
                         let (tx, rx) = mpsc::channel(DEFAULT_EVENT_QUEUE);

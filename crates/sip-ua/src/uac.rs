@@ -150,6 +150,17 @@ pub enum CallEvent {
     Held,
     /// The resume asked for with [`Uac::resume`] is in force.
     Resumed,
+    /// The offer of [`Uac::reinvite`] or [`Uac::update`] was answered; the session
+    /// described by it is in force.
+    Renegotiated,
+    /// A NOTIFY about the transfer asked for with [`Uac::refer`] (RFC 3515): the status
+    /// the transferee's call got; `done` when it was the last.
+    TransferProgress {
+        /// The status line of the NOTIFY's message/sipfrag.
+        status: StatusCode,
+        /// The implicit subscription ended with it.
+        done: bool,
+    },
     /// A request in the call failed with this status; the call goes on as it was.
     RequestFailed {
         /// The request's method.
@@ -238,6 +249,7 @@ pub enum Action {
 enum Change {
     Hold,
     Resume,
+    Offer,
 }
 
 #[derive(Debug)]
@@ -516,18 +528,69 @@ impl<E: Entropy> Uac<E> {
         self.change(now, call, Change::Resume)
     }
 
-    fn change(&mut self, _now: Instant, call: Handle, change: Change) -> Result<(), UacError> {
+    /// Offers `offer` in a re-INVITE (new media, a session refresh); [`CallEvent::Renegotiated`]
+    /// follows when it is answered.
+    pub fn reinvite(&mut self, now: Instant, call: Handle, offer: SessionDescription) -> Result<(), UacError> {
+        self.in_call(now, call, Some(Change::Offer), |session| session.reinvite(offer))
+    }
+
+    /// Offers `offer` in an UPDATE (RFC 3311), which needs no ringing or ACK;
+    /// [`CallEvent::Renegotiated`] follows.
+    pub fn update(&mut self, now: Instant, call: Handle, offer: SessionDescription) -> Result<(), UacError> {
+        self.in_call(now, call, Some(Change::Offer), |session| session.update(offer))
+    }
+
+    /// Asks the peer to call `target` instead (a blind transfer, RFC 3515): a REFER;
+    /// its NOTIFYs come as [`CallEvent::TransferProgress`].
+    pub fn refer(&mut self, now: Instant, call: Handle, target: &Uri) -> Result<(), UacError> {
+        self.in_call(now, call, None, |session| session.refer(target))
+    }
+
+    /// Sends DTMF `digit` (0-9, *, #, A-D) lasting `duration` in an INFO
+    /// (`application/dtmf-relay`, the form most gateways take).
+    pub fn send_dtmf_info(
+        &mut self,
+        now: Instant,
+        call: Handle,
+        digit: char,
+        duration: Duration,
+    ) -> Result<(), UacError> {
+        let digit = digit.to_ascii_uppercase();
+        if !matches!(digit, '0'..='9' | '*' | '#' | 'A'..='D') {
+            return Err(UacError::Invalid(format!("{digit:?} is not a DTMF digit")));
+        }
+        let body = Bytes::from(format!("Signal={digit}\r\nDuration={}\r\n", duration.as_millis()));
+        let kind = MediaType::new("application", "dtmf-relay").map_err(|e| UacError::Invalid(e.to_string()))?;
+        self.in_call(now, call, None, move |session| {
+            session.request(Method::INFO, |info| info.set_body(Some(kind), body))
+        })
+    }
+
+    fn change(&mut self, now: Instant, call: Handle, change: Change) -> Result<(), UacError> {
+        self.in_call(now, call, Some(change), |session| match change {
+            Change::Hold => session.hold(),
+            Change::Resume => session.resume(),
+            Change::Offer => Err(sip_dialog::SessionError::State("an offer needs its description")),
+        })
+    }
+
+    /// Does `act` on the session of answered `call`; `change` is what its answer brings.
+    fn in_call(
+        &mut self,
+        _now: Instant,
+        call: Handle,
+        change: Option<Change>,
+        act: impl FnOnce(&mut InviteSession) -> Result<(), sip_dialog::SessionError>,
+    ) -> Result<(), UacError> {
         let c = self.call_mut(call).ok_or(UacError::Invalid("no such call".into()))?;
         if !c.answered || c.ended {
             return Err(UacError::Invalid("the call is not answered".into()));
         }
         let session = c.session.as_mut().ok_or(UacError::Invalid("the call has no session".into()))?;
-        let done = match change {
-            Change::Hold => session.hold(),
-            Change::Resume => session.resume(),
-        };
-        done.map_err(|e| UacError::Invalid(e.to_string()))?;
-        c.change = Some(change);
+        act(session).map_err(|e| UacError::Invalid(e.to_string()))?;
+        if change.is_some() {
+            c.change = change;
+        }
         self.settle(call.0);
         Ok(())
     }
@@ -767,8 +830,12 @@ impl<E: Entropy> Uac<E> {
                     Output::Event(SessionEvent::Negotiated) => match c.change.take() {
                         Some(Change::Hold) => events.push(CallEvent::Held),
                         Some(Change::Resume) => events.push(CallEvent::Resumed),
+                        Some(Change::Offer) => events.push(CallEvent::Renegotiated),
                         None => {}
                     },
+                    Output::Event(SessionEvent::ReferProgress { status, done }) => {
+                        events.push(CallEvent::TransferProgress { status, done });
+                    }
                     Output::Event(SessionEvent::OfferFailed(_)) => {
                         if c.change.take().is_some() {
                             events.push(CallEvent::RequestFailed {
@@ -813,7 +880,6 @@ impl<E: Entropy> Uac<E> {
                             events.push(CallEvent::Ended(end));
                         }
                     }
-                    Output::Event(_) => {}
                 }
             }
         }
@@ -1207,6 +1273,14 @@ impl<E: Entropy> Uac<E> {
                     // The INVITE's 487 ends the call.
                 } else if let Some(session) = c.session.as_mut() {
                     let _ = session.receive_response(now, response);
+                    // The session tracks its INVITEs, UPDATEs, PRACKs and BYEs; the
+                    // failure of any other request of the call (INFO, REFER) is told here.
+                    let tracked = matches!(sent.method, Method::INVITE | Method::UPDATE | Method::PRACK | Method::BYE);
+                    if !tracked && response.status.is_final() && !response.status.is_success() {
+                        let event = CallEvent::RequestFailed { method: sent.method.clone(), status: response.status };
+                        self.report(UacEvent::Call { call: Handle(id), event });
+                    }
+                    let Some(Outstanding::Call(c)) = self.outstanding.get_mut(&id) else { return };
                     if sent.method == Method::BYE && response.status.is_final() && c.hangup_wanted {
                         let end = if response.status.is_success() {
                             CallEnd::HungUp

@@ -69,6 +69,8 @@ async fn a_call_is_offered_rung_accepted_held_resumed_and_hung_up() {
     assert_eq!(next(&mut call).await, CallEvent::Held);
     call.resume().await.unwrap();
     assert_eq!(next(&mut call).await, CallEvent::Resumed);
+    // DTMF in an INFO: taken (a failure would come as the next event).
+    call.send_dtmf_info('7', Duration::from_millis(100)).await.unwrap();
     call.hangup().await.unwrap();
     assert_eq!(next(&mut call).await, CallEvent::Ended(CallEnd::HungUp));
     let (bob, ended) = callee.await.unwrap();
@@ -121,7 +123,7 @@ async fn shutdown_hangs_up_a_call_still_up() {
 
 /// A registrar on `socket`: 401 with a challenge, 200 with the binding to good
 /// credentials (`expires` as asked), until it has answered `count` REGISTERs.
-async fn registrar(socket: UdpSocket, count: usize) -> Vec<u32> {
+async fn registrar(socket: UdpSocket, count: usize) -> Vec<(u32, String)> {
     let mut digest = DigestServer::new("example.com", b"thirty-two bytes of registrar key".to_vec(), Algorithm::Md5);
     let mut asked = Vec::new();
     let mut buf = vec![0; 65_536];
@@ -139,7 +141,8 @@ async fn registrar(socket: UdpSocket, count: usize) -> Vec<u32> {
         let verified = credentials.map(|c| digest.verify(now, "REGISTER", &c, b"", password));
         let response = if matches!(verified, Some(Ok(_))) {
             let expires = request.headers.expires().unwrap().unwrap().0;
-            asked.push(expires);
+            let contact = request.headers.get(&sip_message::HeaderName::CONTACT).unwrap().value().clone();
+            asked.push((expires, String::from_utf8_lossy(&contact).into_owned()));
             answered += 1;
             let mut ok = Response::from_request(&request, StatusCode::OK).with_to_tag("r").unwrap();
             for contact in request.headers.get_all(&sip_message::HeaderName::CONTACT) {
@@ -162,11 +165,26 @@ async fn a_registration_is_challenged_accepted_and_removed() {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let registrar_uri: Uri = format!("sip:{}", socket.local_addr().unwrap()).parse().unwrap();
     let registered = tokio::spawn(registrar(socket, 2));
-    let alice = endpoint("alice").await;
+    let alice = Endpoint::builder()
+        .listen(Listener::Udp("127.0.0.1:0".parse().unwrap()))
+        .identity("sip:alice@127.0.0.1".parse().unwrap())
+        .credentials("alice", "wonderland")
+        .instance("urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6")
+        .build()
+        .await
+        .unwrap();
     let registration = alice.register(registrar_uri, 600).await.unwrap();
     assert_eq!(registration.expires, 600);
     registration.unregister().await.unwrap();
-    assert_eq!(timeout(STEP, registered).await.unwrap().unwrap(), [600, 0], "registered, then removed");
+    let seen = timeout(STEP, registered).await.unwrap().unwrap();
+    let expiries: Vec<u32> = seen.iter().map(|(e, _)| *e).collect();
+    assert_eq!(expiries, [600, 0], "registered, then removed");
+    assert!(
+        seen[0].1.contains("+sip.instance=\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\"")
+            && seen[0].1.contains("reg-id=1"),
+        "the binding names the instance (RFC 5626): {}",
+        seen[0].1
+    );
     let bob = endpoint("bob").await;
     let wrong = Endpoint::builder()
         .listen(Listener::Udp("127.0.0.1:0".parse().unwrap()))

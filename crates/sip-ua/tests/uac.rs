@@ -304,6 +304,48 @@ fn a_call_is_answered_held_resumed_and_hung_up() {
 }
 
 #[test]
+fn an_answered_call_takes_new_offers_dtmf_and_a_refused_transfer() {
+    let mut net = Net::new(Net::answerer(AnswerPolicy::default()));
+    let call = net.uac.call(net.now, net.peer("sip:bob@192.0.2.2:5090")).unwrap();
+    net.pump();
+    let offer = "v=0\r\no=alice 7 7 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+                 m=audio 41000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n";
+    let offer = sip_sdp::SessionDescription::parse(bytes::Bytes::from(offer)).unwrap();
+    net.uac.update(net.now, call, offer.clone()).unwrap();
+    net.pump();
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Renegotiated));
+    assert_eq!(net.sent_by_alice(&Method::UPDATE).len(), 1);
+    let remote = net.uac.remote_description(call).unwrap().to_string();
+    assert!(remote.contains("PCMA") && !remote.contains("PCMU"), "the answer takes the new offer: {remote}");
+    let mut again = offer;
+    again.origin.session_version += 1;
+    net.uac.reinvite(net.now, call, again).unwrap();
+    net.pump();
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Renegotiated));
+    assert_eq!(net.sent_by_alice(&Method::INVITE).len(), 2);
+
+    net.uac.send_dtmf_info(net.now, call, '5', Duration::from_millis(160)).unwrap();
+    net.pump();
+    let info = net.sent_by_alice(&Method::INFO).pop().unwrap();
+    assert_eq!(&info.body[..], b"Signal=5\r\nDuration=160\r\n");
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Renegotiated), "the INFO is taken");
+    assert!(net.uac.send_dtmf_info(net.now, call, 'x', Duration::from_millis(160)).is_err());
+
+    // The answering UAS takes no transfer: the REFER fails, the call goes on.
+    net.uac.refer(net.now, call, &"sip:carol@192.0.2.3".parse().unwrap()).unwrap();
+    net.pump();
+    let refer = net.sent_by_alice(&Method::REFER).pop().unwrap();
+    assert!(refer.headers.contains(&HeaderName::REFER_TO));
+    assert_eq!(
+        net.events_of(call).last(),
+        Some(&CallEvent::RequestFailed { method: Method::REFER, status: StatusCode::NOT_IMPLEMENTED })
+    );
+    net.uac.hangup(net.now, call).unwrap();
+    net.pump();
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Ended(CallEnd::HungUp)));
+}
+
+#[test]
 fn a_rejected_call_ends_with_its_status() {
     let policy = AnswerPolicy { reject: Some(StatusCode::BUSY_HERE), ..AnswerPolicy::default() };
     let mut net = Net::new(Net::answerer(policy));
