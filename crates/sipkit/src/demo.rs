@@ -1,25 +1,20 @@
-//! `sipkit demo`: two user agents in this process, on loopback UDP. Alice calls Bob with
+//! `sipkit demo`: two user agents (two [`Endpoint`]s) in this process, on loopback UDP. Alice calls Bob with
 //! an SDP offer, Bob answers, Alice puts the call on hold and resumes it, then hangs up;
 //! the ladder of every message between them is drawn as it happens, and one line sums up.
 
 use std::io::IsTerminal;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use sip_message::header::NameAddr;
 use sip_message::{Message, Uri};
 use sip_sdp::SessionDescription;
-use sip_transaction::Config;
-use sip_transport::udp::{UdpSettings, UdpTransport};
-use sip_transport::{DEFAULT_INCOMING_CAPACITY, Target, TransportSet, incoming_channel};
-use sip_ua::answer::{AnswerPolicy, Answerer, CallReport, serve};
-use sip_ua::driver::{Direction, Tap, Traced, TransactionDriver};
-use sip_ua::runner::{UacRunner, now};
-use sip_ua::uac::{CallEnd, CallEvent, Handle, Peer, Uac, UacConfig, UacEvent};
+use sip_ua::driver::{Direction, Tap, Traced};
+use sip_ua::endpoint::{Call, Endpoint, Listener};
+use sip_ua::uac::{CallEnd, CallEvent};
 
 /// How long the call stays up between its steps.
 const PAUSE: Duration = Duration::from_millis(150);
@@ -89,35 +84,19 @@ fn ladder(start: Instant, count: Arc<AtomicUsize>) -> Tap {
     })
 }
 
-async fn udp(incoming: sip_transport::IncomingSender) -> Result<(UdpTransport, SocketAddr), String> {
-    let udp = UdpTransport::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), UdpSettings::default(), incoming)
-        .await
-        .map_err(|e| format!("binding 127.0.0.1: {e}"))?;
-    let local = udp.local_addr();
-    Ok((udp, local))
-}
-
 /// The next event of `call`, or why there is none (the call ended, or nothing in time).
-async fn next_call_event(alice: &mut UacRunner, call: Handle) -> Result<CallEvent, String> {
-    let until = tokio::time::Instant::now() + STEP_TIMEOUT;
-    loop {
-        match alice.next_event(Some(until)).await {
-            Some(UacEvent::Call { call: c, event }) if c == call => return Ok(event),
-            Some(_) => {}
-            None => return Err("no event in time".into()),
-        }
+async fn next_call_event(call: &mut Call) -> Result<CallEvent, String> {
+    match tokio::time::timeout(STEP_TIMEOUT, call.next_event()).await {
+        Ok(Some(event)) => Ok(event),
+        Ok(None) => Err("the call stopped reporting".into()),
+        Err(_) => Err("no event in time".into()),
     }
 }
 
 /// Waits for `wanted`, passing over provisional news.
-async fn expect(
-    alice: &mut UacRunner,
-    call: Handle,
-    wanted: fn(&CallEvent) -> bool,
-    what: &str,
-) -> Result<CallEvent, String> {
+async fn expect(call: &mut Call, wanted: fn(&CallEvent) -> bool, what: &str) -> Result<CallEvent, String> {
     loop {
-        let event = next_call_event(alice, call).await?;
+        let event = next_call_event(call).await?;
         if wanted(&event) {
             return Ok(event);
         }
@@ -128,12 +107,11 @@ async fn expect(
     }
 }
 
-/// Lets the call run for `pause` (Alice still answers whatever comes).
-async fn hold_still(alice: &mut UacRunner, pause: Duration) -> Result<(), String> {
-    let until = tokio::time::Instant::now() + pause;
-    match alice.next_event(Some(until)).await {
-        None => Ok(()),
-        Some(event) => Err(format!("the call changed by itself: {event:?}")),
+/// Lets the call run for `pause`; nothing may happen to it meanwhile.
+async fn hold_still(call: &mut Call, pause: Duration) -> Result<(), String> {
+    match tokio::time::timeout(pause, call.next_event()).await {
+        Err(_) => Ok(()),
+        Ok(event) => Err(format!("the call changed by itself: {event:?}")),
     }
 }
 
@@ -154,75 +132,65 @@ fn codec(sdp: &SessionDescription) -> String {
 
 async fn demo() -> Result<String, String> {
     let started = Instant::now();
-    // Bob: an answering UAS.
-    let (bob_tx, bob_incoming) = incoming_channel(DEFAULT_INCOMING_CAPACITY);
-    let (bob_udp, bob_addr) = udp(bob_tx).await?;
-    let bob_contact: Uri = format!("sip:bob@{bob_addr}").parse().map_err(|e| format!("Bob's Contact: {e}"))?;
-    let bob = Answerer::new(AnswerPolicy::default(), bob_contact, IpAddr::V4(Ipv4Addr::LOCALHOST));
-    let (bob_driver, bob_events, _bob_task) =
-        TransactionDriver::spawn(Config::default(), TransportSet::new().with(bob_udp), bob_incoming);
-    let reports: Arc<Mutex<Vec<CallReport>>> = Arc::default();
-    let bob_reports = Arc::clone(&reports);
-    let bob_task = tokio::spawn(serve(bob, bob_driver, bob_events, move |report: &CallReport| {
-        if let Ok(mut r) = bob_reports.lock() {
-            r.push(report.clone());
-        }
-    }));
+    let loopback = Listener::Udp(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+    // Bob: an Endpoint that rings and accepts every call offered to it.
+    let bob = Endpoint::builder()
+        .listen(loopback.clone())
+        .identity("sip:bob@127.0.0.1".parse().map_err(|e| format!("Bob's identity: {e}"))?)
+        .build()
+        .await
+        .map_err(|e| format!("Bob: {e}"))?;
+    let bob_addr = bob.local_addrs().first().map(|(_, a)| *a).ok_or("Bob has no address")?;
+    let callee = tokio::spawn(async move {
+        let mut offered = bob.incoming().await.ok_or("no call came to Bob")?;
+        offered.ring().await.map_err(|e| e.to_string())?;
+        offered.accept().await.map_err(|e| e.to_string())?;
+        let ended = offered.ended().await.map_err(|e| e.to_string())?;
+        bob.shutdown().await;
+        Ok::<_, String>(ended)
+    });
 
     // Alice: the caller, whose wire the ladder shows.
-    let (alice_tx, alice_incoming) = incoming_channel(DEFAULT_INCOMING_CAPACITY);
-    let (alice_udp, alice_addr) = udp(alice_tx).await?;
-    let alice_contact: Uri = format!("sip:alice@{alice_addr}").parse().map_err(|e| format!("Alice's Contact: {e}"))?;
-    let uac = Uac::new(UacConfig::new(alice_contact, IpAddr::V4(Ipv4Addr::LOCALHOST)));
     let count = Arc::new(AtomicUsize::new(0));
-    let (alice_driver, alice_events, _alice_task) = TransactionDriver::spawn_traced(
-        Config::default(),
-        TransportSet::new().with(alice_udp),
-        alice_incoming,
-        Some(ladder(started, Arc::clone(&count))),
-    );
-    let mut alice = UacRunner::new(uac, alice_driver, alice_events);
+    let alice = Endpoint::builder()
+        .listen(loopback)
+        .identity("sip:alice@127.0.0.1".parse().map_err(|e| format!("Alice's identity: {e}"))?)
+        .trace(ladder(started, Arc::clone(&count)))
+        .build()
+        .await
+        .map_err(|e| format!("Alice: {e}"))?;
+    let alice_addr = alice.local_addrs().first().map(|(_, a)| *a).ok_or("Alice has no address")?;
 
     println!("sipkit demo: two user agents in this process, over UDP on loopback");
     println!("{:7}  alice {alice_addr:<w$} bob {bob_addr}", "", w = WIDTH - 10);
     let bob_uri: Uri = format!("sip:bob@{bob_addr}").parse().map_err(|e| format!("Bob's URI: {e}"))?;
-    let from = NameAddr::new("sip:alice@127.0.0.1".parse::<Uri>().map_err(|e| e.to_string())?);
-    let peer = Peer::new(bob_uri, Target::new(sip_message::header::Transport::UDP, bob_addr), from);
-    let call = alice.uac().call(now(), peer).map_err(|e| e.to_string())?;
-
-    let answered = expect(&mut alice, call, |e| matches!(e, CallEvent::Answered(_)), "the answer").await?;
+    let mut call = alice.call(bob_uri).await.map_err(|e| e.to_string())?;
+    let answered = expect(&mut call, |e| matches!(e, CallEvent::Answered(_)), "the answer").await?;
     let CallEvent::Answered(Some(answer)) = answered else { return Err("the answer had no SDP".into()) };
     let codec = codec(&answer);
-    hold_still(&mut alice, PAUSE).await?;
-    alice.uac().hold(now(), call).map_err(|e| e.to_string())?;
-    expect(&mut alice, call, |e| *e == CallEvent::Held, "the hold").await?;
-    hold_still(&mut alice, PAUSE).await?;
-    alice.uac().resume(now(), call).map_err(|e| e.to_string())?;
-    expect(&mut alice, call, |e| *e == CallEvent::Resumed, "the resume").await?;
-    hold_still(&mut alice, PAUSE).await?;
-    alice.uac().hangup(now(), call).map_err(|e| e.to_string())?;
-    let ended = expect(&mut alice, call, |e| matches!(e, CallEvent::Ended(_)), "the end").await?;
+    hold_still(&mut call, PAUSE).await?;
+    call.hold().await.map_err(|e| e.to_string())?;
+    expect(&mut call, |e| *e == CallEvent::Held, "the hold").await?;
+    hold_still(&mut call, PAUSE).await?;
+    call.resume().await.map_err(|e| e.to_string())?;
+    expect(&mut call, |e| *e == CallEvent::Resumed, "the resume").await?;
+    hold_still(&mut call, PAUSE).await?;
+    call.hangup().await.map_err(|e| e.to_string())?;
+    let ended = expect(&mut call, |e| matches!(e, CallEvent::Ended(_)), "the end").await?;
     if ended != CallEvent::Ended(CallEnd::HungUp) {
         return Err(format!("the call ended otherwise: {ended:?}"));
     }
-    // Bob's report of the call comes once his side has taken the BYE.
-    let until = Instant::now() + STEP_TIMEOUT;
-    let bob_saw = loop {
-        if let Some(report) = reports.lock().ok().and_then(|r| r.first().cloned()) {
-            break report;
-        }
-        if Instant::now() > until {
-            return Err("Bob did not report the call".into());
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
-    bob_task.abort();
-    if !bob_saw.answered || bob_saw.ended != sip_dialog::EndReason::ByeReceived {
-        return Err(format!("Bob saw the call otherwise: {bob_saw:?}"));
+    let bob_saw = tokio::time::timeout(STEP_TIMEOUT, callee)
+        .await
+        .map_err(|_| "Bob did not see the call end".to_owned())?
+        .map_err(|e| format!("Bob's task: {e}"))??;
+    if bob_saw != sip_dialog::EndReason::ByeReceived {
+        return Err(format!("Bob saw the call end otherwise: {bob_saw:?}"));
     }
+    let messages = count.load(Ordering::Relaxed);
+    alice.shutdown().await;
     Ok(format!(
-        "sipkit demo: ok: call answered ({codec}), held, resumed and hung up; {} messages in {:.3} s",
-        count.load(Ordering::Relaxed),
+        "sipkit demo: ok: call answered ({codec}), held, resumed and hung up; {messages} messages in {:.3} s",
         started.elapsed().as_secs_f64()
     ))
 }
