@@ -138,7 +138,9 @@ impl World {
                     uac::Action::Respond { key, response } => {
                         let _ = self.uac_layer.send_response(now, &key, response);
                     }
-                    uac::Action::Event(_) => {}
+                    uac::Action::Abandon { key } => {
+                        let _ = self.uac_layer.abandon(&key);
+                    }
                 }
             }
             while let Some(event) = self.uas_layer.poll_event() {

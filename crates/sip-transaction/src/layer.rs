@@ -424,6 +424,21 @@ impl<P: Clone> TransactionLayer<P> {
         }
     }
 
+    /// Ends client transaction `key` on the word of the layer above, which reports
+    /// `Terminated` for it: an INVITE whose CANCEL got no final response within 64·T1
+    /// (§9.1: the client then considers the INVITE cancelled and destroys its
+    /// transaction), or any request the layer above gave up on. A server transaction is
+    /// not ended this way (its responses are still owed).
+    pub fn abandon(&mut self, key: &TransactionKey) -> Result<(), TransactionError> {
+        let slot = self.slot_of(key).ok_or_else(|| TransactionError::NoSuchTransaction(Box::new(key.clone())))?;
+        let client = self.slots.get(slot).is_some_and(|t| matches!(t.kind, Kind::InviteClient | Kind::NonInviteClient));
+        if !client {
+            return Err(TransactionError::InvalidState { key: Box::new(key.clone()), status: 0 });
+        }
+        self.settle(slot, Next::Terminate);
+        Ok(())
+    }
+
     /// Fires every timer due at `now` (harmless when called early).
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some((at, timer, slot, generation)) = self.core.deadlines.pop_due(now) {

@@ -190,6 +190,27 @@ fn invite_client_proceeding_stops_retransmissions_and_timer_b() {
 }
 
 #[test]
+fn a_client_transaction_the_layer_above_abandons_ends_at_once() {
+    // §9.1: an INVITE still ringing 64·T1 after its CANCEL is destroyed by the UAC.
+    let mut run = Run::default();
+    let inv = invite();
+    let key = run.send(inv.clone(), false);
+    run.receive(response(&inv, StatusCode::RINGING), false);
+    run.take_events();
+    run.layer.abandon(&key).unwrap();
+    run.drain();
+    assert_eq!(run.take_events(), lines(&[(0.0, "terminated")]));
+    assert!(run.layer.is_empty());
+    assert_eq!(run.layer.poll_timeout(), None, "no timer of it is left");
+    assert!(matches!(run.layer.abandon(&key), Err(TransactionError::NoSuchTransaction(_))));
+    // A server transaction owes its responses: it cannot be abandoned.
+    run.receive(options(), false);
+    let Some((_, Event::Request { key: Some(server), .. })) = run.events.pop() else { panic!("a request") };
+    assert!(matches!(run.layer.abandon(&server), Err(TransactionError::InvalidState { .. })));
+    assert_eq!(run.layer.len(), 1);
+}
+
+#[test]
 fn invite_client_accepted_passes_every_2xx_until_timer_m() {
     let mut run = Run::default();
     let inv = invite();

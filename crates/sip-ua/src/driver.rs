@@ -39,6 +39,7 @@ pub enum DriverError {
 }
 
 enum Command {
+    Abandon { key: TransactionKey },
     Request { request: Request, target: Target, reply: oneshot::Sender<Result<TransactionKey, DriverError>> },
     Response { key: TransactionKey, response: Response, reply: oneshot::Sender<Result<(), DriverError>> },
 }
@@ -135,6 +136,12 @@ impl TransactionDriver {
         Ok(())
     }
 
+    /// Ends client transaction `key` (see [`TransactionLayer::abandon`]); nothing when it
+    /// has ended already.
+    pub async fn abandon(&self, key: TransactionKey) -> Result<(), DriverError> {
+        self.commands.send(Command::Abandon { key }).await.map_err(|_| DriverError::Stopped)
+    }
+
     /// Sends `response` through server transaction `key`.
     pub async fn send_response(&self, key: TransactionKey, response: Response) -> Result<(), DriverError> {
         let (reply, answer) = oneshot::channel();
@@ -197,6 +204,10 @@ async fn run(
             command = commands.recv() => {
                 let Some(command) = command else { break };
                 match command {
+                    Command::Abandon { key } => {
+                        // Gone already: its Terminated was reported.
+                        let _ = layer.abandon(&key);
+                    }
                     Command::Request { request, target, reply } => {
                         let reliable = target.transport.is_reliable();
                         let _ = reply.send(layer.send_request(now(), request, target, reliable).map_err(Into::into));

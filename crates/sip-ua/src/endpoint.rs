@@ -775,6 +775,9 @@ impl Core {
                     uac::Action::Ack { request, target } => {
                         let _ = self.driver.send_ack(request, target).await;
                     }
+                    uac::Action::Abandon { key } => {
+                        let _ = self.driver.abandon(key).await;
+                    }
                     uac::Action::Respond { key, response } => {
                         let _ = self.driver.send_response(key, response).await;
                     }

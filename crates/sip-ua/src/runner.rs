@@ -80,6 +80,9 @@ impl UacRunner {
                     // A lost ACK is sent again when the 2xx is.
                     let _ = self.driver.send_ack(request, target).await;
                 }
+                Action::Abandon { key } => {
+                    let _ = self.driver.abandon(key).await;
+                }
                 Action::Respond { key, response } => {
                     // The transaction may be gone: nothing to send then.
                     let _ = self.driver.send_response(key, response).await;

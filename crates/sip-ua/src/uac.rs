@@ -240,6 +240,12 @@ pub enum Action {
         /// The response.
         response: Response,
     },
+    /// End client transaction `key` (the transaction layer's `abandon`): an INVITE
+    /// whose CANCEL got no final response within 64·T1 (§9.1).
+    Abandon {
+        /// The client transaction.
+        key: TransactionKey,
+    },
     /// Report this.
     Event(UacEvent),
 }
@@ -270,6 +276,11 @@ struct OutgoingCall {
     /// Hang up asked for before the INVITE could be cancelled or the call was answered.
     hangup_wanted: bool,
     cancelled: bool,
+    /// When the INVITE's transaction is given up if no final response came after the
+    /// CANCEL (§9.1).
+    cancel_deadline: Option<Instant>,
+    /// The INVITE got a final response.
+    invite_final: bool,
     answered: bool,
     change: Option<Change>,
     /// The end, once reported.
@@ -331,6 +342,8 @@ pub struct Uac<E: Entropy = StdEntropy> {
     deadlines: Deadlines,
     next: u64,
     actions: VecDeque<Action>,
+    /// The latest time an input carried.
+    clock: Option<Instant>,
 }
 
 fn cseq_of(headers: &sip_message::Headers) -> Option<(u32, Method)> {
@@ -380,6 +393,27 @@ impl<E: Entropy> Uac<E> {
             deadlines: Deadlines::default(),
             next: 0,
             actions: VecDeque::new(),
+            clock: None,
+        }
+    }
+
+    fn tick(&mut self, now: Instant) {
+        self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
+    }
+
+    /// Sends the CANCEL of call `id`'s INVITE (once), and gives its transaction 64·T1 to
+    /// end before it is abandoned (§9.1).
+    fn send_cancel(&mut self, id: u64) {
+        let give_up = self.clock.map(|now| now + self.config.session.t1 * 64);
+        let Some(Outstanding::Call(c)) = self.outstanding.get_mut(&id) else { return };
+        if c.cancelled || c.invite_final {
+            return;
+        }
+        c.cancelled = true;
+        c.cancel_deadline = give_up;
+        if let Some(cancel) = cancel_of(&c.invite) {
+            let target = c.peer.next_hop.clone();
+            self.send(id, cancel, target);
         }
     }
 
@@ -462,7 +496,8 @@ impl<E: Entropy> Uac<E> {
 
     /// Calls `peer.uri` with an SDP offer of PCMU, PCMA and telephone-event, asking for
     /// reliable provisional responses and a session timer when the session settings do.
-    pub fn call(&mut self, _now: Instant, peer: Peer) -> Result<Handle, UacError> {
+    pub fn call(&mut self, now: Instant, peer: Peer) -> Result<Handle, UacError> {
+        self.tick(now);
         let id = self.admit()?;
         let caps = Capabilities::new(
             self.config.media_address,
@@ -500,6 +535,8 @@ impl<E: Entropy> Uac<E> {
             provisional: false,
             hangup_wanted: false,
             cancelled: false,
+            cancel_deadline: None,
+            invite_final: false,
             answered: false,
             change: None,
             ended: false,
@@ -597,7 +634,8 @@ impl<E: Entropy> Uac<E> {
 
     /// Ends `call`: BYE once answered; before that CANCEL (once a provisional response
     /// came, §9.1), or BYE right after the answer if it comes first.
-    pub fn hangup(&mut self, _now: Instant, call: Handle) -> Result<(), UacError> {
+    pub fn hangup(&mut self, now: Instant, call: Handle) -> Result<(), UacError> {
+        self.tick(now);
         let c = self.call_mut(call).ok_or(UacError::Invalid("no such call".into()))?;
         if c.ended {
             return Ok(());
@@ -608,12 +646,8 @@ impl<E: Entropy> Uac<E> {
             }
         } else {
             c.hangup_wanted = true;
-            if c.provisional && !c.cancelled {
-                c.cancelled = true;
-                if let Some(cancel) = cancel_of(&c.invite) {
-                    let target = c.peer.next_hop.clone();
-                    self.send(call.0, cancel, target);
-                }
+            if c.provisional {
+                self.send_cancel(call.0);
             }
         }
         self.settle(call.0);
@@ -682,16 +716,13 @@ impl<E: Entropy> Uac<E> {
             }
             self.report(UacEvent::Call { call: Handle(id), event });
             let Some(Outstanding::Call(c)) = self.outstanding.get_mut(&id) else { return };
-            if c.hangup_wanted && !c.cancelled {
-                c.cancelled = true;
-                if let Some(cancel) = cancel_of(&c.invite) {
-                    let target = c.peer.next_hop.clone();
-                    self.send(id, cancel, target);
-                }
+            if c.hangup_wanted {
+                self.send_cancel(id);
             }
             self.settle(id);
             return;
         }
+        c.invite_final = true;
         if response.status.is_success() {
             let same_dialog = c
                 .session
@@ -883,6 +914,14 @@ impl<E: Entropy> Uac<E> {
                 }
             }
         }
+        // A call that ended before its INVITE got a final response (its early dialog
+        // gone): the INVITE is cancelled, once a provisional response allows it (§9.1).
+        let unanswered = c.ended && !c.invite_final && c.invite_key.is_some();
+        let cancel_now = unanswered && c.provisional && !c.cancelled;
+        if unanswered {
+            c.hangup_wanted = true;
+        }
+        let cancel_due = c.cancel_deadline.filter(|_| c.invite_key.is_some() && !c.invite_final);
         let session_due = c.session.as_ref().and_then(InviteSession::poll_timeout);
         let invite_pending = c.invite_key.is_some() || (!c.ended && !c.answered);
         let done = c.ended
@@ -895,7 +934,14 @@ impl<E: Entropy> Uac<E> {
         for (request, target) in sends {
             self.send(id, request, target);
         }
-        self.deadlines.file(id, session_due);
+        if cancel_now {
+            self.send_cancel(id);
+        }
+        let cancel_due = cancel_due.or_else(|| match self.outstanding.get(&id) {
+            Some(Outstanding::Call(c)) => c.cancel_deadline,
+            _ => None,
+        });
+        self.deadlines.file(id, [session_due, cancel_due].into_iter().flatten().min());
         if done {
             self.forget(id);
         }
@@ -1138,6 +1184,7 @@ impl<E: Entropy> Uac<E> {
 
     /// Records that `request`, sent for `owner`, could not go (the transport failed).
     pub fn request_failed(&mut self, now: Instant, owner: Handle, request: &Request) {
+        self.tick(now);
         self.fail(now, owner.0, request, UacError::TransportFailed);
     }
 
@@ -1172,12 +1219,27 @@ impl<E: Entropy> Uac<E> {
 
     /// Fires what is due at `now`: the sessions' timers and registration refreshes.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.tick(now);
         while let Some(id) = self.deadlines.pop_due(now) {
             match self.outstanding.get_mut(&id) {
                 Some(Outstanding::Call(c)) => {
                     if let Some(session) = c.session.as_mut() {
                         if session.poll_timeout().is_some_and(|t| t <= now) {
                             session.handle_timeout(now);
+                        }
+                    }
+                    if c.cancel_deadline.is_some_and(|t| t <= now) {
+                        // §9.1: no final response 64·T1 after the CANCEL; the INVITE is
+                        // taken as cancelled and its transaction destroyed.
+                        c.cancel_deadline = None;
+                        if let Some(key) = c.invite_key.take().filter(|_| !c.invite_final) {
+                            self.by_key.remove(&key);
+                            self.actions.push_back(Action::Abandon { key });
+                            if !c.ended {
+                                c.ended = true;
+                                let event = CallEvent::Ended(CallEnd::HungUp);
+                                self.report(UacEvent::Call { call: Handle(id), event });
+                            }
                         }
                     }
                     self.settle(id);
@@ -1194,6 +1256,7 @@ impl<E: Entropy> Uac<E> {
     /// A transaction layer event. Returns it when it is not the UAC's: a request outside
     /// its dialogs, a stray response.
     pub fn handle_event(&mut self, now: Instant, event: Event<Target>) -> Option<Event<Target>> {
+        self.tick(now);
         match event {
             Event::Response { key, response } => {
                 let Some((id, sent)) = self.by_key.get(&key).cloned() else {

@@ -91,6 +91,10 @@ struct Net {
     reports: Vec<CallReport>,
     /// Every message on the wire, as (from ALICE?, message).
     wire: Vec<(bool, Message)>,
+    /// Client transactions the UAC gave up on.
+    abandoned: usize,
+    /// Lose every message from the far side from now on.
+    deaf: bool,
 }
 
 fn stamped(mut request: Request, from: ([u8; 4], u16)) -> Request {
@@ -114,6 +118,8 @@ impl Net {
             responses: Vec::new(),
             reports: Vec::new(),
             wire: Vec::new(),
+            abandoned: 0,
+            deaf: false,
         }
     }
 
@@ -161,6 +167,10 @@ impl Net {
                     }
                     Action::Respond { key, response } => {
                         self.uac_layer.send_response(now, &key, response).expect("the UAC's response goes");
+                    }
+                    Action::Abandon { key } => {
+                        self.uac_layer.abandon(&key).expect("the INVITE's transaction is there");
+                        self.abandoned += 1;
                     }
                     Action::Event(UacEvent::Call { call, event }) => self.events.push((call, event)),
                     Action::Event(UacEvent::Registration { event, .. }) => self.registration.push(event),
@@ -214,7 +224,7 @@ impl Net {
     fn deliver(&mut self, from_alice: bool, bytes: bytes::Bytes) {
         let message = Message::parse(bytes).expect("what goes on the wire parses");
         self.wire.push((from_alice, message.clone()));
-        if matches!(self.far, Far::Nobody) {
+        if matches!(self.far, Far::Nobody) || (self.deaf && !from_alice) {
             return;
         }
         if from_alice {
@@ -378,6 +388,28 @@ fn hanging_up_while_ringing_cancels_the_invite() {
     assert_eq!(net.events_of(call).last(), Some(&CallEvent::Ended(CallEnd::HungUp)));
     assert_eq!(net.reports[0].ended, EndReason::Cancelled);
     assert!(!net.events_of(call).iter().any(|e| matches!(e, CallEvent::Answered(_))));
+}
+
+#[test]
+fn a_cancel_that_gets_no_answer_ends_the_invite_after_64_t1() {
+    // The callee rings, then goes silent: the CANCEL and the INVITE get nothing more.
+    let policy = AnswerPolicy { ring: Some(Duration::from_secs(600)), ..AnswerPolicy::default() };
+    let mut net = Net::new(Net::answerer(policy));
+    let call = net.uac.call(net.now, net.peer("sip:bob@192.0.2.2:5090")).unwrap();
+    net.pump();
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Ringing));
+    net.deaf = true;
+    net.uac.hangup(net.now, call).unwrap();
+    net.pump();
+    assert_eq!(net.sent_by_alice(&Method::CANCEL).len(), 1);
+    net.advance(Duration::from_secs(31));
+    assert_eq!(net.abandoned, 0, "64·T1 not over yet");
+    net.advance(Duration::from_secs(2));
+    assert_eq!(net.abandoned, 1, "§9.1: the INVITE is taken as cancelled");
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Ended(CallEnd::HungUp)));
+    assert_eq!(net.uac.outstanding(), 0);
+    assert_eq!(net.uac.poll_timeout(), None);
+    assert_eq!(net.uac_layer.len(), 0, "the layer keeps neither the INVITE nor the CANCEL");
 }
 
 #[test]
