@@ -141,6 +141,7 @@ impl World {
                     uac::Action::Abandon { key } => {
                         let _ = self.uac_layer.abandon(&key);
                     }
+                    uac::Action::Event(_) => {}
                 }
             }
             while let Some(event) = self.uas_layer.poll_event() {
