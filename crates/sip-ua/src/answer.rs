@@ -129,6 +129,8 @@ pub struct Answerer<E: Entropy = StdEntropy> {
     session: SessionConfig,
     media_address: IpAddr,
     contact: Uri,
+    /// The Contact for calls that come over a given transport, when it is not `contact`.
+    contacts: Vec<(sip_message::header::Transport, Uri)>,
     user_agent: String,
     entropy: E,
     calls: HashMap<u64, Call>,
@@ -169,6 +171,7 @@ impl<E: Entropy> Answerer<E> {
             session,
             media_address,
             contact,
+            contacts: Vec::new(),
             user_agent: concat!("sipkit/", env!("CARGO_PKG_VERSION")).to_owned(),
             entropy,
             calls: HashMap::new(),
@@ -179,6 +182,14 @@ impl<E: Entropy> Answerer<E> {
             next_call: 0,
             actions: VecDeque::new(),
         }
+    }
+
+    /// Gives calls that come over `transport` the Contact `contact` (the listener of that
+    /// transport), so the caller's requests in the dialog come back the same way.
+    pub fn with_contact_for(mut self, transport: sip_message::header::Transport, contact: Uri) -> Self {
+        self.contacts.retain(|(t, _)| *t != transport);
+        self.contacts.push((transport, contact));
+        self
     }
 
     /// Calls in progress.
@@ -362,7 +373,8 @@ impl<E: Entropy> Answerer<E> {
             return;
         }
         let tag = crate::new_tag(&mut self.entropy);
-        let dialog = match Dialog::new_uas_early(&invite, &tag, &self.contact) {
+        let contact = self.contacts.iter().find(|(t, _)| *t == from.transport).map_or(&self.contact, |(_, c)| c);
+        let dialog = match Dialog::new_uas_early(&invite, &tag, contact) {
             Ok(d) => d,
             Err(e) => {
                 self.respond(key, &invite, e.status());

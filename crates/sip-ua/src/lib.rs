@@ -72,15 +72,22 @@ impl Deadlines {
 }
 
 /// Where a request to `uri` goes when its host is an IP address (RFC 3263 §4 with a
-/// numeric host: the `transport` parameter or UDP (TLS for `sips`), the port or the
-/// transport's default); `None` for a host name, which takes a resolver.
+/// numeric host: the `transport` parameter or UDP (TLS for `sips`; for `sips`, `tcp`
+/// means TLS and `ws` secure WebSocket), the port or the transport's default); `None` for
+/// a host name, which takes a resolver.
 pub fn numeric_target(uri: &Uri) -> Option<Target> {
     let Uri::Sip(sip) = uri else { return None };
     let destination = Destination::from_uri(sip);
     let host = destination.host.trim_start_matches('[').trim_end_matches(']');
     let ip: IpAddr = host.parse().ok()?;
-    let transport =
-        destination.transport.unwrap_or(if destination.secure { TransportName::TLS } else { TransportName::UDP });
+    // A sips URI with transport=tcp means TLS, with transport=ws secure WebSocket (RFC 7118).
+    let transport = match (destination.transport, destination.secure) {
+        (Some(t), true) if t == TransportName::TCP => TransportName::TLS,
+        (Some(t), true) if t == TransportName::WS => TransportName::WSS,
+        (Some(t), _) => t,
+        (None, true) => TransportName::TLS,
+        (None, false) => TransportName::UDP,
+    };
     let default_port = if transport == TransportName::TLS || transport == TransportName::WSS { 5061 } else { 5060 };
     Some(Target::new(transport, SocketAddr::new(ip, destination.port.unwrap_or(default_port))))
 }

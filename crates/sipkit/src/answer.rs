@@ -3,23 +3,63 @@
 //! one line per call on standard output.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use sip_message::{StatusCode, Uri};
 use sip_transaction::Config;
 use sip_transport::stream::StreamSettings;
 use sip_transport::tcp::TcpTransport;
+use sip_transport::tls::{TlsConfig, TlsTransport};
 use sip_transport::udp::{UdpSettings, UdpTransport};
-use sip_transport::{DEFAULT_INCOMING_CAPACITY, TransportSet, incoming_channel};
+use sip_transport::ws::{WsTransport, WssTransport};
+use sip_transport::{DEFAULT_INCOMING_CAPACITY, Transport, TransportSet, incoming_channel};
 use sip_ua::answer::{AnswerPolicy, Answerer, CallReport, serve};
 use sip_ua::driver::TransactionDriver;
 
-/// One `--listen` value: `udp:ADDR` or `tcp:ADDR`.
+/// The transports `sipkit answer` listens on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Udp,
+    Tcp,
+    Tls,
+    Ws,
+    Wss,
+}
+
+impl Kind {
+    /// A Contact for a listener of this kind at `addr`: `sips` with `transport=ws` for
+    /// secure WebSocket (RFC 7118 §5).
+    fn contact(self, addr: SocketAddr) -> Result<Uri, String> {
+        let scheme = if self == Self::Wss { "sips" } else { "sip" };
+        format!("{scheme}:sipkit@{addr}{}", self.uri_param()).parse().map_err(|e| format!("the Contact URI: {e}"))
+    }
+
+    /// The Contact's `transport` parameter (none for UDP).
+    fn uri_param(self) -> &'static str {
+        match self {
+            Self::Udp => "",
+            Self::Tcp => ";transport=tcp",
+            Self::Tls => ";transport=tls",
+            Self::Ws | Self::Wss => ";transport=ws",
+        }
+    }
+
+    fn secure(self) -> bool {
+        matches!(self, Self::Tls | Self::Wss)
+    }
+}
+
+/// One `--listen` value: `udp:ADDR`, `tcp:ADDR`, `tls:ADDR`, `ws:ADDR` or `wss:ADDR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Listen {
-    reliable: bool,
+    kind: Kind,
     addr: SocketAddr,
 }
 
@@ -28,20 +68,38 @@ impl FromStr for Listen {
 
     fn from_str(s: &str) -> Result<Self, String> {
         let (transport, addr) = s.split_once(':').ok_or("expected TRANSPORT:ADDRESS:PORT, as udp:127.0.0.1:5090")?;
-        let reliable = match transport.to_ascii_lowercase().as_str() {
-            "udp" => false,
-            "tcp" => true,
-            other => return Err(format!("transport {other:?} is not one `answer` listens on (udp, tcp)")),
+        let kind = match transport.to_ascii_lowercase().as_str() {
+            "udp" => Kind::Udp,
+            "tcp" => Kind::Tcp,
+            "tls" => Kind::Tls,
+            "ws" => Kind::Ws,
+            "wss" => Kind::Wss,
+            other => {
+                return Err(format!("transport {other:?} is not one `answer` listens on (udp, tcp, tls, ws, wss)"));
+            }
         };
         let addr = addr.parse().map_err(|e| format!("{addr:?}: {e}"))?;
-        Ok(Self { reliable, addr })
+        Ok(Self { kind, addr })
     }
+}
+
+/// The server side of TLS from a PEM certificate chain and key.
+pub(crate) fn tls_server(cert: &Path, key: &Path) -> Result<TlsConfig, String> {
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
+    let server = TlsConfig::server_with_certificate(chain, key).map_err(|e| format!("the certificate: {e}"))?;
+    let client = TlsConfig::client_only().map_err(|e| format!("the TLS client side: {e}"))?.client;
+    Ok(TlsConfig { server: Some(Arc::new(server)), client })
 }
 
 /// What `sipkit answer` is asked to do.
 #[derive(Debug)]
 pub(crate) struct Options {
     pub(crate) listen: Vec<Listen>,
+    /// The certificate chain and key (PEM) for TLS and WSS listeners.
+    pub(crate) cert: Option<(PathBuf, PathBuf)>,
     pub(crate) ring: Option<Duration>,
     pub(crate) reject: Option<u16>,
 }
@@ -75,27 +133,51 @@ async fn answer(options: Options) -> Result<(), String> {
     let (incoming_tx, incoming) = incoming_channel(DEFAULT_INCOMING_CAPACITY);
     let mut transports = TransportSet::new();
     let mut local = Vec::new();
+    // The Contact names where the first listener is bound (its port, when 0 was asked).
+    let mut first_bound = None;
+    // Each transport's calls get the Contact of its own listener.
+    let mut contacts = Vec::new();
+    let needs_tls = options.listen.iter().any(|l| l.kind.secure());
+    let tls = match (&options.cert, needs_tls) {
+        (Some((cert, key)), true) => Some(tls_server(cert, key)?),
+        (None, true) => return Err("tls and wss listeners need --cert and --key".into()),
+        _ => None,
+    };
     for listen in &options.listen {
-        if listen.reliable {
-            let tcp = TcpTransport::bind(listen.addr, StreamSettings::default(), incoming_tx.clone())
-                .await
-                .map_err(|e| format!("tcp:{}: {e}", listen.addr))?;
-            local.push(format!("tcp:{}", tcp.local_addr()));
-            transports = transports.with(tcp);
-        } else {
-            let udp = UdpTransport::bind(listen.addr, UdpSettings::default(), incoming_tx.clone())
-                .await
-                .map_err(|e| format!("udp:{}: {e}", listen.addr))?;
-            local.push(format!("udp:{}", udp.local_addr()));
-            transports = transports.with(udp);
+        let settings = StreamSettings::default();
+        let tx = incoming_tx.clone();
+        let addr = listen.addr;
+        let failed = |e: sip_transport::TransportError| format!("{:?}:{addr}: {e}", listen.kind);
+        let transport: Arc<dyn Transport> = match (listen.kind, &tls) {
+            (Kind::Udp, _) => Arc::new(UdpTransport::bind(addr, UdpSettings::default(), tx).await.map_err(failed)?),
+            (Kind::Tcp, _) => Arc::new(TcpTransport::bind(addr, settings, tx).await.map_err(failed)?),
+            (Kind::Ws, _) => Arc::new(WsTransport::bind(addr, settings, tx).await.map_err(failed)?),
+            (Kind::Tls, Some(tls)) => {
+                Arc::new(TlsTransport::bind(addr, tls.clone(), settings, tx).await.map_err(failed)?)
+            }
+            (Kind::Wss, Some(tls)) => {
+                Arc::new(WssTransport::bind(addr, tls.clone(), settings, tx).await.map_err(failed)?)
+            }
+            (Kind::Tls | Kind::Wss, None) => return Err("tls and wss listeners need --cert and --key".into()),
+        };
+        for (name, bound) in transport.local_addrs() {
+            first_bound.get_or_insert(bound);
+            let known = contacts.iter().any(|(t, _)| *t == name);
+            if !known {
+                contacts.push((name.clone(), listen.kind.contact(bound)?));
+            }
+            local.push(format!("{}:{bound}", name.as_str().to_ascii_lowercase()));
         }
+        transports = transports.with_shared(transport);
     }
     drop(incoming_tx);
-    let transport = if first.reliable { ";transport=tcp" } else { "" };
-    let contact: Uri =
-        format!("sip:sipkit@{}{transport}", first.addr).parse().map_err(|e| format!("the Contact URI: {e}"))?;
+    let contact_addr = first_bound.unwrap_or(first.addr);
+    let contact = first.kind.contact(contact_addr)?;
     let policy = AnswerPolicy { ring: options.ring, reject, ..AnswerPolicy::default() };
-    let answerer = Answerer::new(policy, contact, first.addr.ip());
+    let mut answerer = Answerer::new(policy, contact, first.addr.ip());
+    for (transport, contact) in contacts {
+        answerer = answerer.with_contact_for(transport, contact);
+    }
     let (driver, events, _task) = TransactionDriver::spawn(Config::default(), transports, incoming);
     println!("sipkit answer: listening on {}", local.join(", "));
     serve(answerer, driver, events, |report: &CallReport| {

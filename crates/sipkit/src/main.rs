@@ -63,9 +63,15 @@ enum Command {
     /// Answer calls: 200 with an SDP answer (PCMU, PCMA, telephone-event) to every
     /// INVITE, 200 to OPTIONS, MESSAGE and BYE; one line per call.
     Answer {
-        /// Where to listen: udp:ADDRESS:PORT or tcp:ADDRESS:PORT (repeatable).
+        /// Where to listen: udp:, tcp:, tls:, ws: or wss:ADDRESS:PORT (repeatable).
         #[arg(long, required = true)]
         listen: Vec<answer::Listen>,
+        /// The certificate chain (PEM) a tls: or wss: listener presents.
+        #[arg(long, value_name = "PEM", requires = "key")]
+        cert: Option<PathBuf>,
+        /// The private key (PEM) of --cert.
+        #[arg(long, value_name = "PEM", requires = "cert")]
+        key: Option<PathBuf>,
         /// Ring (180) for this many milliseconds before answering.
         #[arg(long, value_name = "MS")]
         ring: Option<u64>,
@@ -118,7 +124,7 @@ enum Command {
 /// What `call`, `register`, `options` and `message` share.
 #[derive(Debug, clap::Args)]
 struct CommonArgs {
-    /// The transport: udp or tcp (default: the URI's, else udp).
+    /// The transport: udp, tcp, tls, ws or wss (default: the URI's, else udp).
     #[arg(long)]
     transport: Option<uac::Transport>,
     /// The local address to send from (default: the one routed to the peer, any port).
@@ -140,6 +146,10 @@ struct CommonArgs {
     /// peer that counts a connection closed early as a failure, as SIPp over TCP does).
     #[arg(long, value_name = "S", default_value_t = 0.0)]
     linger: f64,
+    /// Trust the TLS servers this CA certificate (PEM) vouches for, instead of the
+    /// Mozilla roots.
+    #[arg(long, value_name = "PEM")]
+    ca: Option<PathBuf>,
 }
 
 impl From<CommonArgs> for uac::Common {
@@ -152,6 +162,7 @@ impl From<CommonArgs> for uac::Common {
             proxy: a.proxy,
             trace_sip: a.trace_sip,
             linger: Duration::try_from_secs_f64(a.linger).unwrap_or_default(),
+            ca: a.ca,
         }
     }
 }
@@ -162,8 +173,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Demo => demo::run(),
         Command::Parse { json, files } => parse::run(&files, json),
-        Command::Answer { listen, ring, reject } => {
-            answer::run(answer::Options { listen, ring: ring.map(Duration::from_millis), reject })
+        Command::Answer { listen, cert, key, ring, reject } => {
+            let cert = cert.zip(key);
+            answer::run(answer::Options { listen, cert, ring: ring.map(Duration::from_millis), reject })
         }
         Command::Call { uri, duration, no_hold, common } => {
             let duration = Duration::try_from_secs_f64(duration).unwrap_or(Duration::from_secs(1));

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use sip_auth::DigestClient;
 use sip_message::header::{MediaType, NameAddr, Transport as TransportName};
 use sip_message::{Message, Method, Uri};
@@ -17,7 +19,9 @@ use sip_transaction::Config;
 use sip_transport::resolve::{Destination, HickoryResolver, Locator};
 use sip_transport::stream::StreamSettings;
 use sip_transport::tcp::TcpTransport;
+use sip_transport::tls::{TlsConfig, TlsTransport};
 use sip_transport::udp::{UdpSettings, UdpTransport};
+use sip_transport::ws::{WsTransport, WssTransport};
 use sip_transport::{DEFAULT_INCOMING_CAPACITY, Target, TransportSet, incoming_channel};
 use sip_ua::driver::{Direction, Tap, Traced, TransactionDriver};
 use sip_ua::runner::{UacRunner, now};
@@ -28,6 +32,9 @@ use sip_ua::uac::{CallEnd, CallEvent, Peer, RegistrationEvent, Uac, UacConfig, U
 pub(crate) enum Transport {
     Udp,
     Tcp,
+    Tls,
+    Ws,
+    Wss,
 }
 
 impl FromStr for Transport {
@@ -37,7 +44,10 @@ impl FromStr for Transport {
         match s.to_ascii_lowercase().as_str() {
             "udp" => Ok(Self::Udp),
             "tcp" => Ok(Self::Tcp),
-            other => Err(format!("transport {other:?}: sipkit places calls over udp or tcp")),
+            "tls" => Ok(Self::Tls),
+            "ws" => Ok(Self::Ws),
+            "wss" => Ok(Self::Wss),
+            other => Err(format!("transport {other:?}: sipkit sends over udp, tcp, tls, ws or wss")),
         }
     }
 }
@@ -47,8 +57,37 @@ impl Transport {
         match self {
             Self::Udp => TransportName::UDP,
             Self::Tcp => TransportName::TCP,
+            Self::Tls => TransportName::TLS,
+            Self::Ws => TransportName::WS,
+            Self::Wss => TransportName::WSS,
         }
     }
+
+    fn of(name: &TransportName) -> Self {
+        [Self::Tcp, Self::Tls, Self::Ws, Self::Wss].into_iter().find(|t| t.name() == *name).unwrap_or(Self::Udp)
+    }
+
+    /// The Contact's `transport` parameter (none for UDP).
+    fn uri_param(self) -> &'static str {
+        match self {
+            Self::Udp => "",
+            Self::Tcp => ";transport=tcp",
+            Self::Tls => ";transport=tls",
+            Self::Ws | Self::Wss => ";transport=ws",
+        }
+    }
+}
+
+/// The client side of TLS: the servers `ca` (PEM) vouches for, or the Mozilla roots.
+fn tls_client(ca: Option<&std::path::Path>) -> Result<TlsConfig, String> {
+    let Some(ca) = ca else { return TlsConfig::client_only().map_err(|e| format!("TLS: {e}")) };
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+    for cert in certs {
+        roots.add(cert.map_err(|e| format!("{}: {e}", ca.display()))?).map_err(|e| format!("{}: {e}", ca.display()))?;
+    }
+    let client = TlsConfig::client_with_roots(roots).map_err(|e| format!("TLS: {e}"))?;
+    Ok(TlsConfig { server: None, client: Arc::new(client) })
 }
 
 /// What every UAC command takes.
@@ -61,6 +100,7 @@ pub(crate) struct Common {
     pub(crate) proxy: Option<String>,
     pub(crate) trace_sip: bool,
     pub(crate) linger: Duration,
+    pub(crate) ca: Option<std::path::PathBuf>,
 }
 
 /// What a UAC command does.
@@ -172,34 +212,38 @@ async fn uac(target: &str, common: Common, task: Task) -> Result<bool, String> {
     let proxy: Option<Uri> =
         common.proxy.as_deref().map(str::parse).transpose().map_err(|e| format!("--proxy: {e}"))?;
     let next_hop = locate(proxy.as_ref().unwrap_or(&uri), common.transport).await?;
-    let transport = if next_hop.transport == TransportName::TCP { Transport::Tcp } else { Transport::Udp };
+    let transport = Transport::of(&next_hop.transport);
     let local = common.local.unwrap_or_else(|| SocketAddr::new(local_ip_towards(next_hop.remote), 0));
 
     let (incoming_tx, incoming) = incoming_channel(DEFAULT_INCOMING_CAPACITY);
-    let (transports, bound) = match transport {
+    let settings = StreamSettings::default();
+    let failed = |e: sip_transport::TransportError| format!("{transport:?} on {local}: {e}");
+    let bound_transport: Arc<dyn sip_transport::Transport> = match transport {
         Transport::Udp => {
-            let udp = UdpTransport::bind(local, UdpSettings::default(), incoming_tx)
-                .await
-                .map_err(|e| format!("udp:{local}: {e}"))?;
-            let bound = udp.local_addr();
-            (TransportSet::new().with(udp), bound)
+            Arc::new(UdpTransport::bind(local, UdpSettings::default(), incoming_tx).await.map_err(failed)?)
         }
-        Transport::Tcp => {
-            let tcp = TcpTransport::bind(local, StreamSettings::default(), incoming_tx)
-                .await
-                .map_err(|e| format!("tcp:{local}: {e}"))?;
-            let bound = tcp.local_addr();
-            (TransportSet::new().with(tcp), bound)
+        Transport::Tcp => Arc::new(TcpTransport::bind(local, settings, incoming_tx).await.map_err(failed)?),
+        Transport::Ws => Arc::new(WsTransport::bind(local, settings, incoming_tx).await.map_err(failed)?),
+        Transport::Tls => {
+            let tls = tls_client(common.ca.as_deref())?;
+            Arc::new(TlsTransport::bind(local, tls, settings, incoming_tx).await.map_err(failed)?)
+        }
+        Transport::Wss => {
+            let tls = tls_client(common.ca.as_deref())?;
+            Arc::new(WssTransport::bind(local, tls, settings, incoming_tx).await.map_err(failed)?)
         }
     };
+    let bound = bound_transport.local_addrs().first().map_or(local, |(_, a)| *a);
+    let transports = TransportSet::new().with_shared(bound_transport);
     let user = common.user.clone().unwrap_or_else(|| "sipkit".to_owned());
-    let param = if transport == Transport::Tcp { ";transport=tcp" } else { "" };
+    let param = transport.uri_param();
     let host = match bound.ip() {
         IpAddr::V6(ip) => format!("[{ip}]"),
         IpAddr::V4(ip) => ip.to_string(),
     };
+    let scheme = if transport == Transport::Wss { "sips" } else { "sip" };
     let contact: Uri =
-        format!("sip:{user}@{host}:{}{param}", bound.port()).parse().map_err(|e| format!("the Contact: {e}"))?;
+        format!("{scheme}:{user}@{host}:{}{param}", bound.port()).parse().map_err(|e| format!("the Contact: {e}"))?;
     let identity: Uri = format!("sip:{user}@{}", sip.host_str()).parse().map_err(|e| format!("the From URI: {e}"))?;
     let mut peer = Peer::new(uri.clone(), next_hop.clone(), NameAddr::new(identity.clone()));
     if let Some(proxy) = proxy {
