@@ -82,7 +82,7 @@ enum Command {
     /// Call URI: wait for the answer, hold and resume the call, hang up; exit 0 only
     /// when the call was answered and ended cleanly.
     Call {
-        /// The callee, as sip:user@host[:port].
+        /// The callee, as sip:user@host or sip:user@host:port.
         uri: String,
         /// How long the call lasts once answered (and resumed), in seconds.
         #[arg(long, value_name = "S", default_value_t = 1.0)]
@@ -95,7 +95,7 @@ enum Command {
     },
     /// Register with the registrar at URI (answering its digest challenge).
     Register {
-        /// The registrar, as sip:host[:port].
+        /// The registrar, as sip:host or sip:host:port.
         uri: String,
         /// The registration interval asked for, in seconds.
         #[arg(long, value_name = "S", default_value_t = 3600)]
@@ -105,14 +105,14 @@ enum Command {
     },
     /// Send OPTIONS to URI and print the answer.
     Options {
-        /// Where to, as sip:user@host[:port].
+        /// Where to, as sip:user@host or sip:user@host:port.
         uri: String,
         #[command(flatten)]
         common: CommonArgs,
     },
     /// Send TEXT to URI in a MESSAGE (RFC 3428).
     Message {
-        /// Where to, as sip:user@host[:port].
+        /// Where to, as sip:user@host or sip:user@host:port.
         uri: String,
         /// The text.
         text: String,
