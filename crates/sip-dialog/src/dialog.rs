@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use sip_message::header::{self, CallId, Contact, NameAddr, TypedHeader, Via};
-use sip_message::{Headers, Method, Request, Response, Uri};
+use sip_message::{HeaderName, Headers, Method, Request, Response, Uri};
 
 use crate::error::DialogError;
 
@@ -52,15 +52,17 @@ impl DialogId {
     /// The id of the dialog a received request belongs to: its Call-ID, its To tag (this
     /// UA's) and its From tag (the peer's). `None` when the To has no tag: the request is
     /// outside any dialog.
+    ///
+    /// Only the tags are read from To and From (their addresses are not decoded: this
+    /// runs for every request received).
     pub fn of_request(request: &Request) -> Result<Option<Self>, DialogError> {
-        let to = to(&request.headers)?;
-        let Some(local_tag) = to.tag() else { return Ok(None) };
-        let from = from(&request.headers)?;
-        Ok(Some(Self::new(
-            copy(call_id(&request.headers)?.0.as_ref()),
-            copy(local_tag.as_bytes()),
-            copy(from.tag().unwrap_or_default().as_bytes()),
-        )))
+        let tag = |name: &HeaderName, missing: &'static str| -> Result<Option<Bytes>, DialogError> {
+            let field = request.headers.get(name).ok_or(DialogError::MissingHeader(missing))?;
+            NameAddr::tag_of(field.value()).map_err(|e| DialogError::Malformed { header: missing, error: e })
+        };
+        let Some(local_tag) = tag(&HeaderName::TO, "To")? else { return Ok(None) };
+        let remote_tag = tag(&HeaderName::FROM, "From")?.unwrap_or_default();
+        Ok(Some(Self::new(copy(call_id(&request.headers)?.0.as_ref()), copy(&local_tag), copy(&remote_tag))))
     }
 
     /// The id of the dialog a response to a request this UA sent belongs to: its Call-ID,
@@ -139,21 +141,21 @@ impl Dialog {
         if !(101..=299).contains(&status) {
             return Err(DialogError::NotDialogCreating(status));
         }
-        let local = detach_address(&from(&request.headers)?.0)?;
+        let local = from(&request.headers)?.0.detached();
         let to = to(&response.headers)?;
-        let remote = detach_address(&to.0)?;
+        let remote = to.0.detached();
         let id = DialogId::new(
             copy(call_id(&request.headers)?.0.as_ref()),
             copy(local.tag().unwrap_or_default().as_bytes()),
             copy(remote.tag().unwrap_or_default().as_bytes()),
         );
         let local_target = match contact(&request.headers)? {
-            Some(c) => detach_uri(c.uri())?,
+            Some(c) => c.uri().detached(),
             None => return Err(DialogError::MissingHeader("Contact")),
         };
         let remote_target = match contact(&response.headers)? {
-            Some(c) => detach_uri(c.uri())?,
-            None => detach_uri(&request.uri)?,
+            Some(c) => c.uri().detached(),
+            None => request.uri.detached(),
         };
         let mut route_set = record_route(&response.headers)?;
         route_set.reverse();
@@ -207,18 +209,18 @@ impl Dialog {
 
     /// A UAS's early dialog for `request`; `local` is the To with this UA's tag.
     fn uas_parts(request: &Request, local: &NameAddr, local_target: &Uri) -> Result<Self, DialogError> {
-        let local = detach_address(local)?;
+        let local = local.detached();
         if local.tag().is_none() {
             return Err(DialogError::MissingHeader("To tag"));
         }
-        let remote = detach_address(&from(&request.headers)?.0)?;
+        let remote = from(&request.headers)?.0.detached();
         let id = DialogId::new(
             copy(call_id(&request.headers)?.0.as_ref()),
             copy(local.tag().unwrap_or_default().as_bytes()),
             copy(remote.tag().unwrap_or_default().as_bytes()),
         );
         let remote_target = match contact(&request.headers)? {
-            Some(c) => detach_uri(c.uri())?,
+            Some(c) => c.uri().detached(),
             None => return Err(DialogError::MissingHeader("Contact")),
         };
         Ok(Self {
@@ -229,7 +231,7 @@ impl Dialog {
             remote_seq: Some(cseq(&request.headers)?.seq),
             local,
             remote,
-            local_target: detach_uri(local_target)?,
+            local_target: local_target.detached(),
             remote_target,
             route_set: record_route(&request.headers)?,
             secure: request.uri.is_secure(),
@@ -395,10 +397,7 @@ impl Dialog {
             }
         }
         let refreshed = if is_target_refresh(&request.method) {
-            match contact(&request.headers)? {
-                Some(c) => Some(detach_uri(c.uri())?),
-                None => None,
-            }
+            contact(&request.headers)?.map(|c| c.uri().detached())
         } else {
             None
         };
@@ -424,10 +423,7 @@ impl Dialog {
         if status.is_success() {
             let confirming = self.state == DialogState::Early && self.role == Role::Uac && *method == Method::INVITE;
             let target = if is_target_refresh(method) || confirming {
-                match contact(&response.headers)? {
-                    Some(c) => Some(detach_uri(c.uri())?),
-                    None => None,
-                }
+                contact(&response.headers)?.map(|c| c.uri().detached())
             } else {
                 None
             };
@@ -494,17 +490,6 @@ fn copy(b: &[u8]) -> Bytes {
     Bytes::copy_from_slice(b)
 }
 
-/// The address in its own buffer (not a slice of the message it came in).
-fn detach_address(a: &NameAddr) -> Result<NameAddr, DialogError> {
-    header::From::decode(&copy(a.as_bytes()))
-        .map(|f| f.0)
-        .map_err(|error| DialogError::Malformed { header: "address", error })
-}
-
-fn detach_uri(u: &Uri) -> Result<Uri, DialogError> {
-    Uri::parse(copy(u.as_bytes())).map_err(|error| DialogError::Malformed { header: "URI", error })
-}
-
 fn typed<H: TypedHeader>(headers: &Headers, name: &'static str) -> Result<H, DialogError> {
     match headers.typed::<H>() {
         Some(Ok(h)) => Ok(h),
@@ -543,11 +528,6 @@ fn contact(headers: &Headers) -> Result<Option<NameAddr>, DialogError> {
 fn record_route(headers: &Headers) -> Result<Vec<NameAddr>, DialogError> {
     headers
         .record_route()
-        .map(|r| {
-            let r = r.map_err(|error| DialogError::Malformed { header: "Record-Route", error })?;
-            header::Route::decode(&copy(r.as_bytes()))
-                .map(|r| r.0)
-                .map_err(|error| DialogError::Malformed { header: "Record-Route", error })
-        })
+        .map(|r| r.map(|r| r.0.detached()).map_err(|error| DialogError::Malformed { header: "Record-Route", error }))
         .collect()
 }

@@ -555,32 +555,31 @@ impl<E: Entropy> InviteSession<E> {
         let mut ok = self.response_to(&invite, StatusCode::OK);
         self.grant_session_timer(now, &invite, &mut ok);
         let body = match &self.offer_answer {
-            OfferAnswer::OfferReceived { offer, .. } => {
-                let offer = (**offer).clone();
-                match self.negotiator.answer(&offer) {
-                    Ok(answer) => {
-                        self.offer_answer.send_answer(answer.clone())?;
-                        self.event(SessionEvent::Negotiated);
-                        Some(answer)
-                    }
-                    Err(e) => {
-                        self.serving = Some(invite);
-                        self.event(SessionEvent::OfferFailed(e.to_string()));
-                        return self.reject(StatusCode::NOT_ACCEPTABLE_HERE);
-                    }
+            OfferAnswer::OfferReceived { offer, .. } => match self.negotiator.answer(offer) {
+                Ok(answer) => {
+                    let bytes = answer.to_bytes();
+                    self.offer_answer.send_answer(answer)?;
+                    self.event(SessionEvent::Negotiated);
+                    Some(bytes)
                 }
-            }
+                Err(e) => {
+                    self.serving = Some(invite);
+                    self.event(SessionEvent::OfferFailed(e.to_string()));
+                    return self.reject(StatusCode::NOT_ACCEPTABLE_HERE);
+                }
+            },
             // Offer and answer were done in a reliable provisional response and its PRACK:
             // the 2xx carries no description (RFC 6337 §3.1.1).
             OfferAnswer::Negotiated(_) if self.dialog.state() == DialogState::Early => None,
             _ => {
                 let offer = self.negotiator.local().cloned().unwrap_or_else(|| self.negotiator.create_offer());
-                self.offer_answer.send_offer(offer.clone())?;
-                Some(offer)
+                let bytes = offer.to_bytes();
+                self.offer_answer.send_offer(offer)?;
+                Some(bytes)
             }
         };
-        if let Some(body) = &body {
-            Self::with_sdp(&mut ok, body, |m, t, b| m.set_body(Some(t), b));
+        if let Some(body) = body {
+            ok.set_body(Some(MediaType::application_sdp()), body);
         }
         self.dialog.response_sent(&ok);
         let seq = cseq_of(&invite.headers).map_or(0, |c| c.seq);

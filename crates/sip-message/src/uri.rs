@@ -65,6 +65,17 @@ impl Uri {
         }
     }
 
+    /// The same URI in a buffer of its own, not a slice of the message it was parsed
+    /// from (which a long-lived copy would otherwise keep whole); nothing is parsed again.
+    pub fn detached(&self) -> Self {
+        let own = |t: &Bytes| Bytes::copy_from_slice(t);
+        match self {
+            Self::Sip(u) => Self::Sip(SipUri { text: own(&u.text), ..u.clone() }),
+            Self::Tel(u) => Self::Tel(TelUri { text: own(&u.text), ..u.clone() }),
+            Self::Absolute(u) => Self::Absolute(AbsoluteUri { text: own(&u.text), ..u.clone() }),
+        }
+    }
+
     /// The URI as text.
     pub fn as_str(&self) -> &str {
         lex::ascii(self.as_bytes())

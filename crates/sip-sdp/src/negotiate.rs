@@ -653,8 +653,10 @@ impl OfferAnswer {
             return Err(NegotiationError::State("no offer from the peer to answer"));
         };
         check_answer(offer, &answer)?;
-        let remote = (**offer).clone();
-        *self = Self::Negotiated(Box::new(Session { local: answer, remote }));
+        // The offer moves into the session (it was checked to be there just above).
+        if let Self::OfferReceived { offer, .. } = std::mem::take(self) {
+            *self = Self::Negotiated(Box::new(Session { local: answer, remote: *offer }));
+        }
         Ok(())
     }
 

@@ -117,6 +117,37 @@ impl NameAddr {
         Ok(Self { text: src.clone(), display, uri, params })
     }
 
+    /// The `tag` parameter of a From or To field value, found without decoding the
+    /// address: the display name and the bracketed URI are skipped, not checked (a URI
+    /// in angle brackets holds no `>`; an addr-spec ends at its first `;`, §20.10). For
+    /// matching a message to its dialog on the hot path; decode the header to check it.
+    pub fn tag_of(value: &Bytes) -> Result<Option<Bytes>, DecodeError> {
+        let range = decode_all(value, |c| {
+            if c.peek() == Some(b'"') {
+                c.quoted_string()?;
+                c.skip_sws();
+            }
+            let rest = &value[c.pos..];
+            let bracket = memchr::memchr(b'<', rest);
+            let semicolon = memchr::memchr(b';', rest);
+            match (bracket, semicolon) {
+                (Some(open), semi) if semi.is_none_or(|s| open < s) => {
+                    let close = memchr::memchr(b'>', &rest[open..]).ok_or_else(|| c.error("expected '>'"))?;
+                    c.pos += open + close + 1;
+                }
+                (_, Some(semi)) => c.pos += semi,
+                (_, None) => c.pos = value.len(),
+            }
+            let params = scan_params_checked(c, |_, _| true)?;
+            let raw = params.of_text(value);
+            let Some(tag) = Params::new(raw).get("tag").and_then(|p| p.token()) else { return Ok(None) };
+            // The token is a slice of `raw`, itself a slice of `value`.
+            let start = (tag.as_ptr() as usize).checked_sub(value.as_ptr() as usize);
+            Ok(start.map(|s| s..s + tag.len()).filter(|r| r.end <= value.len()))
+        })?;
+        Ok(range.map(|r| value.slice(r)))
+    }
+
     /// The display name as written (a quoted string keeps its quotes and escapes).
     pub fn display_name_raw(&self) -> Option<&[u8]> {
         self.display.get(&self.text)
@@ -151,6 +182,17 @@ impl NameAddr {
     /// The address as written.
     pub fn as_bytes(&self) -> &Bytes {
         &self.text
+    }
+
+    /// The same address in buffers of its own, not slices of the message it was parsed
+    /// from; nothing is parsed again.
+    pub fn detached(&self) -> Self {
+        Self {
+            text: Bytes::copy_from_slice(&self.text),
+            display: self.display,
+            uri: self.uri.detached(),
+            params: self.params,
+        }
     }
 
     /// The same address with a display name, written as a quoted string.
@@ -402,6 +444,28 @@ impl TypedHeader for Contact {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn tag_of_finds_the_tag_the_decoder_finds() {
+        for value in [
+            "Alice <sip:alice@atlanta.example.com>;tag=1928301774",
+            "\"A <b>; c\" <sip:alice@atlanta.example.com;transport=tcp>;foo=bar;TAG=x-y.z",
+            "sip:alice@atlanta.example.com;tag=88sja8x",
+            "<sip:bob@biloxi.example.com>",
+            "Bob <sip:bob@biloxi.example.com;tag=not-this>;other",
+            "  <tel:+1-212-555-1212;phone-context=x> ; tag = spaced ",
+            "sip:carol@chicago.example.com",
+            "\"quoted \\\" escape\" <sip:d@e>;tag=q",
+        ] {
+            let bytes = Bytes::from(value);
+            let decoded = NameAddr::decode_value(&bytes, AddrForm::Any).unwrap();
+            let fast = NameAddr::tag_of(&bytes).unwrap();
+            assert_eq!(fast.as_deref(), decoded.tag().map(str::as_bytes), "{value}");
+        }
+        for bad in ["<sip:a@b", "\"unterminated <sip:a@b>;tag=1", "<sip:a@b>;tag=1 trailing"] {
+            assert!(NameAddr::tag_of(&Bytes::from(bad)).is_err(), "{bad}");
+        }
+    }
     use super::*;
 
     fn addr(s: &'static str) -> Result<NameAddr, DecodeError> {
