@@ -442,7 +442,11 @@ impl<E: Entropy> InviteSession<E> {
     fn response_to(&self, request: &Request, status: StatusCode) -> Response {
         let mut r = Response::from_request(request, status);
         let tag = String::from_utf8_lossy(self.dialog.id().local_tag()).into_owned();
-        if !tag.is_empty() && request.headers.to().and_then(Result::ok).is_none_or(|t| t.tag().is_none()) {
+        let to_tagged = request
+            .headers
+            .get(&HeaderName::TO)
+            .is_some_and(|to| header::NameAddr::tag_of(to.value()).is_ok_and(|t| t.is_some()));
+        if !tag.is_empty() && !to_tagged {
             r = r.clone().with_to_tag(&tag).unwrap_or(r);
         }
         if (101..300).contains(&status.as_u16()) && request.method == Method::INVITE {

@@ -116,14 +116,14 @@ fn event_of_request(request: &Request) -> Option<header::Event> {
 
 /// The 423 with Min-Expires for a SUBSCRIBE asking for a non-zero expiry below `min`
 /// (RFC 6665 §4.2.1.1), or the expiry asked for (`default` when none).
-fn asked_expires(subscribe: &Request, default: u32, min: u32) -> Result<u32, Response> {
+fn asked_expires(subscribe: &Request, default: u32, min: u32) -> Result<u32, Box<Response>> {
     let asked = expires_of(&subscribe.headers).unwrap_or(default);
     if asked != 0 && asked < min {
         let mut r = Response::from_request(subscribe, StatusCode::INTERVAL_TOO_BRIEF);
         if let Ok(h) = Header::new(HeaderName::MIN_EXPIRES, min.to_string()) {
             r.headers.push(h);
         }
-        return Err(r);
+        return Err(Box::new(r));
     }
     Ok(asked)
 }
@@ -146,9 +146,9 @@ impl<E: Entropy> Subscription<E> {
         body: Option<(MediaType, Bytes)>,
         config: SubscriptionConfig,
         entropy: E,
-    ) -> Result<Self, Response> {
+    ) -> Result<Self, Box<Response>> {
         let Some(event) = event_of_request(subscribe) else {
-            return Err(Response::from_request(subscribe, StatusCode::BAD_EVENT));
+            return Err(Box::new(Response::from_request(subscribe, StatusCode::BAD_EVENT)));
         };
         let asked = asked_expires(subscribe, config.default_expires, config.min_expires)?;
         let granted = asked.min(config.max_expires);
@@ -370,7 +370,7 @@ impl<E: Entropy> Subscription<E> {
         let asked = match asked_expires(subscribe, self.config.default_expires, self.config.min_expires) {
             Ok(asked) => asked,
             Err(too_brief) => {
-                self.outputs.push_back(Output::Response(too_brief));
+                self.outputs.push_back(Output::Response(*too_brief));
                 return;
             }
         };

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -151,6 +152,10 @@ fn hot_slot(k: Known) -> Option<usize> {
 pub struct Headers {
     fields: Vec<Header>,
     index: [u16; HOT.len()],
+    /// The top Via, decoded once: every layer a request passes reads it (the transport
+    /// for `received`, the response route, the transaction key). Cleared by every change.
+    /// (Boxed: a Via is large, and most header sets never decode theirs.)
+    top_via: OnceLock<Box<Option<Result<header::Via, DecodeError>>>>,
 }
 
 impl Default for Headers {
@@ -175,7 +180,7 @@ impl Headers {
 
     /// No fields, with room for `n`.
     pub fn with_capacity(n: usize) -> Self {
-        Self { fields: Vec::with_capacity(n), index: [NONE; HOT.len()] }
+        Self { fields: Vec::with_capacity(n), index: [NONE; HOT.len()], top_via: OnceLock::new() }
     }
 
     /// Number of fields.
@@ -194,6 +199,7 @@ impl Headers {
     }
 
     fn reindex(&mut self) {
+        self.top_via = OnceLock::new();
         self.index = [NONE; HOT.len()];
         for (i, f) in self.fields.iter().enumerate() {
             if let Some(slot) = f.name.kind().and_then(hot_slot) {
@@ -266,6 +272,9 @@ impl Headers {
 
     /// Appends a field.
     pub fn push(&mut self, field: Header) {
+        if *field.name() == HeaderName::VIA {
+            self.top_via = OnceLock::new();
+        }
         if let Some(slot) = field.name.kind().and_then(hot_slot) {
             if self.index[slot] == NONE {
                 self.index[slot] = u16::try_from(self.fields.len()).unwrap_or(NONE);
@@ -334,6 +343,7 @@ impl Headers {
     /// Removes the first value of `name`: the first element of the first field for a list
     /// header (a proxy removing its Via, §16.7), the first field otherwise.
     pub fn remove_first_value(&mut self, name: &HeaderName) -> Option<Bytes> {
+        self.top_via = OnceLock::new();
         let at = self.position(name)?;
         let field = &self.fields[at];
         if name.multiplicity() == Multiplicity::List {
@@ -386,9 +396,9 @@ impl Headers {
         self.typed_all()
     }
 
-    /// The top `Via`.
+    /// The top `Via` (decoded once, however often asked for).
     pub fn top_via(&self) -> Option<Result<header::Via, DecodeError>> {
-        self.typed()
+        (**self.top_via.get_or_init(|| Box::new(self.typed()))).clone()
     }
 
     /// `From`.

@@ -274,13 +274,21 @@ impl Response {
 
     /// Adds `tag` to the To header unless it already has one (a UAS's tag, §8.2.6.2).
     pub fn with_to_tag(mut self, tag: &str) -> Result<Self, DecodeError> {
-        let to = match self.headers.to() {
-            Some(to) => to?,
-            None => return Err(DecodeError::new("response without To", 0)),
+        let Some(field) = self.headers.get(&HeaderName::TO) else {
+            return Err(DecodeError::new("response without To", 0));
         };
-        if to.tag().is_none() {
-            let to = header::To(to.0.with_tag(tag)?);
-            self.headers.set(Header::typed_trusted(&to));
+        // Only the tag is looked for: the address is written back as it was, with the
+        // tag after its other parameters.
+        if NameAddr::tag_of(field.value())?.is_none() {
+            if !lex::is_token(tag.as_bytes()) {
+                return Err(DecodeError::new("a tag must be a token", 0));
+            }
+            let mut value = BytesMut::with_capacity(field.value().len() + 5 + tag.len());
+            value.put_slice(field.value());
+            value.put_slice(b";tag=");
+            value.put_slice(tag.as_bytes());
+            let to = Header::new(HeaderName::TO, value.freeze())?;
+            self.headers.set(to);
         }
         Ok(self)
     }

@@ -248,23 +248,24 @@ fn receive(layer: &mut TransactionLayer<Target>, item: Received, tags: &mut StdE
             return Some((Target::back_to(&source), answer));
         }
     };
-    if let Message::Request(request) = &message {
-        // A request whose top Via or CSeq does not decode has no transaction to answer
-        // through: 400, statelessly, back where it came from (the Via cannot say where).
-        let undecodable =
-            request.headers.top_via().is_none_or(|v| v.is_err()) || request.headers.cseq().is_none_or(|c| c.is_err());
-        if undecodable && request.method != Method::ACK {
-            let response = Response::from_request(request, StatusCode::BAD_REQUEST);
-            let response = response.clone().with_to_tag(&crate::new_tag(tags)).unwrap_or(response);
-            return Some((Target::back_to(&source), response.to_bytes()));
-        }
-    }
     let reliable = source.transport.is_reliable();
     let peer = match &message {
-        Message::Request(request) => match request_response_route(request, &source) {
-            Ok(ResponseRoute::Target(target)) => target,
-            _ => Target::back_to(&source),
-        },
+        Message::Request(request) => {
+            // Where its responses go, from its top Via (§18.2.2); a request whose top Via
+            // or CSeq does not decode has no transaction to answer through: 400,
+            // statelessly, back where it came from (the Via cannot say where).
+            let route = request_response_route(request, &source);
+            let undecodable = route.is_err() || request.headers.cseq().is_none_or(|c| c.is_err());
+            if undecodable && request.method != Method::ACK {
+                let response = Response::from_request(request, StatusCode::BAD_REQUEST);
+                let response = response.clone().with_to_tag(&crate::new_tag(tags)).unwrap_or(response);
+                return Some((Target::back_to(&source), response.to_bytes()));
+            }
+            match route {
+                Ok(ResponseRoute::Target(target)) => target,
+                _ => Target::back_to(&source),
+            }
+        }
         Message::Response(_) => Target::back_to(&source),
     };
     layer.handle_incoming(now(), message, peer, reliable);
