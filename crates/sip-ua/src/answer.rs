@@ -654,7 +654,7 @@ pub async fn serve(
             match action {
                 Action::Respond { key, response } => {
                     // The transaction may have ended (a CANCEL raced the answer): nothing to send.
-                    let _ = driver.send_response(key, response).await;
+                    let _ = driver.post_response(key, response).await;
                 }
                 Action::Request { call, request, target } => match driver.send_request(request.clone(), target).await {
                     Ok(key) => answerer.request_sent(call, request, key),

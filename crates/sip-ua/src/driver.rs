@@ -41,7 +41,7 @@ pub enum DriverError {
 enum Command {
     Abandon { key: TransactionKey },
     Request { request: Request, target: Target, reply: oneshot::Sender<Result<TransactionKey, DriverError>> },
-    Response { key: TransactionKey, response: Response, reply: oneshot::Sender<Result<(), DriverError>> },
+    Response { key: TransactionKey, response: Response, reply: Option<oneshot::Sender<Result<(), DriverError>>> },
 }
 
 /// Which way a traced message went.
@@ -142,11 +142,20 @@ impl TransactionDriver {
         self.commands.send(Command::Abandon { key }).await.map_err(|_| DriverError::Stopped)
     }
 
-    /// Sends `response` through server transaction `key`.
+    /// Sends `response` through server transaction `key`; the transaction layer's verdict.
     pub async fn send_response(&self, key: TransactionKey, response: Response) -> Result<(), DriverError> {
         let (reply, answer) = oneshot::channel();
-        self.commands.send(Command::Response { key, response, reply }).await.map_err(|_| DriverError::Stopped)?;
+        let command = Command::Response { key, response, reply: Some(reply) };
+        self.commands.send(command).await.map_err(|_| DriverError::Stopped)?;
         answer.await.map_err(|_| DriverError::Stopped)?
+    }
+
+    /// Hands `response` for server transaction `key` to the driver without waiting for the
+    /// transaction layer's verdict (one task switch fewer per response): for a caller with
+    /// nothing to do about a refusal (the transaction ended, a CANCEL raced the answer).
+    pub async fn post_response(&self, key: TransactionKey, response: Response) -> Result<(), DriverError> {
+        let command = Command::Response { key, response, reply: None };
+        self.commands.send(command).await.map_err(|_| DriverError::Stopped)
     }
 }
 
@@ -213,7 +222,10 @@ async fn run(
                         let _ = reply.send(layer.send_request(now(), request, target, reliable).map_err(Into::into));
                     }
                     Command::Response { key, response, reply } => {
-                        let _ = reply.send(layer.send_response(now(), &key, response).map_err(Into::into));
+                        let sent = layer.send_response(now(), &key, response).map_err(Into::into);
+                        if let Some(reply) = reply {
+                            let _ = reply.send(sent);
+                        }
                     }
                 }
             }

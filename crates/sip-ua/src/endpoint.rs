@@ -779,7 +779,7 @@ impl Core {
                         let _ = self.driver.abandon(key).await;
                     }
                     uac::Action::Respond { key, response } => {
-                        let _ = self.driver.send_response(key, response).await;
+                        let _ = self.driver.post_response(key, response).await;
                     }
                     uac::Action::Event(event) => self.deliver(event),
                 }
@@ -788,7 +788,7 @@ impl Core {
                 busy = true;
                 match action {
                     answer::Action::Respond { key, response } => {
-                        let _ = self.driver.send_response(key, response).await;
+                        let _ = self.driver.post_response(key, response).await;
                     }
                     answer::Action::Request { call, request, target } => {
                         match self.driver.send_request(request.clone(), target).await {

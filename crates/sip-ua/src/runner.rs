@@ -85,7 +85,7 @@ impl UacRunner {
                 }
                 Action::Respond { key, response } => {
                     // The transaction may be gone: nothing to send then.
-                    let _ = self.driver.send_response(key, response).await;
+                    let _ = self.driver.post_response(key, response).await;
                 }
                 Action::Event(event) => self.reported.push_back(event),
             }
@@ -114,6 +114,6 @@ impl UacRunner {
                 response.headers.push(h);
             }
         }
-        let _ = self.driver.send_response(key, response).await;
+        let _ = self.driver.post_response(key, response).await;
     }
 }
