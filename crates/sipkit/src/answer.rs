@@ -11,55 +11,19 @@ use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-
-use sip_message::{StatusCode, Uri};
+use sip_message::StatusCode;
 use sip_transaction::Config;
-use sip_transport::stream::StreamSettings;
-use sip_transport::tcp::TcpTransport;
-use sip_transport::tls::{TlsConfig, TlsTransport};
-use sip_transport::udp::{UdpSettings, UdpTransport};
-use sip_transport::ws::{WsTransport, WssTransport};
-use sip_transport::{DEFAULT_INCOMING_CAPACITY, Transport, TransportSet, incoming_channel};
+use sip_transport::tls::TlsConfig;
+use sip_transport::{DEFAULT_INCOMING_CAPACITY, TransportSet, incoming_channel};
 use sip_ua::answer::{AnswerPolicy, Answerer, CallReport, serve};
 use sip_ua::driver::TransactionDriver;
 
-/// The transports `sipkit answer` listens on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Udp,
-    Tcp,
-    Tls,
-    Ws,
-    Wss,
-}
-
-impl Kind {
-    /// A Contact for a listener of this kind at `addr`: `sips` with `transport=ws` for
-    /// secure WebSocket (RFC 7118 §5).
-    fn contact(self, addr: SocketAddr) -> Result<Uri, String> {
-        let scheme = if self == Self::Wss { "sips" } else { "sip" };
-        format!("{scheme}:sipkit@{addr}{}", self.uri_param()).parse().map_err(|e| format!("the Contact URI: {e}"))
-    }
-
-    /// The Contact's `transport` parameter (none for UDP).
-    fn uri_param(self) -> &'static str {
-        match self {
-            Self::Udp => "",
-            Self::Tcp => ";transport=tcp",
-            Self::Tls => ";transport=tls",
-            Self::Ws | Self::Wss => ";transport=ws",
-        }
-    }
-
-    fn secure(self) -> bool {
-        matches!(self, Self::Tls | Self::Wss)
-    }
-}
+use crate::transport::Transport;
 
 /// One `--listen` value: `udp:ADDR`, `tcp:ADDR`, `tls:ADDR`, `ws:ADDR` or `wss:ADDR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Listen {
-    kind: Kind,
+    kind: Transport,
     addr: SocketAddr,
 }
 
@@ -68,16 +32,7 @@ impl FromStr for Listen {
 
     fn from_str(s: &str) -> Result<Self, String> {
         let (transport, addr) = s.split_once(':').ok_or("expected TRANSPORT:ADDRESS:PORT, as udp:127.0.0.1:5090")?;
-        let kind = match transport.to_ascii_lowercase().as_str() {
-            "udp" => Kind::Udp,
-            "tcp" => Kind::Tcp,
-            "tls" => Kind::Tls,
-            "ws" => Kind::Ws,
-            "wss" => Kind::Wss,
-            other => {
-                return Err(format!("transport {other:?} is not one `answer` listens on (udp, tcp, tls, ws, wss)"));
-            }
-        };
+        let kind: Transport = transport.parse()?;
         let addr = addr.parse().map_err(|e| format!("{addr:?}: {e}"))?;
         Ok(Self { kind, addr })
     }
@@ -144,27 +99,12 @@ async fn answer(options: Options) -> Result<(), String> {
         _ => None,
     };
     for listen in &options.listen {
-        let settings = StreamSettings::default();
-        let tx = incoming_tx.clone();
-        let addr = listen.addr;
-        let failed = |e: sip_transport::TransportError| format!("{:?}:{addr}: {e}", listen.kind);
-        let transport: Arc<dyn Transport> = match (listen.kind, &tls) {
-            (Kind::Udp, _) => Arc::new(UdpTransport::bind(addr, UdpSettings::default(), tx).await.map_err(failed)?),
-            (Kind::Tcp, _) => Arc::new(TcpTransport::bind(addr, settings, tx).await.map_err(failed)?),
-            (Kind::Ws, _) => Arc::new(WsTransport::bind(addr, settings, tx).await.map_err(failed)?),
-            (Kind::Tls, Some(tls)) => {
-                Arc::new(TlsTransport::bind(addr, tls.clone(), settings, tx).await.map_err(failed)?)
-            }
-            (Kind::Wss, Some(tls)) => {
-                Arc::new(WssTransport::bind(addr, tls.clone(), settings, tx).await.map_err(failed)?)
-            }
-            (Kind::Tls | Kind::Wss, None) => return Err("tls and wss listeners need --cert and --key".into()),
-        };
+        let transport = listen.kind.bind(listen.addr, tls.as_ref(), incoming_tx.clone()).await?;
         for (name, bound) in transport.local_addrs() {
             first_bound.get_or_insert(bound);
             let known = contacts.iter().any(|(t, _)| *t == name);
             if !known {
-                contacts.push((name.clone(), listen.kind.contact(bound)?));
+                contacts.push((name.clone(), listen.kind.contact("sipkit", bound)?));
             }
             local.push(format!("{}:{bound}", name.as_str().to_ascii_lowercase()));
         }
@@ -172,7 +112,7 @@ async fn answer(options: Options) -> Result<(), String> {
     }
     drop(incoming_tx);
     let contact_addr = first_bound.unwrap_or(first.addr);
-    let contact = first.kind.contact(contact_addr)?;
+    let contact = first.kind.contact("sipkit", contact_addr)?;
     let policy = AnswerPolicy { ring: options.ring, reject, ..AnswerPolicy::default() };
     let mut answerer = Answerer::new(policy, contact, first.addr.ip());
     for (transport, contact) in contacts {

@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 mod answer;
 mod demo;
 mod parse;
+mod transport;
 mod uac;
 
 /// sipkit: a SIP stack and the tools around it.

@@ -5,7 +5,6 @@
 use std::io::IsTerminal;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,66 +16,13 @@ use sip_message::header::{MediaType, NameAddr, Transport as TransportName};
 use sip_message::{Message, Method, Uri};
 use sip_transaction::Config;
 use sip_transport::resolve::{Destination, HickoryResolver, Locator};
-use sip_transport::stream::StreamSettings;
-use sip_transport::tcp::TcpTransport;
-use sip_transport::tls::{TlsConfig, TlsTransport};
-use sip_transport::udp::{UdpSettings, UdpTransport};
-use sip_transport::ws::{WsTransport, WssTransport};
+use sip_transport::tls::TlsConfig;
 use sip_transport::{DEFAULT_INCOMING_CAPACITY, Target, TransportSet, incoming_channel};
 use sip_ua::driver::{Direction, Tap, Traced, TransactionDriver};
 use sip_ua::runner::{UacRunner, now};
 use sip_ua::uac::{CallEnd, CallEvent, Peer, RegistrationEvent, Uac, UacConfig, UacEvent};
 
-/// The transports `sipkit` places calls over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Transport {
-    Udp,
-    Tcp,
-    Tls,
-    Ws,
-    Wss,
-}
-
-impl FromStr for Transport {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "udp" => Ok(Self::Udp),
-            "tcp" => Ok(Self::Tcp),
-            "tls" => Ok(Self::Tls),
-            "ws" => Ok(Self::Ws),
-            "wss" => Ok(Self::Wss),
-            other => Err(format!("transport {other:?}: sipkit sends over udp, tcp, tls, ws or wss")),
-        }
-    }
-}
-
-impl Transport {
-    fn name(self) -> TransportName {
-        match self {
-            Self::Udp => TransportName::UDP,
-            Self::Tcp => TransportName::TCP,
-            Self::Tls => TransportName::TLS,
-            Self::Ws => TransportName::WS,
-            Self::Wss => TransportName::WSS,
-        }
-    }
-
-    fn of(name: &TransportName) -> Self {
-        [Self::Tcp, Self::Tls, Self::Ws, Self::Wss].into_iter().find(|t| t.name() == *name).unwrap_or(Self::Udp)
-    }
-
-    /// The Contact's `transport` parameter (none for UDP).
-    fn uri_param(self) -> &'static str {
-        match self {
-            Self::Udp => "",
-            Self::Tcp => ";transport=tcp",
-            Self::Tls => ";transport=tls",
-            Self::Ws | Self::Wss => ";transport=ws",
-        }
-    }
-}
+pub(crate) use crate::transport::Transport;
 
 /// The client side of TLS: the servers `ca` (PEM) vouches for, or the Mozilla roots.
 fn tls_client(ca: Option<&std::path::Path>) -> Result<TlsConfig, String> {
@@ -216,34 +162,12 @@ async fn uac(target: &str, common: Common, task: Task) -> Result<bool, String> {
     let local = common.local.unwrap_or_else(|| SocketAddr::new(local_ip_towards(next_hop.remote), 0));
 
     let (incoming_tx, incoming) = incoming_channel(DEFAULT_INCOMING_CAPACITY);
-    let settings = StreamSettings::default();
-    let failed = |e: sip_transport::TransportError| format!("{transport:?} on {local}: {e}");
-    let bound_transport: Arc<dyn sip_transport::Transport> = match transport {
-        Transport::Udp => {
-            Arc::new(UdpTransport::bind(local, UdpSettings::default(), incoming_tx).await.map_err(failed)?)
-        }
-        Transport::Tcp => Arc::new(TcpTransport::bind(local, settings, incoming_tx).await.map_err(failed)?),
-        Transport::Ws => Arc::new(WsTransport::bind(local, settings, incoming_tx).await.map_err(failed)?),
-        Transport::Tls => {
-            let tls = tls_client(common.ca.as_deref())?;
-            Arc::new(TlsTransport::bind(local, tls, settings, incoming_tx).await.map_err(failed)?)
-        }
-        Transport::Wss => {
-            let tls = tls_client(common.ca.as_deref())?;
-            Arc::new(WssTransport::bind(local, tls, settings, incoming_tx).await.map_err(failed)?)
-        }
-    };
-    let bound = bound_transport.local_addrs().first().map_or(local, |(_, a)| *a);
+    let tls = if transport.secure() { Some(tls_client(common.ca.as_deref())?) } else { None };
+    let bound_transport = transport.bind(local, tls.as_ref(), incoming_tx).await?;
+    let bound = Transport::bound(bound_transport.as_ref(), local);
     let transports = TransportSet::new().with_shared(bound_transport);
     let user = common.user.clone().unwrap_or_else(|| "sipkit".to_owned());
-    let param = transport.uri_param();
-    let host = match bound.ip() {
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        IpAddr::V4(ip) => ip.to_string(),
-    };
-    let scheme = if transport == Transport::Wss { "sips" } else { "sip" };
-    let contact: Uri =
-        format!("{scheme}:{user}@{host}:{}{param}", bound.port()).parse().map_err(|e| format!("the Contact: {e}"))?;
+    let contact = transport.contact(&user, bound)?;
     let identity: Uri = format!("sip:{user}@{}", sip.host_str()).parse().map_err(|e| format!("the From URI: {e}"))?;
     let mut peer = Peer::new(uri.clone(), next_hop.clone(), NameAddr::new(identity.clone()));
     if let Some(proxy) = proxy {
