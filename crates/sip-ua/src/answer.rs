@@ -18,8 +18,8 @@ use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator};
 use sip_transaction::{Event, TransactionKey};
 use sip_transport::Target;
 
-use crate::Deadlines;
 use crate::driver::{Events, TransactionDriver};
+use crate::{Deadlines, Serving};
 
 /// The methods the answerer accepts, for Allow.
 pub const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, PRACK, INFO";
@@ -111,7 +111,7 @@ struct Call {
     /// Where the INVITE came from: the target of the requests this side sends.
     peer: Target,
     /// The server transactions waiting for this call's responses, by CSeq number and method.
-    serving: Vec<(u32, Method, TransactionKey)>,
+    serving: Serving,
     /// When the policy's ring delay is over and the INVITE gets its final response.
     answer_at: Option<Instant>,
     /// The caller, for the report.
@@ -252,7 +252,7 @@ impl<E: Entropy> Answerer<E> {
                 self.by_request.remove(&key);
                 if let Some(id) = self.by_invite.remove(&key) {
                     if let Some(call) = self.calls.get_mut(&id) {
-                        call.serving.retain(|(_, _, k)| *k != key);
+                        call.serving.forget(&key);
                     }
                     self.settle(id);
                 }
@@ -334,7 +334,7 @@ impl<E: Entropy> Answerer<E> {
                 return;
             };
             let Some(call) = self.calls.get_mut(&id) else { return };
-            call.serving.push((cseq_of(&request.headers).map_or(0, |c| c.0), Method::CANCEL, key));
+            call.serving.push(cseq_of(&request.headers).map_or(0, |c| c.0), Method::CANCEL, key);
             call.answer_at = None;
             call.session.receive_cancel(&request);
             self.settle(id);
@@ -347,7 +347,7 @@ impl<E: Entropy> Answerer<E> {
             };
             let Some(call) = self.calls.get_mut(&id) else { return };
             if let Some((seq, method)) = cseq_of(&request.headers) {
-                call.serving.push((seq, method, key.clone()));
+                call.serving.push(seq, method, key.clone());
             }
             if request.method == Method::INVITE {
                 self.by_invite.insert(key, id);
@@ -415,19 +415,11 @@ impl<E: Entropy> Answerer<E> {
                 };
             }
         }
+        let mut serving = Serving::default();
+        serving.push(seq, Method::INVITE, key.clone());
         let from_uri = invite.headers.from().and_then(Result::ok).map(|f| f.uri().to_string()).unwrap_or_default();
         let dialog_id = session.dialog().id().clone();
-        self.calls.insert(
-            id,
-            Call {
-                session,
-                peer: from,
-                serving: vec![(seq, Method::INVITE, key.clone())],
-                answer_at,
-                from: from_uri,
-                answered: false,
-            },
-        );
+        self.calls.insert(id, Call { session, peer: from, serving, answer_at, from: from_uri, answered: false });
         self.by_dialog.insert(dialog_id, id);
         self.by_invite.insert(key, id);
         self.settle(id);
@@ -440,17 +432,9 @@ impl<E: Entropy> Answerer<E> {
         while let Some(output) = call.session.poll_output() {
             match output {
                 Output::Response(mut response) => {
-                    let Some((seq, method)) = cseq_of(&response.headers) else { continue };
-                    let Some(at) = call.serving.iter().position(|(s, m, _)| *s == seq && *m == method) else {
-                        continue;
-                    };
-                    let key = call.serving[at].2.clone();
-                    // An INVITE's transaction passes its 2xx retransmissions through
-                    // (RFC 6026); others are done with their final response.
-                    if response.status.is_final() && method != Method::INVITE {
-                        call.serving.remove(at);
-                    }
-                    call.answered |= method == Method::INVITE && response.status == StatusCode::OK;
+                    let Some(key) = call.serving.key_for(&response) else { continue };
+                    let to_invite = cseq_of(&response.headers).is_some_and(|(_, m)| m == Method::INVITE);
+                    call.answered |= to_invite && response.status == StatusCode::OK;
                     decorate(&mut response, &self.user_agent, false);
                     self.actions.push_back(Action::Respond { key, response });
                 }
@@ -464,10 +448,7 @@ impl<E: Entropy> Answerer<E> {
                 Output::Event(SessionEvent::Request(request)) => {
                     // In-dialog requests the session leaves to the application: OPTIONS,
                     // INFO and MESSAGE are taken, anything else is not allowed.
-                    let status = match request.method {
-                        Method::OPTIONS | Method::INFO | Method::MESSAGE => StatusCode::OK,
-                        _ => StatusCode::METHOD_NOT_ALLOWED,
-                    };
+                    let status = crate::in_dialog_status(&request.method);
                     let mut response = Response::from_request(&request, status);
                     decorate(&mut response, &self.user_agent, status == StatusCode::METHOD_NOT_ALLOWED);
                     call.session.send_response(response);
@@ -491,15 +472,13 @@ impl<E: Entropy> Answerer<E> {
         let session_due = call.session.poll_timeout();
         let next = [call.answer_at, session_due].into_iter().flatten().min();
         self.deadlines.file(id, next);
-        let done = call.session.is_ended()
-            && call.serving.iter().all(|(_, m, _)| *m == Method::INVITE)
-            && session_due.is_none();
+        let done = call.session.is_ended() && call.serving.only_invites() && session_due.is_none();
         if done {
             let Some(call) = self.calls.remove(&id) else { return };
             self.deadlines.file(id, None);
             self.by_dialog.remove(call.session.dialog().id());
-            for (_, _, key) in call.serving {
-                self.by_invite.remove(&key);
+            for key in call.serving.keys() {
+                self.by_invite.remove(key);
             }
             self.by_request.retain(|_, (c, _)| *c != id);
         }

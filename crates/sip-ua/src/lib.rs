@@ -13,8 +13,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use sip_message::Uri;
 use sip_message::header::Transport as TransportName;
+use sip_message::{Method, Response, StatusCode, Uri};
+use sip_transaction::TransactionKey;
 use sip_transport::Target;
 use sip_transport::resolve::Destination;
 
@@ -27,6 +28,54 @@ pub mod uac;
 /// A new tag (§19.3): 64 random bits in hex.
 pub(crate) fn new_tag(entropy: &mut impl sip_dialog::Entropy) -> String {
     format!("{:016x}", entropy.next_u64())
+}
+
+/// The server transactions a call's session answers through, by CSeq number and method.
+#[derive(Debug, Default)]
+pub(crate) struct Serving(Vec<(u32, Method, TransactionKey)>);
+
+impl Serving {
+    /// Transaction `key` waits for the session's answer to the request with CSeq `seq`.
+    pub(crate) fn push(&mut self, seq: u32, method: Method, key: TransactionKey) {
+        self.0.push((seq, method, key));
+    }
+
+    /// The transaction `response` goes through. Any but an INVITE's is done with its final
+    /// response; an INVITE's passes its 2xx retransmissions on (RFC 6026).
+    pub(crate) fn key_for(&mut self, response: &Response) -> Option<TransactionKey> {
+        let cseq = response.headers.cseq().and_then(Result::ok)?;
+        let at = self.0.iter().position(|(s, m, _)| *s == cseq.seq && *m == cseq.method)?;
+        if response.status.is_final() && cseq.method != Method::INVITE {
+            return Some(self.0.remove(at).2);
+        }
+        Some(self.0[at].2.clone())
+    }
+
+    /// Forgets transaction `key` (it terminated); whether it was here.
+    pub(crate) fn forget(&mut self, key: &TransactionKey) -> bool {
+        let before = self.0.len();
+        self.0.retain(|(_, _, k)| k != key);
+        self.0.len() != before
+    }
+
+    /// Whether only INVITE transactions (which end on their own timers) are left.
+    pub(crate) fn only_invites(&self) -> bool {
+        self.0.iter().all(|(_, m, _)| *m == Method::INVITE)
+    }
+
+    /// The transactions.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &TransactionKey> {
+        self.0.iter().map(|(_, _, k)| k)
+    }
+}
+
+/// The status a UA answers an in-dialog request with that its session leaves to it:
+/// 200 for OPTIONS, INFO and MESSAGE, 405 for anything else.
+pub(crate) fn in_dialog_status(method: &Method) -> StatusCode {
+    match *method {
+        Method::OPTIONS | Method::INFO | Method::MESSAGE => StatusCode::OK,
+        _ => StatusCode::METHOD_NOT_ALLOWED,
+    }
 }
 
 /// The deadlines of a core's calls (or other things it keeps by number): at most one per

@@ -25,7 +25,7 @@ use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator, OfferAnswer, Ses
 use sip_transaction::{Event, TransactionKey};
 use sip_transport::Target;
 
-use crate::Deadlines;
+use crate::{Deadlines, Serving};
 
 /// How many times a request is sent again with credentials after a 401 or 407 before
 /// the UAC gives up with [`UacError::AuthFailed`].
@@ -269,7 +269,7 @@ struct OutgoingCall {
     negotiator: Option<Negotiator>,
     session: Option<InviteSession>,
     /// The server transactions waiting for responses of the session, by CSeq.
-    serving: Vec<(u32, Method, TransactionKey)>,
+    serving: Serving,
     auth_attempts: u32,
     /// A provisional response came: a CANCEL may go (§9.1).
     provisional: bool,
@@ -530,7 +530,7 @@ impl<E: Entropy> Uac<E> {
             invite_key: None,
             negotiator: Some(negotiator),
             session: None,
-            serving: Vec::new(),
+            serving: Serving::default(),
             auth_attempts: 0,
             provisional: false,
             hangup_wanted: false,
@@ -845,14 +845,7 @@ impl<E: Entropy> Uac<E> {
                     }
                     Output::Request(request) => sends.push((request, target.clone())),
                     Output::Response(mut response) => {
-                        let Some((seq, method)) = cseq_of(&response.headers) else { continue };
-                        let Some(at) = c.serving.iter().position(|(s, m, _)| *s == seq && *m == method) else {
-                            continue;
-                        };
-                        let key = c.serving[at].2.clone();
-                        if response.status.is_final() && method != Method::INVITE {
-                            c.serving.remove(at);
-                        }
+                        let Some(key) = c.serving.key_for(&response) else { continue };
                         if let Ok(h) = Header::new(HeaderName::SERVER, self.config.user_agent.clone()) {
                             response.headers.push(h);
                         }
@@ -884,10 +877,7 @@ impl<E: Entropy> Uac<E> {
                     Output::Event(SessionEvent::Request(request)) => {
                         // In-dialog requests the session leaves to the application: OPTIONS,
                         // INFO and MESSAGE are taken, anything else is not allowed.
-                        let status = match request.method {
-                            Method::OPTIONS | Method::INFO | Method::MESSAGE => StatusCode::OK,
-                            _ => StatusCode::METHOD_NOT_ALLOWED,
-                        };
+                        let status = crate::in_dialog_status(&request.method);
                         let mut response = Response::from_request(&request, status);
                         if let Ok(h) = Header::new(HeaderName::ALLOW, ALLOWED_METHODS) {
                             response.headers.push(h);
@@ -924,10 +914,7 @@ impl<E: Entropy> Uac<E> {
         let cancel_due = c.cancel_deadline.filter(|_| c.invite_key.is_some() && !c.invite_final);
         let session_due = c.session.as_ref().and_then(InviteSession::poll_timeout);
         let invite_pending = c.invite_key.is_some() || (!c.ended && !c.answered);
-        let done = c.ended
-            && !invite_pending
-            && session_due.is_none()
-            && c.serving.iter().all(|(_, m, _)| *m == Method::INVITE);
+        let done = c.ended && !invite_pending && session_due.is_none() && c.serving.only_invites();
         for event in events {
             self.report(UacEvent::Call { call: Handle(id), event });
         }
@@ -1291,9 +1278,7 @@ impl<E: Entropy> Uac<E> {
                             c.invite_key = None;
                             served = Some(*id);
                         }
-                        let before = c.serving.len();
-                        c.serving.retain(|(_, _, k)| *k != key);
-                        if c.serving.len() != before {
+                        if c.serving.forget(&key) {
                             served = Some(*id);
                         }
                     }
@@ -1314,7 +1299,7 @@ impl<E: Entropy> Uac<E> {
                 let Some(Outstanding::Call(c)) = self.outstanding.get_mut(&id) else { return None };
                 if let (Some(key), Some((seq, method))) = (key, cseq_of(&request.headers)) {
                     if request.method != Method::ACK {
-                        c.serving.push((seq, method, key));
+                        c.serving.push(seq, method, key);
                     }
                 }
                 if let Some(session) = c.session.as_mut() {
