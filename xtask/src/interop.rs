@@ -273,6 +273,22 @@ fn uac_against_answer(sipkit: &Path, transport: &str, load: Load) -> Result<Coun
     Ok(counts)
 }
 
+/// One `sipkit` client command against a SIPp server.
+struct ClientCheck<'a> {
+    /// What it checks.
+    name: &'a str,
+    /// SIPp's scenario arguments.
+    scenario: [&'a str; 2],
+    /// SIPp's transport (`u1`, `t1`).
+    transport: &'a str,
+    /// sipkit's arguments before the URI.
+    args: &'a [&'a str],
+    /// The URI's user part with its `@`, or empty.
+    user: &'a str,
+    /// Whether both sides must count a success (otherwise a failure).
+    succeeds: bool,
+}
+
 /// Builds the release `sipkit` binary and returns its path.
 pub(crate) fn build_sipkit(root: &Path) -> Result<PathBuf, String> {
     let status = Command::new("cargo")
@@ -310,56 +326,38 @@ pub(crate) fn run(root: &Path, load: Load) -> bool {
     }
     let scenario = root.join("xtask/scenarios/register-digest.xml");
     let scenario = scenario.to_string_lossy().into_owned();
-    type Command<'a> = Box<dyn FnOnce(u16) -> Vec<String> + 'a>;
-    let args = |words: &[&str]| words.iter().map(|w| (*w).to_owned()).collect::<Vec<String>>();
-    let checks: Vec<(String, Vec<&str>, &str, Command<'_>, bool)> = vec![
-        (
-            "sipkit call -> sipp uas over UDP".into(),
-            vec!["-sn", "uas"],
+    let calls = ["call", "--no-hold", "--duration", "0.2"];
+    // SIPp fails a call whose connection closes in its closing pause (4 s).
+    let calls_tcp = ["call", "--no-hold", "--duration", "0.2", "--transport", "tcp", "--linger", "4.5"];
+    let register = ["register", "--user", "alice", "--password", "wonderland"];
+    let wrong = ["register", "--user", "alice", "--password", "looking-glass"];
+    let check = |name, scenario, transport, args, user, succeeds| ClientCheck {
+        name,
+        scenario,
+        transport,
+        args,
+        user,
+        succeeds,
+    };
+    let checks = [
+        check("sipkit call -> sipp uas over UDP", ["-sn", "uas"], "u1", &calls[..], "service@", true),
+        check("sipkit call -> sipp uas over TCP", ["-sn", "uas"], "t1", &calls_tcp[..], "service@", true),
+        check("sipkit register -> sipp 401 registrar", ["-sf", &scenario], "u1", &register[..], "", true),
+        check(
+            "sipkit register with a wrong password -> sipp 401 registrar (refused)",
+            ["-sf", &scenario],
             "u1",
-            Box::new(move |port| {
-                let mut a = args(&["call", "--no-hold", "--duration", "0.2"]);
-                a.push(format!("sip:service@127.0.0.1:{port}"));
-                a
-            }),
-            true,
-        ),
-        (
-            "sipkit call -> sipp uas over TCP".into(),
-            vec!["-sn", "uas"],
-            "t1",
-            Box::new(move |port| {
-                // SIPp fails a call whose connection closes in its closing pause (4 s).
-                let mut a = args(&["call", "--no-hold", "--duration", "0.2", "--transport", "tcp", "--linger", "4.5"]);
-                a.push(format!("sip:service@127.0.0.1:{port}"));
-                a
-            }),
-            true,
-        ),
-        (
-            "sipkit register -> sipp 401 registrar".into(),
-            vec!["-sf", &scenario],
-            "u1",
-            Box::new(move |port| {
-                let mut a = args(&["register", "--user", "alice", "--password", "wonderland"]);
-                a.push(format!("sip:127.0.0.1:{port}"));
-                a
-            }),
-            true,
-        ),
-        (
-            "sipkit register with a wrong password -> sipp 401 registrar (refused)".into(),
-            vec!["-sf", &scenario],
-            "u1",
-            Box::new(move |port| {
-                let mut a = args(&["register", "--user", "alice", "--password", "looking-glass"]);
-                a.push(format!("sip:127.0.0.1:{port}"));
-                a
-            }),
+            &wrong[..],
+            "",
             false,
         ),
     ];
-    for (name, scenario, transport, command, expect_success) in checks {
+    for ClientCheck { name, scenario, transport, args: words, user, succeeds: expect_success } in checks {
+        let command = |port: u16| {
+            let mut args: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+            args.push(format!("sip:{user}127.0.0.1:{port}"));
+            args
+        };
         match client_against_sipp(&sipkit, &scenario, transport, command, expect_success) {
             Ok(last) => println!("ok   {name}: {last}"),
             Err(e) => {
