@@ -536,7 +536,7 @@ impl Endpoint {
     /// Where a request to `uri` goes first, and with which route.
     async fn peer(&self, uri: Uri) -> Result<Peer, EndpointError> {
         let hop = self.outbound_proxy.clone().unwrap_or_else(|| uri.clone());
-        let next_hop = locate(&hop).await?;
+        let next_hop = locate(&hop, None).await?;
         let mut peer = Peer::new(uri, next_hop, NameAddr::new(self.identity.clone()));
         if let Some(proxy) = &self.outbound_proxy {
             peer.route.push(format!("{proxy};lr").parse().unwrap_or_else(|_| proxy.clone()));
@@ -600,17 +600,26 @@ impl Endpoint {
     }
 }
 
-/// Where a request to `uri` goes: its numeric address, or what RFC 3263 finds.
-pub async fn locate(uri: &Uri) -> Result<Target, EndpointError> {
-    if let Some(target) = crate::numeric_target(uri) {
+/// Where a request to `uri` goes: its numeric address, or what RFC 3263 finds (over
+/// UDP, TCP, TLS, WS and WSS); over `transport` when one is given instead of what the URI
+/// and the DNS say.
+pub async fn locate(uri: &Uri, transport: Option<TransportName>) -> Result<Target, EndpointError> {
+    if let Some(mut target) = crate::numeric_target(uri) {
+        if let Some(t) = transport {
+            target.transport = t;
+        }
         return Ok(target);
     }
     let Uri::Sip(sip) = uri else { return Err(EndpointError::Locate(format!("{uri}: not a sip or sips URI"))) };
+    let mut destination = Destination::from_uri(sip);
+    if transport.is_some() {
+        destination.transport = transport;
+    }
     let resolver = HickoryResolver::from_system().map_err(|e| EndpointError::Locate(e.to_string()))?;
-    let transports = vec![TransportName::UDP, TransportName::TCP, TransportName::TLS];
+    let transports =
+        vec![TransportName::UDP, TransportName::TCP, TransportName::TLS, TransportName::WS, TransportName::WSS];
     let locator = Locator::new(resolver, transports, 1);
-    let targets =
-        locator.locate(&Destination::from_uri(sip)).await.map_err(|e| EndpointError::Locate(format!("{uri}: {e}")))?;
+    let targets = locator.locate(&destination).await.map_err(|e| EndpointError::Locate(format!("{uri}: {e}")))?;
     targets.into_iter().next().ok_or_else(|| EndpointError::Locate(format!("{uri}: no address")))
 }
 

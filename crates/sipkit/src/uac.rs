@@ -12,12 +12,11 @@ use bytes::Bytes;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use sip_auth::DigestClient;
-use sip_message::header::{MediaType, NameAddr, Transport as TransportName};
+use sip_message::header::{MediaType, NameAddr};
 use sip_message::{Message, Method, Uri};
 use sip_transaction::Config;
-use sip_transport::resolve::{Destination, HickoryResolver, Locator};
 use sip_transport::tls::TlsConfig;
-use sip_transport::{DEFAULT_INCOMING_CAPACITY, Target, TransportSet, incoming_channel};
+use sip_transport::{DEFAULT_INCOMING_CAPACITY, TransportSet, incoming_channel};
 use sip_ua::driver::{Direction, Tap, Traced, TransactionDriver};
 use sip_ua::runner::{UacRunner, now};
 use sip_ua::uac::{CallEnd, CallEvent, Peer, RegistrationEvent, Uac, UacConfig, UacEvent};
@@ -86,25 +85,6 @@ pub(crate) fn run(target: &str, common: Common, task: Task) -> ExitCode {
     }
 }
 
-/// Where a request to `uri` goes: its numeric address, or what RFC 3263 finds in the DNS.
-async fn locate(uri: &Uri, transport: Option<Transport>) -> Result<Target, String> {
-    let Uri::Sip(sip) = uri else { return Err(format!("{uri}: not a sip or sips URI")) };
-    if let Some(mut target) = sip_ua::numeric_target(uri) {
-        if let Some(t) = transport {
-            target.transport = t.name();
-        }
-        return Ok(target);
-    }
-    let mut destination = Destination::from_uri(sip);
-    if let Some(t) = transport {
-        destination.transport = Some(t.name());
-    }
-    let resolver = HickoryResolver::from_system().map_err(|e| e.to_string())?;
-    let locator = Locator::new(resolver, vec![TransportName::UDP, TransportName::TCP], 1);
-    let targets = locator.locate(&destination).await.map_err(|e| format!("{uri}: {e}"))?;
-    targets.into_iter().next().ok_or_else(|| format!("{uri}: no address found"))
-}
-
 /// The local address that reaches `remote` (the kernel's route choice; nothing is sent).
 fn local_ip_towards(remote: SocketAddr) -> IpAddr {
     let unspecified =
@@ -157,7 +137,9 @@ async fn uac(target: &str, common: Common, task: Task) -> Result<bool, String> {
     let Uri::Sip(sip) = &uri else { return Err(format!("{target}: not a sip or sips URI")) };
     let proxy: Option<Uri> =
         common.proxy.as_deref().map(str::parse).transpose().map_err(|e| format!("--proxy: {e}"))?;
-    let next_hop = locate(proxy.as_ref().unwrap_or(&uri), common.transport).await?;
+    let next_hop = sip_ua::endpoint::locate(proxy.as_ref().unwrap_or(&uri), common.transport.map(Transport::name))
+        .await
+        .map_err(|e| e.to_string())?;
     let transport = Transport::of(&next_hop.transport);
     let local = common.local.unwrap_or_else(|| SocketAddr::new(local_ip_towards(next_hop.remote), 0));
 
