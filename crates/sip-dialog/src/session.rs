@@ -604,6 +604,22 @@ impl<E: Entropy> InviteSession<E> {
         self.reject_with(status, Vec::new())
     }
 
+    /// Redirects the INVITE being answered (§8.3, §21.3): a 300–399 `status` with a
+    /// Contact for each of `targets`, where the caller may try instead.
+    pub fn redirect(&mut self, status: StatusCode, targets: &[sip_message::Uri]) -> Result<(), SessionError> {
+        if !(300..400).contains(&status.as_u16()) {
+            return Err(SessionError::State("a redirection takes a 3xx status"));
+        }
+        if targets.is_empty() {
+            return Err(SessionError::State("a redirection names where to go"));
+        }
+        let contacts = targets
+            .iter()
+            .filter_map(|t| Header::typed(&header::Contact::Address(header::NameAddr::new(t.clone()))).ok())
+            .collect();
+        self.reject_with(status, contacts)
+    }
+
     fn reject_with(&mut self, status: StatusCode, extra: Vec<Header>) -> Result<(), SessionError> {
         if !status.is_final() || status.is_success() {
             return Err(SessionError::State("reject takes a 300-699 status"));

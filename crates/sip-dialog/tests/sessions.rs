@@ -629,3 +629,22 @@ mod interleavings {
         }
     }
 }
+
+#[test]
+fn a_redirect_names_the_targets_in_contact_and_ends_the_session() {
+    let mut alice = negotiator(1, 30000);
+    let invite = invite(&mut alice, false);
+    let mut bob = bob_session(&invite);
+    assert!(bob.redirect(StatusCode::BUSY_HERE, &["sip:carol@192.0.2.3".parse().unwrap()]).is_err(), "only 3xx");
+    assert!(bob.redirect(StatusCode::MOVED_TEMPORARILY, &[]).is_err(), "somewhere to go");
+    let targets: Vec<Uri> = vec!["sip:carol@192.0.2.3".parse().unwrap(), "sip:carol@192.0.2.4".parse().unwrap()];
+    bob.redirect(StatusCode::MOVED_TEMPORARILY, &targets).unwrap();
+    let out = drain(&mut bob);
+    let r302 = responses(&out).remove(0);
+    assert_eq!(r302.status, StatusCode::MOVED_TEMPORARILY);
+    let contacts: Vec<String> =
+        r302.headers.contact().map(|c| c.unwrap().address().unwrap().uri().to_string()).collect();
+    assert_eq!(contacts, ["sip:carol@192.0.2.3", "sip:carol@192.0.2.4"], "the targets, not Bob's own Contact");
+    assert_eq!(events(&out), [SessionEvent::Ended(EndReason::Rejected(StatusCode::MOVED_TEMPORARILY))]);
+    assert!(bob.is_ended());
+}

@@ -500,6 +500,16 @@ impl<E: Entropy> Answerer<E> {
         self.answer(call, |session| session.reject(status))
     }
 
+    /// Redirects offered `call` with a 3xx naming `targets` in Contact.
+    pub fn redirect(
+        &mut self,
+        call: CallHandle,
+        status: StatusCode,
+        targets: &[Uri],
+    ) -> Result<(), sip_dialog::SessionError> {
+        self.answer(call, |session| session.redirect(status, targets))
+    }
+
     /// Ends answered `call` with BYE.
     pub fn hangup(&mut self, call: CallHandle) -> Result<(), sip_dialog::SessionError> {
         self.answer(call, InviteSession::bye)

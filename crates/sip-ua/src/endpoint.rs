@@ -407,7 +407,7 @@ impl IncomingCall {
         self.act(IncomingAction::Accept).await
     }
 
-    /// Rejects with `status` (a 3xx redirects, with the Contact the caller is told).
+    /// Rejects with `status` (300–699; see [`redirect`](Self::redirect) to name where to go).
     pub async fn reject(&self, status: StatusCode) -> Result<(), EndpointError> {
         self.act(IncomingAction::Reject(status)).await
     }
@@ -415,6 +415,11 @@ impl IncomingCall {
     /// Hangs up an accepted call with BYE.
     pub async fn hangup(&self) -> Result<(), EndpointError> {
         self.act(IncomingAction::Hangup).await
+    }
+
+    /// Redirects the caller to `targets` (302 Moved Temporarily, a Contact for each).
+    pub async fn redirect(&self, targets: Vec<Uri>) -> Result<(), EndpointError> {
+        self.act(IncomingAction::Redirect(targets)).await
     }
 
     /// Waits for the call to end; why it ended.
@@ -474,6 +479,7 @@ enum IncomingAction {
     Ring,
     Accept,
     Reject(StatusCode),
+    Redirect(Vec<Uri>),
     Hangup,
 }
 
@@ -738,6 +744,9 @@ impl Core {
                     IncomingAction::Ring => self.uas.ring(now(), call),
                     IncomingAction::Accept => self.uas.accept(now(), call),
                     IncomingAction::Reject(status) => self.uas.reject(call, status),
+                    IncomingAction::Redirect(targets) => {
+                        self.uas.redirect(call, StatusCode::MOVED_TEMPORARILY, &targets)
+                    }
                     IncomingAction::Hangup => self.uas.hangup(call),
                 };
                 let _ = reply.send(done.map_err(|e| EndpointError::Invalid(e.to_string())));

@@ -1,5 +1,5 @@
 //! Two Endpoints on loopback UDP, as an application uses them: a call offered, rung,
-//! accepted, held, resumed and hung up; a call rejected; OPTIONS and MESSAGE; a
+//! accepted, held, resumed and hung up; a call rejected; a call redirected; OPTIONS and MESSAGE; a
 //! registration with a registrar (written here over a plain socket with the digest
 //! server of `sip-auth`) that challenges, accepts and removes it; shutdown hanging up a
 //! call still up.
@@ -93,6 +93,17 @@ async fn a_rejected_call_and_requests_outside_a_dialog() {
     let mut call = alice.call(bob_uri.clone()).await.unwrap();
     let end = until(&mut call, |e| matches!(e, CallEvent::Ended(_))).await;
     assert_eq!(end, CallEvent::Ended(CallEnd::Failed(UacError::Rejected(StatusCode::BUSY_HERE))));
+    let bob = callee.await.unwrap();
+    // Redirected: 302 with the new target in Contact.
+    let callee = tokio::spawn(async move {
+        let offered = timeout(STEP, bob.incoming()).await.unwrap().unwrap();
+        offered.redirect(vec!["sip:carol@192.0.2.3".parse().unwrap()]).await.unwrap();
+        assert!(offered.redirect(vec!["sip:dave@192.0.2.4".parse().unwrap()]).await.is_err(), "answered once");
+        bob
+    });
+    let mut call = alice.call(bob_uri.clone()).await.unwrap();
+    let end = until(&mut call, |e| matches!(e, CallEvent::Ended(_))).await;
+    assert_eq!(end, CallEvent::Ended(CallEnd::Failed(UacError::Rejected(StatusCode::MOVED_TEMPORARILY))));
     let bob = callee.await.unwrap();
     assert_eq!(alice.options(bob_uri.clone()).await.unwrap().status, StatusCode::OK);
     assert_eq!(alice.message(bob_uri, "hello").await.unwrap().status, StatusCode::OK);
