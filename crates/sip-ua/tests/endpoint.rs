@@ -1,15 +1,16 @@
 //! Two Endpoints on loopback UDP, as an application uses them: a call offered, rung,
 //! accepted, held, resumed and hung up; a call rejected; a call redirected; OPTIONS and MESSAGE; a
-//! registration with a registrar (written here over a plain socket with the digest
-//! server of `sip-auth`) that challenges, accepts and removes it; shutdown hanging up a
+//! registration with the test registrar (over a plain socket) that challenges, accepts and
+//! removes it; shutdown hanging up a
 //! call still up.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use sip_auth::{Algorithm, DigestCredentials, DigestServer};
+mod common;
+use common::Registrar;
+
 use sip_dialog::EndReason;
-use sip_message::header::{Authorization, WwwAuthenticate};
-use sip_message::{Header, Message, Response, StatusCode, Uri};
+use sip_message::{HeaderName, Message, Request, StatusCode, Uri};
 use sip_ua::endpoint::{Endpoint, EndpointError, Listener};
 use sip_ua::uac::{CallEnd, CallEvent, UacError};
 use tokio::net::UdpSocket;
@@ -132,43 +133,24 @@ async fn shutdown_hangs_up_a_call_still_up() {
     bob.shutdown().await;
 }
 
-/// A registrar on `socket`: 401 with a challenge, 200 with the binding to good
-/// credentials (`expires` as asked), until it has answered `count` REGISTERs.
-async fn registrar(socket: UdpSocket, count: usize) -> Vec<(u32, String)> {
-    let mut digest = DigestServer::new("example.com", b"thirty-two bytes of registrar key".to_vec(), Algorithm::Md5);
-    let mut asked = Vec::new();
+/// The test registrar on `socket`, until it has accepted `count` REGISTERs: the expiry
+/// and Contact each accepted one asked for, and every REGISTER received.
+async fn registrar(socket: UdpSocket, count: usize) -> (Vec<(u32, String)>, Vec<Request>) {
+    let mut registrar = Registrar::new(0, u32::MAX);
+    let mut accepted = Vec::new();
     let mut buf = vec![0; 65_536];
-    let mut answered = 0;
-    while answered < count {
+    while accepted.len() < count {
         let (n, from) = socket.recv_from(&mut buf).await.unwrap();
         let Ok(Message::Request(request)) = Message::parse(bytes::Bytes::copy_from_slice(&buf[..n])) else { continue };
-        let credentials = request
-            .headers
-            .typed::<Authorization>()
-            .and_then(Result::ok)
-            .and_then(|a| DigestCredentials::from_credentials(&a.0).ok());
-        let password = |user: &str| (user == "alice").then(|| "wonderland".to_owned());
-        let now = SystemTime::now();
-        let verified = credentials.map(|c| digest.verify(now, "REGISTER", &c, b"", password));
-        let response = if matches!(verified, Some(Ok(_))) {
+        let response = registrar.answer(&request);
+        if response.status == StatusCode::OK {
             let expires = request.headers.expires().unwrap().unwrap().0;
-            let contact = request.headers.get(&sip_message::HeaderName::CONTACT).unwrap().value().clone();
-            asked.push((expires, String::from_utf8_lossy(&contact).into_owned()));
-            answered += 1;
-            let mut ok = Response::from_request(&request, StatusCode::OK).with_to_tag("r").unwrap();
-            for contact in request.headers.get_all(&sip_message::HeaderName::CONTACT) {
-                ok.headers.push(contact.clone());
-            }
-            ok
-        } else {
-            let mut r = Response::from_request(&request, StatusCode::UNAUTHORIZED).with_to_tag("r").unwrap();
-            r.headers
-                .push(Header::typed(&WwwAuthenticate(digest.challenge(now, false).to_challenge().unwrap())).unwrap());
-            r
-        };
+            let contact = request.headers.get(&HeaderName::CONTACT).unwrap().value().clone();
+            accepted.push((expires, String::from_utf8_lossy(&contact).into_owned()));
+        }
         socket.send_to(&response.to_bytes(), from).await.unwrap();
     }
-    asked
+    (accepted, registrar.registers)
 }
 
 #[tokio::test]
@@ -187,7 +169,8 @@ async fn a_registration_is_challenged_accepted_and_removed() {
     let registration = alice.register(registrar_uri, 600).await.unwrap();
     assert_eq!(registration.expires, 600);
     registration.unregister().await.unwrap();
-    let seen = timeout(STEP, registered).await.unwrap().unwrap();
+    let (seen, registers) = timeout(STEP, registered).await.unwrap().unwrap();
+    assert_eq!(registers.len(), 3, "challenged once; the removal carries credentials at once");
     let expiries: Vec<u32> = seen.iter().map(|(e, _)| *e).collect();
     assert_eq!(expiries, [600, 0], "registered, then removed");
     assert!(

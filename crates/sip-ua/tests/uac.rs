@@ -4,12 +4,15 @@
 //! of `sip-auth` (challenge, credentials, 423, refresh, unregister).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use sip_auth::{Algorithm, DigestClient, DigestCredentials, DigestServer};
+mod common;
+use common::Registrar;
+
+use sip_auth::DigestClient;
 use sip_dialog::{EndReason, SessionConfig};
-use sip_message::header::{Authorization, MediaType, NameAddr, Transport as TransportName, WwwAuthenticate};
-use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode};
+use sip_message::header::{Authorization, MediaType, NameAddr, Transport as TransportName};
+use sip_message::{HeaderName, Message, Method, Request, Response, StatusCode};
 use sip_sdp::attr::Direction;
 use sip_transaction::{Config, Event, TransactionLayer};
 use sip_transport::Target;
@@ -34,47 +37,6 @@ enum Far {
     Answerer(Box<Answerer>),
     Registrar(Box<Registrar>),
     Nobody,
-}
-
-/// A registrar: 401 with a digest challenge, then 200 to a REGISTER with good credentials;
-/// 423 below `min_expires`; grants what is asked up to `max_expires`.
-struct Registrar {
-    digest: DigestServer,
-    min_expires: u32,
-    max_expires: u32,
-    registers: Vec<Request>,
-}
-
-impl Registrar {
-    fn answer(&mut self, request: &Request) -> Response {
-        self.registers.push(request.clone());
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let credentials = request
-            .headers
-            .typed::<Authorization>()
-            .and_then(Result::ok)
-            .and_then(|a| DigestCredentials::from_credentials(&a.0).ok());
-        let password = |user: &str| (user == "alice").then(|| "wonderland".to_owned());
-        let verified = credentials.map(|c| self.digest.verify(now, "REGISTER", &c, b"", password));
-        if !matches!(verified, Some(Ok(_))) {
-            let mut r = Response::from_request(request, StatusCode::UNAUTHORIZED).with_to_tag("reg").unwrap();
-            let challenge = self.digest.challenge(now, false).to_challenge().unwrap();
-            r.headers.push(Header::typed(&WwwAuthenticate(challenge)).unwrap());
-            return r;
-        }
-        let asked = request.headers.expires().unwrap().unwrap().0;
-        if asked != 0 && asked < self.min_expires {
-            let mut r = Response::from_request(request, StatusCode::new(423).unwrap()).with_to_tag("reg").unwrap();
-            r.headers.push(Header::new(HeaderName::MIN_EXPIRES, self.min_expires.to_string()).unwrap());
-            return r;
-        }
-        let mut r = Response::from_request(request, StatusCode::OK).with_to_tag("reg").unwrap();
-        let contact = request.headers.contact().next().unwrap().unwrap();
-        let granted = asked.min(self.max_expires);
-        let bound = contact.address().unwrap().with_param("expires", Some(&granted.to_string())).unwrap();
-        r.headers.push(Header::typed(&sip_message::header::Contact::Address(bound)).unwrap());
-        r
-    }
 }
 
 /// The UAC at ALICE and the far side at BOB, each behind a transaction layer, wired by
@@ -442,12 +404,7 @@ fn options_and_message_get_their_final_responses() {
 }
 
 fn registrar(min_expires: u32, max_expires: u32) -> Far {
-    Far::Registrar(Box::new(Registrar {
-        digest: DigestServer::new("example.com", b"a registrar secret of 32 bytes!!".to_vec(), Algorithm::Sha256),
-        min_expires,
-        max_expires,
-        registers: Vec::new(),
-    }))
+    Far::Registrar(Box::new(Registrar::new(min_expires, max_expires)))
 }
 
 fn registers(net: &Net) -> &[Request] {
