@@ -49,7 +49,9 @@ use tokio::time::{Instant, sleep_until};
 use crate::answer::{self, AnswerPolicy, Answerer, CallHandle};
 use crate::driver::{Events, Tap, TransactionDriver};
 use crate::runner::now;
-use crate::uac::{self, CallEvent, Handle, Peer, RegistrationEvent, Uac, UacConfig, UacError, UacEvent};
+use crate::uac::{
+    self, CallEvent, Handle, Peer, RegistrationEvent, SubscriptionEvent, Uac, UacConfig, UacError, UacEvent,
+};
 
 /// How long [`Endpoint::shutdown`] waits for hang-ups and unregistrations to be answered.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -292,6 +294,8 @@ impl EndpointBuilder {
             registrations: HashMap::new(),
             requests: HashMap::new(),
             first_outcome: HashMap::new(),
+            subscriptions: HashMap::new(),
+            first_acceptance: HashMap::new(),
             binding,
             own_commands: commands.clone(),
         };
@@ -463,6 +467,41 @@ impl Registration {
     }
 }
 
+/// A subscription (RFC 6665): refreshed before it expires until
+/// [`unsubscribe`](Self::unsubscribe), the notifier or the endpoint's shutdown ends it.
+#[derive(Debug)]
+pub struct Subscription {
+    handle: Handle,
+    commands: mpsc::Sender<Command>,
+    /// The expiry the notifier granted.
+    pub expires: u32,
+    events: mpsc::Receiver<SubscriptionEvent>,
+}
+
+impl Subscription {
+    /// The next NOTIFY or the end; `None` once it has ended and said so.
+    pub async fn next_event(&mut self) -> Option<SubscriptionEvent> {
+        self.events.recv().await
+    }
+
+    /// Ends the subscription (SUBSCRIBE with Expires 0) and waits for the notifier's
+    /// final NOTIFY (RFC 6665 §4.1.2.3); the NOTIFYs that come before it are dropped.
+    pub async fn unsubscribe(mut self) -> Result<(), EndpointError> {
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Unsubscribe { subscription: self.handle, reply };
+        self.commands.send(command).await.map_err(|_| EndpointError::Closed)?;
+        answer.await.map_err(|_| EndpointError::Closed)??;
+        loop {
+            match self.events.recv().await {
+                Some(SubscriptionEvent::Terminated(_)) => return Ok(()),
+                Some(SubscriptionEvent::Failed(e)) => return Err(e.into()),
+                Some(_) => {}
+                None => return Err(EndpointError::Closed),
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 enum CallAction {
     Hangup,
@@ -492,6 +531,8 @@ enum Command {
     Incoming { call: CallHandle, action: IncomingAction, reply: Reply<()> },
     Register { peer: Box<Peer>, aor: NameAddr, expires: u32, reply: Reply<Registration> },
     Unregister { registration: Handle, reply: Reply<()> },
+    Subscribe { peer: Box<Peer>, event: String, expires: u32, reply: Reply<Subscription> },
+    Unsubscribe { subscription: Handle, reply: Reply<()> },
     Request { method: Method, peer: Box<Peer>, body: Option<(MediaType, Bytes)>, reply: Reply<Response> },
     Shutdown { reply: oneshot::Sender<()> },
 }
@@ -574,6 +615,16 @@ impl Endpoint {
         self.ask(|reply| Command::Register { peer, aor, expires, reply }).await
     }
 
+    /// Subscribes to the `event` package (`presence`, `dialog`, `message-summary`, ...)
+    /// of `target` for `expires` seconds; returns once the notifier accepted (after a
+    /// digest challenge, a 423, ...) or refused. Its NOTIFYs come from the
+    /// [`Subscription`]'s events.
+    pub async fn subscribe(&self, target: Uri, event: &str, expires: u32) -> Result<Subscription, EndpointError> {
+        let peer = Box::new(self.peer(target).await?);
+        let event = event.to_owned();
+        self.ask(|reply| Command::Subscribe { peer, event, expires, reply }).await
+    }
+
     /// Sends OPTIONS to `target`; its final response.
     pub async fn options(&self, target: Uri) -> Result<Response, EndpointError> {
         let peer = Box::new(self.peer(target).await?);
@@ -629,8 +680,9 @@ pub async fn locate(uri: &Uri, transport: Option<TransportName>) -> Result<Targe
     targets.into_iter().next().ok_or_else(|| EndpointError::Locate(format!("{uri}: no address")))
 }
 
-/// A registration waiting for its first outcome: who waits, and its event queue.
-type PendingRegistration = (Reply<Registration>, mpsc::Sender<RegistrationEvent>, mpsc::Receiver<RegistrationEvent>);
+/// A registration or subscription waiting for its first outcome: who waits, and its
+/// event queue.
+type Pending<T, E> = (Reply<T>, mpsc::Sender<E>, mpsc::Receiver<E>);
 
 /// The task behind an [`Endpoint`].
 struct Core {
@@ -648,7 +700,11 @@ struct Core {
     /// Requests waiting for their final response.
     requests: HashMap<Handle, Reply<Response>>,
     /// Registrations waiting for their first outcome, with their event queue.
-    first_outcome: HashMap<Handle, PendingRegistration>,
+    first_outcome: HashMap<Handle, Pending<Registration, RegistrationEvent>>,
+    subscriptions: HashMap<Handle, mpsc::Sender<SubscriptionEvent>>,
+    /// Subscriptions waiting for their 2xx, with their event queue (a NOTIFY may come
+    /// first).
+    first_acceptance: HashMap<Handle, Pending<Subscription, SubscriptionEvent>>,
     /// The Contact this side registers (with `+sip.instance` and `reg-id` when set).
     binding: NameAddr,
     /// For the handles given out (the endpoint's own sender: the task ends when aborted).
@@ -663,6 +719,7 @@ impl Core {
             if let Some((until, _)) = &shutdown {
                 let settled = self.calls.is_empty()
                     && self.registrations.is_empty()
+                    && self.subscriptions.is_empty()
                     && self.requests.is_empty()
                     && self.incoming_calls.is_empty();
                 if settled || Instant::now() >= *until {
@@ -705,6 +762,9 @@ impl Core {
         }
         for registration in self.registrations.keys().copied().collect::<Vec<_>>() {
             let _ = self.uac.unregister(now(), registration);
+        }
+        for subscription in self.subscriptions.keys().copied().collect::<Vec<_>>() {
+            let _ = self.uac.unsubscribe(now(), subscription);
         }
         for call in self.incoming_calls.keys().copied().collect::<Vec<_>>() {
             // An answered call gets BYE; one still ringing is declined.
@@ -765,6 +825,20 @@ impl Core {
             }
             Command::Unregister { registration, reply } => {
                 let _ = reply.send(self.uac.unregister(now(), registration).map_err(Into::into));
+            }
+            Command::Subscribe { peer, event, expires, reply } => {
+                match self.uac.subscribe(now(), *peer, &event, expires, None) {
+                    Ok(handle) => {
+                        let (tx, rx) = mpsc::channel(DEFAULT_EVENT_QUEUE);
+                        self.first_acceptance.insert(handle, (reply, tx, rx));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e.into()));
+                    }
+                }
+            }
+            Command::Unsubscribe { subscription, reply } => {
+                let _ = reply.send(self.uac.unsubscribe(now(), subscription).map_err(Into::into));
             }
             Command::Request { method, peer, body, reply } => match self.uac.request(now(), method, *peer, body) {
                 Ok(handle) => {
@@ -880,6 +954,41 @@ impl Core {
                 }
                 if gone {
                     self.registrations.remove(&registration);
+                }
+            }
+            UacEvent::Subscription { subscription, event } => {
+                if let Some((reply, tx, rx)) = self.first_acceptance.remove(&subscription) {
+                    let outcome = match event {
+                        SubscriptionEvent::Accepted { expires } => {
+                            self.subscriptions.insert(subscription, tx);
+                            Ok(Subscription {
+                                handle: subscription,
+                                commands: self.own_commands.clone(),
+                                expires,
+                                events: rx,
+                            })
+                        }
+                        SubscriptionEvent::Failed(e) => Err(e.into()),
+                        SubscriptionEvent::Terminated(reason) => Err(EndpointError::Invalid(format!(
+                            "ended before it was accepted: {}",
+                            reason.as_deref().unwrap_or("no reason given")
+                        ))),
+                        notified @ SubscriptionEvent::Notified { .. } => {
+                            // A NOTIFY before the 2xx: it waits in the queue.
+                            let _ = tx.try_send(notified);
+                            self.first_acceptance.insert(subscription, (reply, tx, rx));
+                            return;
+                        }
+                    };
+                    let _ = reply.send(outcome);
+                    return;
+                }
+                let gone = matches!(event, SubscriptionEvent::Terminated(_) | SubscriptionEvent::Failed(_));
+                if let Some(tx) = self.subscriptions.get(&subscription) {
+                    let _ = tx.try_send(event);
+                }
+                if gone {
+                    self.subscriptions.remove(&subscription);
                 }
             }
             UacEvent::Response { request, outcome } => {

@@ -1,7 +1,8 @@
 //! The UAC half of a user agent as a sans-IO core: outgoing calls (INVITE with an SDP
 //! offer, provisional responses, the ACK of the 2xx, hold and resume by re-INVITE, BYE,
 //! CANCEL), registrations (REGISTER, 423 Min-Expires, refresh before the granted expiry,
-//! unregistering) and single requests outside a dialog (OPTIONS, MESSAGE, ...), each
+//! unregistering), subscriptions (SUBSCRIBE, its NOTIFYs, refresh and unsubscribing,
+//! RFC 6665) and single requests outside a dialog (OPTIONS, MESSAGE, ...), each
 //! answering 401 and 407 challenges with digest credentials (RFC 3261 §22).
 //!
 //! It takes the transaction layer's events and the time, and hands back what to send
@@ -16,10 +17,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use sip_auth::{AuthError, DigestClient};
 use sip_dialog::{
-    Dialog, DialogId, EndReason, Entropy, InviteSession, Output, SessionConfig, SessionEvent, StdEntropy,
-    session_timer_headers,
+    Dialog, DialogId, EndReason, Entropy, InviteSession, Output, SessionConfig, SessionEvent, StdEntropy, Subscription,
+    SubscriptionConfig, SubscriptionState, session_timer_headers,
 };
-use sip_message::header::{self, CallId, MediaType, NameAddr, Via};
+use sip_message::header::{self, CallId, MediaType, NameAddr, TypedHeader, Via};
 use sip_message::{Header, HeaderName, Host, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator, OfferAnswer, SessionDescription};
 use sip_transaction::{Event, TransactionKey};
@@ -186,6 +187,29 @@ pub enum RegistrationEvent {
     Failed(UacError),
 }
 
+/// What happened to a subscription (RFC 6665).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubscriptionEvent {
+    /// The notifier accepted the SUBSCRIBE (2xx) for this many seconds; it is refreshed
+    /// before they run out.
+    Accepted {
+        /// The expiry the notifier granted.
+        expires: u32,
+    },
+    /// A NOTIFY came (and was answered 200): the state it gives, and its body.
+    Notified {
+        /// The subscription's state by the NOTIFY's Subscription-State.
+        state: SubscriptionState,
+        /// The body's type and content, if any.
+        body: Option<(MediaType, Bytes)>,
+    },
+    /// The subscription ended (the notifier terminated it, it expired, it was
+    /// unsubscribed, no NOTIFY came), with the reason given.
+    Terminated(Option<String>),
+    /// The SUBSCRIBE failed; no subscription was made.
+    Failed(UacError),
+}
+
 /// What the UAC reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UacEvent {
@@ -202,6 +226,13 @@ pub enum UacEvent {
         registration: Handle,
         /// What happened.
         event: RegistrationEvent,
+    },
+    /// About a subscription of [`Uac::subscribe`].
+    Subscription {
+        /// The subscription.
+        subscription: Handle,
+        /// What happened.
+        event: SubscriptionEvent,
     },
     /// The outcome of a request of [`Uac::request`]: its final response (any status
     /// but a challenge answered), or why there was none.
@@ -307,12 +338,47 @@ struct Registration {
 impl Registration {
     /// Puts credentials for the last challenge in `request`, if there was one.
     fn reauthorize(&mut self, request: &mut Request, cnonce: &str) -> Result<(), UacError> {
-        let Some(challenge) = &self.challenge else { return Ok(()) };
-        let mut unauthorized = request.clone();
-        unauthorized.headers.remove(&HeaderName::AUTHORIZATION);
-        unauthorized.headers.remove(&HeaderName::PROXY_AUTHORIZATION);
-        credentials_for(self.peer.credentials.as_mut(), request, &unauthorized, challenge, cnonce)
+        reauthorize(self.peer.credentials.as_mut(), self.challenge.as_deref(), request, cnonce)
     }
+}
+
+/// Puts credentials for `challenge`, the last one answered, in `request` (with the next
+/// nonce count), if there was one.
+fn reauthorize(
+    credentials: Option<&mut DigestClient>,
+    challenge: Option<&Response>,
+    request: &mut Request,
+    cnonce: &str,
+) -> Result<(), UacError> {
+    let Some(challenge) = challenge else { return Ok(()) };
+    let mut unauthorized = request.clone();
+    unauthorized.headers.remove(&HeaderName::AUTHORIZATION);
+    unauthorized.headers.remove(&HeaderName::PROXY_AUTHORIZATION);
+    credentials_for(credentials, request, &unauthorized, challenge, cnonce)
+}
+
+/// A subscription this side asked for.
+#[derive(Debug)]
+struct OutgoingSubscription {
+    peer: Peer,
+    /// The SUBSCRIBE that makes the subscription, as last sent (with credentials after a
+    /// challenge, a longer expiry after a 423).
+    request: Request,
+    /// The expiry asked for, and asked for again on each refresh.
+    asked: u32,
+    auth_attempts: u32,
+    /// The last challenge answered: the refreshes carry credentials for it at once.
+    challenge: Option<Box<Response>>,
+    /// Made by the 2xx to the SUBSCRIBE, or by a NOTIFY that came before it.
+    subscription: Option<Subscription>,
+    /// The server transactions of NOTIFYs waiting for their response.
+    serving: Serving,
+    /// The 2xx came (and was reported).
+    accepted: bool,
+    /// Unsubscribing was asked for before the subscription was made.
+    unsubscribe_wanted: bool,
+    /// The end, once reported.
+    ended: bool,
 }
 
 #[derive(Debug)]
@@ -326,6 +392,7 @@ struct Single {
 enum Outstanding {
     Call(Box<OutgoingCall>),
     Registration(Box<Registration>),
+    Subscription(Box<OutgoingSubscription>),
     Single(Box<Single>),
 }
 
@@ -1092,6 +1159,315 @@ impl<E: Entropy> Uac<E> {
         }
     }
 
+    // ---- subscriptions ----------------------------------------------------------------
+
+    /// Subscribes to the `event` package (`presence`, `dialog`, `message-summary`, ...) of
+    /// `peer.uri` for `expires` seconds (RFC 6665 §4.1), asking for bodies of type
+    /// `accept` when given: [`SubscriptionEvent::Accepted`] follows the 2xx, each NOTIFY
+    /// comes as [`SubscriptionEvent::Notified`], and the subscription is refreshed before
+    /// it runs out until [`Uac::unsubscribe`] or the notifier ends it.
+    pub fn subscribe(
+        &mut self,
+        now: Instant,
+        peer: Peer,
+        event: &str,
+        expires: u32,
+        accept: Option<MediaType>,
+    ) -> Result<Handle, UacError> {
+        self.tick(now);
+        let invalid = |e: sip_message::DecodeError| UacError::Invalid(e.to_string());
+        let event = header::Event::decode(&Bytes::copy_from_slice(event.as_bytes())).map_err(invalid)?;
+        let id = self.admit()?;
+        let call_id = self.call_id()?;
+        let mut request = self.new_request(Method::SUBSCRIBE, &peer, NameAddr::new(peer.uri.clone()), call_id, 1)?;
+        let contact = header::Contact::Address(NameAddr::new(self.config.contact.clone()));
+        request.headers.push_typed(&contact).map_err(invalid)?;
+        request.headers.push_typed(&event).map_err(invalid)?;
+        request.headers.push_typed(&header::Expires(expires)).map_err(invalid)?;
+        if let Some(kind) = accept {
+            request.headers.push_typed(&header::Accept(kind)).map_err(invalid)?;
+        }
+        if let Ok(h) = Header::new(HeaderName::ALLOW, "NOTIFY") {
+            request.headers.push(h);
+        }
+        let target = peer.next_hop.clone();
+        let subscription = OutgoingSubscription {
+            peer,
+            request: request.clone(),
+            asked: expires,
+            auth_attempts: 0,
+            challenge: None,
+            subscription: None,
+            serving: Serving::default(),
+            accepted: false,
+            unsubscribe_wanted: false,
+            ended: false,
+        };
+        self.next += 1;
+        self.outstanding.insert(id, Outstanding::Subscription(Box::new(subscription)));
+        self.send(id, request, target);
+        Ok(Handle(id))
+    }
+
+    /// Ends `subscription`: a SUBSCRIBE with Expires 0, whose final NOTIFY ends it with
+    /// [`SubscriptionEvent::Terminated`] (RFC 6665 §4.1.2.3); asked before the
+    /// subscription is made, it goes once the 2xx comes.
+    pub fn unsubscribe(&mut self, now: Instant, subscription: Handle) -> Result<(), UacError> {
+        self.tick(now);
+        let Some(Outstanding::Subscription(s)) = self.outstanding.get_mut(&subscription.0) else {
+            return Err(UacError::Invalid("no such subscription".into()));
+        };
+        match s.subscription.as_mut() {
+            Some(sub) if s.accepted => {
+                sub.unsubscribe().map_err(|e| UacError::Invalid(e.to_string()))?;
+            }
+            _ => s.unsubscribe_wanted = true,
+        }
+        self.settle_subscription(now, subscription.0);
+        Ok(())
+    }
+
+    /// The subscription `notify` belongs to, when it came before the 2xx to the SUBSCRIBE
+    /// (RFC 6665 §4.1.2.4): the Call-ID of a SUBSCRIBE still waiting, and its From tag
+    /// as the NOTIFY's To tag.
+    fn waiting_for(&self, notify: &Request) -> Option<u64> {
+        let call_id = notify.headers.call_id().and_then(Result::ok)?;
+        let to_tag = notify.headers.to().and_then(Result::ok)?.tag().map(str::to_owned)?;
+        self.outstanding.iter().find_map(|(id, o)| match o {
+            Outstanding::Subscription(s) if s.subscription.is_none() => {
+                let same_call = s.request.headers.call_id().and_then(Result::ok).is_some_and(|c| c == call_id);
+                let ours = s.request.headers.from().and_then(Result::ok).is_some_and(|f| f.tag() == Some(&to_tag));
+                (same_call && ours).then_some(*id)
+            }
+            _ => None,
+        })
+    }
+
+    /// Makes subscription `id`'s dialog and subscriber side from `response`, a 2xx to its
+    /// SUBSCRIBE (or one standing for the NOTIFY that came first).
+    fn start_subscription(&mut self, now: Instant, id: u64, response: &Response) -> Result<(), UacError> {
+        let via = self.via();
+        let Some(Outstanding::Subscription(s)) = self.outstanding.get_mut(&id) else { return Ok(()) };
+        let dialog = Dialog::new_uac(&s.request, response).map_err(|e| UacError::Invalid(e.to_string()))?;
+        let config = SubscriptionConfig {
+            t1: self.config.session.t1,
+            via,
+            default_expires: s.asked,
+            ..SubscriptionConfig::default()
+        };
+        let sub = Subscription::subscriber(now, dialog, &s.request, response, config, StdEntropy::default())
+            .map_err(|e| UacError::Invalid(e.to_string()))?;
+        self.by_dialog.insert(sub.dialog().id().clone(), id);
+        s.subscription = Some(sub);
+        Ok(())
+    }
+
+    /// A 2xx standing for `notify`, a NOTIFY that came before the 2xx to `subscribe`: its
+    /// To tag is the NOTIFY's From tag, its Contact and Record-Route the NOTIFY's (the
+    /// Record-Route reversed, as a UAC reads a response's).
+    fn standing_for(subscribe: &Request, notify: &Request) -> Option<Response> {
+        let tag = notify.headers.from().and_then(Result::ok)?.tag().map(str::to_owned)?;
+        let mut ok = Response::from_request(subscribe, StatusCode::OK).with_to_tag(&tag).ok()?;
+        for h in notify.headers.iter().filter(|h| *h.name() == HeaderName::CONTACT) {
+            ok.headers.push(h.clone());
+        }
+        let routes: Vec<_> = notify.headers.iter().filter(|h| *h.name() == HeaderName::RECORD_ROUTE).collect();
+        for h in routes.into_iter().rev() {
+            ok.headers.push(h.clone());
+        }
+        Some(ok)
+    }
+
+    /// A response to subscription `id`'s requests: the SUBSCRIBE that makes it
+    /// (challenges, 423, the 2xx, a refusal) or a refresh in its dialog.
+    fn subscription_response(&mut self, now: Instant, id: u64, sent: &Request, response: &Response) {
+        let via = self.via();
+        let cnonce = self.random_hex();
+        let Some(Outstanding::Subscription(s)) = self.outstanding.get_mut(&id) else { return };
+        let initial = sent.method == Method::SUBSCRIBE && cseq_of(&sent.headers) == cseq_of(&s.request.headers);
+        if !initial {
+            if let Some(sub) = s.subscription.as_mut() {
+                sub.receive_response(now, response);
+            }
+            return self.settle_subscription(now, id);
+        }
+        if response.status.is_provisional() {
+            return;
+        }
+        if response.status.is_success() {
+            if s.subscription.is_none() {
+                if let Err(e) = self.start_subscription(now, id, response) {
+                    return self.subscription_failed(id, e);
+                }
+            } else if let Some(sub) = s.subscription.as_mut() {
+                // A NOTIFY made the subscription first: the 2xx sets its expiry.
+                sub.receive_response(now, response);
+            }
+            let Some(Outstanding::Subscription(s)) = self.outstanding.get_mut(&id) else { return };
+            let expires = response.headers.expires().and_then(Result::ok).map_or(s.asked, |e| e.0);
+            s.accepted = true;
+            let event = SubscriptionEvent::Accepted { expires };
+            self.report(UacEvent::Subscription { subscription: Handle(id), event });
+            let Some(Outstanding::Subscription(s)) = self.outstanding.get_mut(&id) else { return };
+            if s.unsubscribe_wanted {
+                if let Some(sub) = s.subscription.as_mut() {
+                    let _ = sub.unsubscribe();
+                }
+            }
+            return self.settle_subscription(now, id);
+        }
+        let mut retry = s.request.clone();
+        let seq = cseq_of(&sent.headers).map_or(1, |c| c.0) + 1;
+        let outcome = match response.status.as_u16() {
+            401 | 407 => {
+                s.auth_attempts += 1;
+                if s.auth_attempts > MAX_AUTH_ATTEMPTS {
+                    Err(UacError::AuthFailed("too many challenges".into()))
+                } else {
+                    let answered = next_attempt(&mut retry, seq, via).and_then(|()| {
+                        credentials_for(s.peer.credentials.as_mut(), &mut retry, sent, response, &cnonce)
+                    });
+                    if answered.is_ok() {
+                        s.challenge = Some(Box::new(response.clone()));
+                    }
+                    answered
+                }
+            }
+            423 => {
+                // RFC 6665 §4.1.2.1: ask again for at least Min-Expires.
+                let min = response.headers.typed::<header::MinExpires>().and_then(Result::ok).map(|m| m.0);
+                match min.filter(|&m| m > s.asked) {
+                    Some(min) => {
+                        s.asked = min;
+                        let invalid = |e: sip_message::DecodeError| UacError::Invalid(e.to_string());
+                        next_attempt(&mut retry, seq, via)
+                            .and_then(|()| retry.headers.set_typed(&header::Expires(min)).map_err(invalid))
+                            .and_then(|()| {
+                                reauthorize(s.peer.credentials.as_mut(), s.challenge.as_deref(), &mut retry, &cnonce)
+                            })
+                    }
+                    None => Err(UacError::Rejected(response.status)),
+                }
+            }
+            _ => Err(UacError::Rejected(response.status)),
+        };
+        match outcome {
+            Ok(()) => {
+                s.request = retry.clone();
+                let target = s.peer.next_hop.clone();
+                self.send(id, retry, target);
+            }
+            Err(e) => self.subscription_failed(id, e),
+        }
+    }
+
+    fn subscription_failed(&mut self, id: u64, error: UacError) {
+        if let Some(Outstanding::Subscription(s)) = self.outstanding.get(&id) {
+            // A NOTIFY may have made the subscription already: it is over too.
+            let event = if s.subscription.is_some() {
+                SubscriptionEvent::Terminated(Some(format!("the SUBSCRIBE failed: {error}")))
+            } else {
+                SubscriptionEvent::Failed(error)
+            };
+            self.forget_subscription(id);
+            self.report(UacEvent::Subscription { subscription: Handle(id), event });
+        }
+    }
+
+    fn forget_subscription(&mut self, id: u64) {
+        if let Some(Outstanding::Subscription(s)) = self.outstanding.remove(&id) {
+            if let Some(sub) = &s.subscription {
+                self.by_dialog.remove(sub.dialog().id());
+            }
+        }
+        self.deadlines.file(id, None);
+        self.by_key.retain(|_, (owner, _)| *owner != id);
+    }
+
+    /// Takes what subscription `id` produced (its responses to NOTIFYs, its refreshes, its
+    /// events), files its next deadline, and forgets it once it has ended.
+    fn settle_subscription(&mut self, _now: Instant, id: u64) {
+        let Some(Outstanding::Subscription(s)) = self.outstanding.get_mut(&id) else { return };
+        let Some(sub) = s.subscription.as_mut() else { return };
+        let mut sends = Vec::new();
+        let mut events = Vec::new();
+        let target = dialog_target(sub.dialog(), &s.peer.next_hop);
+        while let Some(output) = sub.poll_output() {
+            match output {
+                Output::Request(request) => sends.push(request),
+                Output::Response(mut response) => {
+                    let Some(key) = s.serving.key_for(&response) else { continue };
+                    if let Ok(h) = Header::new(HeaderName::SERVER, self.config.user_agent.clone()) {
+                        response.headers.push(h);
+                    }
+                    self.actions.push_back(Action::Respond { key, response });
+                }
+                Output::Event(_) => {}
+            }
+        }
+        while let Some(event) = sub.poll_event() {
+            match event {
+                sip_dialog::SubscriptionEvent::Notified { state, body } => {
+                    events.push(SubscriptionEvent::Notified { state, body });
+                }
+                sip_dialog::SubscriptionEvent::Terminated(reason) => {
+                    if !s.ended {
+                        s.ended = true;
+                        events.push(SubscriptionEvent::Terminated(reason));
+                    }
+                }
+            }
+        }
+        let due = sub.poll_timeout();
+        let done = s.ended && s.serving.keys().next().is_none();
+        for mut request in sends {
+            let cnonce = format!("{:016x}", self.entropy.next_u64());
+            let Some(Outstanding::Subscription(s)) = self.outstanding.get_mut(&id) else { return };
+            // A refresh the credentials cannot be put in goes without them: the
+            // notifier's challenge then ends the subscription.
+            let _ = reauthorize(s.peer.credentials.as_mut(), s.challenge.as_deref(), &mut request, &cnonce);
+            self.send(id, request, target.clone());
+        }
+        for event in events {
+            self.report(UacEvent::Subscription { subscription: Handle(id), event });
+        }
+        self.deadlines.file(id, due);
+        if done {
+            self.forget_subscription(id);
+        }
+    }
+
+    /// A NOTIFY for subscription `id` that came before the 2xx to its SUBSCRIBE: it makes
+    /// the dialog (RFC 6665 §4.1.2.4), and is taken as in it.
+    fn early_notify(&mut self, now: Instant, id: u64, key: Option<TransactionKey>, notify: &Request) {
+        let Some(Outstanding::Subscription(s)) = self.outstanding.get(&id) else { return };
+        let made = match Self::standing_for(&s.request, notify) {
+            Some(ok) => self.start_subscription(now, id, &ok),
+            None => Err(UacError::Invalid("the NOTIFY has no From tag".into())),
+        };
+        if made.is_err() {
+            // A NOTIFY that cannot make the dialog is refused; the SUBSCRIBE goes on.
+            if let Some(key) = key {
+                let response = Response::from_request(notify, StatusCode::BAD_REQUEST);
+                self.actions.push_back(Action::Respond { key, response });
+            }
+            return;
+        }
+        self.subscription_request(now, id, key, notify);
+    }
+
+    /// A request in subscription `id`'s dialog (a NOTIFY), through server transaction `key`.
+    fn subscription_request(&mut self, now: Instant, id: u64, key: Option<TransactionKey>, request: &Request) {
+        let Some(Outstanding::Subscription(s)) = self.outstanding.get_mut(&id) else { return };
+        if let (Some(key), Some((seq, method))) = (key, cseq_of(&request.headers)) {
+            s.serving.push(seq, method, key);
+        }
+        if let Some(sub) = s.subscription.as_mut() {
+            sub.receive_request(now, request);
+        }
+        self.settle_subscription(now, id);
+    }
+
     // ---- single requests --------------------------------------------------------------
 
     /// Sends `method` (OPTIONS, MESSAGE, ...) to `peer.uri` outside any dialog, with
@@ -1199,6 +1575,17 @@ impl<E: Entropy> Uac<E> {
                 self.settle(id);
             }
             Some(Outstanding::Registration(_)) => self.registration_failed(id, error),
+            Some(Outstanding::Subscription(s)) => {
+                let initial = cseq_of(&request.headers) == cseq_of(&s.request.headers);
+                match s.subscription.as_mut() {
+                    Some(sub) if !initial => {
+                        // §8.1.3.1: no response is a 408, which ends the subscription.
+                        sub.receive_response(now, &Response::from_request(request, StatusCode::REQUEST_TIMEOUT));
+                        self.settle_subscription(now, id);
+                    }
+                    _ => self.subscription_failed(id, error),
+                }
+            }
             Some(Outstanding::Single(_)) => self.single_done(id, Err(error)),
             None => {}
         }
@@ -1234,6 +1621,12 @@ impl<E: Entropy> Uac<E> {
                 Some(Outstanding::Registration(r)) if r.refresh_at.is_some_and(|t| t <= now) && !r.in_flight => {
                     r.refresh_at = None;
                     self.send_registration(now, id);
+                }
+                Some(Outstanding::Subscription(s)) => {
+                    if let Some(sub) = s.subscription.as_mut() {
+                        sub.handle_timeout(now);
+                    }
+                    self.settle_subscription(now, id);
                 }
                 _ => {}
             }
@@ -1294,8 +1687,18 @@ impl<E: Entropy> Uac<E> {
             Event::Request { key, request, from, cancels } => {
                 let dialog = DialogId::of_request(&request).ok().flatten();
                 let Some(&id) = dialog.as_ref().and_then(|d| self.by_dialog.get(d)) else {
+                    if request.method == Method::NOTIFY {
+                        if let Some(id) = self.waiting_for(&request) {
+                            self.early_notify(now, id, key, &request);
+                            return None;
+                        }
+                    }
                     return Some(Event::Request { key, request, from, cancels });
                 };
+                if let Some(Outstanding::Subscription(_)) = self.outstanding.get(&id) {
+                    self.subscription_request(now, id, key, &request);
+                    return None;
+                }
                 let Some(Outstanding::Call(c)) = self.outstanding.get_mut(&id) else { return None };
                 if let (Some(key), Some((seq, method))) = (key, cseq_of(&request.headers)) {
                     if request.method != Method::ACK {
@@ -1341,6 +1744,7 @@ impl<E: Entropy> Uac<E> {
                 }
             }
             Some(Outstanding::Registration(_)) => self.registration_response(now, id, sent, response),
+            Some(Outstanding::Subscription(_)) => self.subscription_response(now, id, sent, response),
             Some(Outstanding::Single(_)) => self.single_response(id, sent, response),
             None => {}
         }

@@ -1,18 +1,19 @@
 //! Two Endpoints on loopback UDP, as an application uses them: a call offered, rung,
 //! accepted, held, resumed and hung up; a call rejected; a call redirected; OPTIONS and MESSAGE; a
 //! registration with the test registrar (over a plain socket) that challenges, accepts and
-//! removes it; shutdown hanging up a
-//! call still up.
+//! removes it; a subscription with the test notifier (over a plain socket) that challenges,
+//! accepts, notifies and ends it; shutdown hanging up a call still up.
 
 use std::time::Duration;
 
 mod common;
-use common::Registrar;
+use common::{Notifier, Registrar};
 
 use sip_dialog::EndReason;
 use sip_message::{HeaderName, Message, Request, StatusCode, Uri};
+use sip_transport::rules::stamp_sent_by;
 use sip_ua::endpoint::{Endpoint, EndpointError, Listener};
-use sip_ua::uac::{CallEnd, CallEvent, UacError};
+use sip_ua::uac::{CallEnd, CallEvent, SubscriptionEvent, UacError};
 use tokio::net::UdpSocket;
 use tokio::time::timeout;
 
@@ -196,4 +197,53 @@ async fn a_registration_is_challenged_accepted_and_removed() {
     alice.shutdown().await;
     bob.shutdown().await;
     wrong.shutdown().await;
+}
+
+/// The test notifier on `socket` (challenging new subscriptions), until it has taken
+/// `count` SUBSCRIBEs: every SUBSCRIBE received.
+async fn notifier(socket: UdpSocket, count: usize) -> Vec<Request> {
+    let local = socket.local_addr().unwrap();
+    let mut notifier = Notifier::new(format!("sip:presence@{local}").parse().unwrap(), true);
+    let mut buf = vec![0; 65_536];
+    while notifier.subscribes.len() < count || notifier.active() > 0 {
+        let (n, from) = socket.recv_from(&mut buf).await.unwrap();
+        let now = std::time::Instant::now();
+        match Message::parse(bytes::Bytes::copy_from_slice(&buf[..n])) {
+            Ok(Message::Request(request)) => {
+                let (responses, notifies) = notifier.receive(now, &request);
+                for response in responses {
+                    socket.send_to(&response.to_bytes(), from).await.unwrap();
+                }
+                for mut notify in notifies {
+                    stamp_sent_by(&mut notify, &sip_message::header::Transport::UDP, local).unwrap();
+                    socket.send_to(&notify.to_bytes(), from).await.unwrap();
+                }
+            }
+            Ok(Message::Response(response)) => notifier.receive_response(now, &response),
+            Err(_) => {}
+        }
+    }
+    notifier.subscribes
+}
+
+#[tokio::test]
+async fn a_subscription_is_challenged_notified_and_ended() {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let presence: Uri = format!("sip:bob@{}", socket.local_addr().unwrap()).parse().unwrap();
+    let notified = tokio::spawn(notifier(socket, 3));
+    let alice = endpoint("alice").await;
+    let mut subscription = alice.subscribe(presence, "presence", 3600).await.unwrap();
+    assert_eq!(subscription.expires, 600, "the notifier grants 600 s at most");
+    let Some(SubscriptionEvent::Notified { body: Some((kind, body)), .. }) =
+        timeout(STEP, subscription.next_event()).await.unwrap()
+    else {
+        panic!("the first NOTIFY comes with the presence document");
+    };
+    assert!(kind.is("application", "pidf+xml"));
+    assert_eq!(&body[..], b"<presence>open</presence>");
+    timeout(STEP, subscription.unsubscribe()).await.unwrap().unwrap();
+    let subscribes = timeout(STEP, notified).await.unwrap().unwrap();
+    let expiries: Vec<u32> = subscribes.iter().map(|s| s.headers.expires().unwrap().unwrap().0).collect();
+    assert_eq!(expiries, [3600, 3600, 0], "challenged, accepted, ended");
+    alice.shutdown().await;
 }

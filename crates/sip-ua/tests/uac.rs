@@ -1,15 +1,18 @@
 //! The UAC core behind a real transaction layer, on virtual time, against the answering
 //! UAS behind its own (calls: answered, held and resumed, hung up; rejected; cancelled
-//! while ringing; unanswered) and against a registrar written here with the digest server
-//! of `sip-auth` (challenge, credentials, 423, refresh, unregister).
+//! while ringing; unanswered), against a registrar written here with the digest server
+//! of `sip-auth` (challenge, credentials, 423, refresh, unregister), and against a
+//! notifier made of the `Subscription` of `sip-dialog` (subscribe, NOTIFY, refresh,
+//! unsubscribe; a NOTIFY before the 2xx).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::Registrar;
+use common::{Notifier, Registrar};
 
 use sip_auth::DigestClient;
+use sip_dialog::SubscriptionState;
 use sip_dialog::{EndReason, SessionConfig};
 use sip_message::header::{Authorization, MediaType, NameAddr, Transport as TransportName};
 use sip_message::{HeaderName, Message, Method, Request, Response, StatusCode};
@@ -18,7 +21,9 @@ use sip_transaction::{Config, Event, TransactionLayer};
 use sip_transport::Target;
 use sip_transport::rules::stamp_sent_by;
 use sip_ua::answer::{self, AnswerPolicy, Answerer, CallReport};
-use sip_ua::uac::{Action, CallEnd, CallEvent, Handle, Peer, RegistrationEvent, Uac, UacConfig, UacError, UacEvent};
+use sip_ua::uac::{
+    Action, CallEnd, CallEvent, Handle, Peer, RegistrationEvent, SubscriptionEvent, Uac, UacConfig, UacError, UacEvent,
+};
 
 const ALICE: ([u8; 4], u16) = ([192, 0, 2, 1], 5060);
 const BOB: ([u8; 4], u16) = ([192, 0, 2, 2], 5090);
@@ -36,6 +41,7 @@ fn udp(a: ([u8; 4], u16)) -> Target {
 enum Far {
     Answerer(Box<Answerer>),
     Registrar(Box<Registrar>),
+    Notifier(Box<Notifier>),
     Nobody,
 }
 
@@ -49,6 +55,7 @@ struct Net {
     far_layer: TransactionLayer<Target>,
     events: Vec<(Handle, CallEvent)>,
     registration: Vec<RegistrationEvent>,
+    subscription: Vec<SubscriptionEvent>,
     responses: Vec<Result<Box<Response>, UacError>>,
     reports: Vec<CallReport>,
     /// Every message on the wire, as (from ALICE?, message).
@@ -77,6 +84,7 @@ impl Net {
             far_layer: TransactionLayer::new(Config::default()),
             events: Vec::new(),
             registration: Vec::new(),
+            subscription: Vec::new(),
             responses: Vec::new(),
             reports: Vec::new(),
             wire: Vec::new(),
@@ -137,6 +145,7 @@ impl Net {
                     Action::Event(UacEvent::Call { call, event }) => self.events.push((call, event)),
                     Action::Event(UacEvent::Registration { event, .. }) => self.registration.push(event),
                     Action::Event(UacEvent::Response { outcome, .. }) => self.responses.push(outcome),
+                    Action::Event(UacEvent::Subscription { event, .. }) => self.subscription.push(event),
                 }
             }
             while let Some(event) = self.far_layer.poll_event() {
@@ -149,6 +158,23 @@ impl Net {
                             self.far_layer.send_response(now, &key, response).unwrap();
                         }
                     }
+                    Far::Notifier(n) => match event {
+                        Event::Request { key: Some(key), request, .. } => {
+                            let (responses, notifies) = n.receive(now, &request);
+                            let notify_first = n.notify_first;
+                            if notify_first {
+                                self.send_notifies(notifies.clone());
+                            }
+                            for response in responses {
+                                self.far_layer.send_response(now, &key, response).unwrap();
+                            }
+                            if !notify_first {
+                                self.send_notifies(notifies);
+                            }
+                        }
+                        Event::Response { response, .. } => n.receive_response(now, &response),
+                        _ => {}
+                    },
                     Far::Nobody => {}
                 }
             }
@@ -183,6 +209,20 @@ impl Net {
         }
     }
 
+    /// Sends the notifier's NOTIFYs from BOB to ALICE.
+    fn send_notifies(&mut self, notifies: Vec<Request>) {
+        for notify in notifies {
+            self.far_layer.send_request(self.now, stamped(notify, BOB), udp(ALICE), false).unwrap();
+        }
+    }
+
+    fn notifier(&mut self) -> &mut Notifier {
+        match &mut self.far {
+            Far::Notifier(n) => n,
+            _ => panic!("the far side is no notifier"),
+        }
+    }
+
     fn deliver(&mut self, from_alice: bool, bytes: bytes::Bytes) {
         let message = Message::parse(bytes).expect("what goes on the wire parses");
         self.wire.push((from_alice, message.clone()));
@@ -202,6 +242,7 @@ impl Net {
         loop {
             let answerer = match &self.far {
                 Far::Answerer(a) => a.poll_timeout(),
+                Far::Notifier(n) => n.poll_timeout(),
                 _ => None,
             };
             let next =
@@ -216,6 +257,10 @@ impl Net {
             self.uac.handle_timeout(at);
             if let Far::Answerer(a) = &mut self.far {
                 a.handle_timeout(at);
+            }
+            if let Far::Notifier(n) = &mut self.far {
+                let notifies = n.handle_timeout(at);
+                self.send_notifies(notifies);
             }
             self.pump();
         }
@@ -486,4 +531,99 @@ fn a_challenge_without_credentials_is_a_rejection() {
     net.pump();
     let [Ok(response)] = net.responses.as_slice() else { panic!("{:?}", net.responses) };
     assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+}
+
+fn notifier(challenges: bool) -> Far {
+    Far::Notifier(Box::new(Notifier::new("sip:presence@192.0.2.2:5090".parse().unwrap(), challenges)))
+}
+
+fn presence(status: &str) -> SubscriptionEvent {
+    let (kind, body) = Notifier::presence(status).unwrap();
+    SubscriptionEvent::Notified { state: SubscriptionState::Active, body: Some((kind, body)) }
+}
+
+#[test]
+fn a_subscription_is_challenged_notified_refreshed_and_ended() {
+    let mut net = Net::new(notifier(true));
+    let mut peer = net.peer("sip:bob@192.0.2.2:5090");
+    peer.credentials = Some(DigestClient::new("alice", "wonderland"));
+    let pidf = MediaType::new("application", "pidf+xml").unwrap();
+    let subscription = net.uac.subscribe(net.now, peer, "presence", 3600, Some(pidf)).unwrap();
+    net.pump();
+    // 401, then the 200 granting the notifier's longest, 600 s, and the first NOTIFY.
+    assert_eq!(net.subscription, [SubscriptionEvent::Accepted { expires: 600 }, presence("open")]);
+    let subscribes = net.notifier().subscribes.clone();
+    assert_eq!(subscribes.len(), 2);
+    assert!(subscribes[1].headers.contains(&HeaderName::AUTHORIZATION));
+    assert!(subscribes[1].headers.contains(&HeaderName::ACCEPT));
+    let notify_ok = net.wire.iter().rev().find_map(|(alice, m)| match m {
+        Message::Response(r) if *alice => Some(r.clone()),
+        _ => None,
+    });
+    assert_eq!(notify_ok.unwrap().status, StatusCode::OK, "the NOTIFY is answered 200");
+
+    let now = net.now;
+    let notifies = net.notifier().change(now, "closed");
+    net.send_notifies(notifies);
+    net.pump();
+    assert_eq!(net.subscription.last(), Some(&presence("closed")));
+
+    // A minute before the 600 s run out: a refresh in the dialog, with credentials for
+    // the challenge answered and the next nonce count; the notifier grants it again.
+    net.advance(Duration::from_secs(539));
+    assert_eq!(net.notifier().subscribes.len(), 2);
+    net.advance(Duration::from_secs(2));
+    let subscribes = net.notifier().subscribes.clone();
+    assert_eq!(subscribes.len(), 3);
+    let refresh = &subscribes[2];
+    assert!(refresh.headers.to().unwrap().unwrap().tag().is_some(), "the refresh goes in the dialog");
+    let authorization = refresh.headers.typed::<Authorization>().unwrap().unwrap();
+    assert_eq!(&authorization.0.params.get("nc").unwrap()[..], b"00000002");
+    assert_eq!(net.notifier().active(), 1);
+
+    net.uac.unsubscribe(net.now, subscription).unwrap();
+    net.pump();
+    let last = net.notifier().subscribes.last().unwrap().clone();
+    assert_eq!(last.headers.expires().unwrap().unwrap().0, 0);
+    let Some(SubscriptionEvent::Terminated(Some(reason))) = net.subscription.last() else {
+        panic!("the final NOTIFY ends it: {:?}", net.subscription);
+    };
+    assert_eq!(reason, "timeout");
+    assert_eq!(net.notifier().active(), 0);
+    assert_eq!(net.uac.outstanding(), 0);
+    assert_eq!(net.uac.poll_timeout(), None);
+}
+
+#[test]
+fn a_notify_before_the_2xx_makes_the_subscription() {
+    let mut far = Notifier::new("sip:presence@192.0.2.2:5090".parse().unwrap(), false);
+    far.notify_first = true;
+    let mut net = Net::new(Far::Notifier(Box::new(far)));
+    let peer = net.peer("sip:bob@192.0.2.2:5090");
+    net.uac.subscribe(net.now, peer, "presence", 300, None).unwrap();
+    net.pump();
+    assert_eq!(net.subscription, [presence("open"), SubscriptionEvent::Accepted { expires: 300 }]);
+    let statuses: Vec<u16> = net
+        .wire
+        .iter()
+        .filter_map(|(alice, m)| match m {
+            Message::Response(r) if *alice => Some(r.status.as_u16()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(statuses, [200], "the early NOTIFY is taken in the dialog it makes");
+    // Refreshed a minute before the 300 s run out, in the dialog the NOTIFY made.
+    net.advance(Duration::from_secs(260));
+    assert_eq!(net.notifier().subscribes.len(), 2, "refreshed a minute before the expiry");
+}
+
+#[test]
+fn a_refused_subscription_fails_with_its_status() {
+    let mut net = Net::new(Net::answerer(AnswerPolicy::default()));
+    let peer = net.peer("sip:bob@192.0.2.2:5090");
+    net.uac.subscribe(net.now, peer.clone(), "presence", 300, None).unwrap();
+    net.pump();
+    assert_eq!(net.subscription, [SubscriptionEvent::Failed(UacError::Rejected(StatusCode::METHOD_NOT_ALLOWED))]);
+    assert!(net.uac.subscribe(net.now, peer, "no spaces allowed", 300, None).is_err());
+    assert_eq!(net.uac.outstanding(), 0);
 }
