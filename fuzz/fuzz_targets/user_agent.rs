@@ -1,7 +1,7 @@
 //! Drives the two cores of `sip-ua` against each other, each behind its own transaction
-//! layer: the UAC (calls, hold, resume, hang-up, registrations, single requests) and the
-//! answering UAS, over a network the input controls (each message delivered, lost, sent
-//! twice or held back), with arbitrary bytes injected on either side and time passing.
+//! layer: the UAC (calls, hold, resume, hang-up, registrations, subscriptions, single
+//! requests) and the answering UAS, over a network the input controls (each message
+//! delivered, lost, sent twice or held back), with arbitrary bytes injected on either side and time passing.
 //! Nothing may panic; no deadline may be left in the past after `handle_timeout`; and once
 //! every call is hung up, every message delivered and five minutes pass, neither core
 //! keeps a call, registration or request.
@@ -9,7 +9,8 @@
 //! Input: the first byte picks the UAS's policy (ring first, reject); then records of one
 //! op byte and its payload.
 //! - `op % 7 == 0`: the UAC calls the UAS.
-//! - `1`: the UAC sends OPTIONS (`u8` even) or MESSAGE, or registers (`u8 % 3 == 2`).
+//! - `1`: the UAC sends OPTIONS (`u8 % 3 == 0`) or MESSAGE (`1`), or registers (`2`,
+//!   `u8` below 128) or subscribes (`2`, `u8` from 128; the UAS refuses it).
 //! - `2`: call `u8` (by position) is held, resumed or hung up (`u8 % 3`).
 //! - `3`: the network takes message `u8` of the queue towards side `op & 0x80`: delivers
 //!   it (`u8 % 4` 0 or 1), loses it (2) or delivers it twice (3).
@@ -161,7 +162,7 @@ impl World {
                             Err(_) => self.uas.request_failed(now, call, &request),
                         }
                     }
-                    answer::Action::Report(_) | answer::Action::Offered { .. } => {}
+                    answer::Action::Report(_) | answer::Action::Offered { .. } | answer::Action::Asked { .. } => {}
                 }
             }
             while let Some(t) = self.uac_layer.poll_transmit() {
@@ -255,6 +256,7 @@ fuzz_target!(|data: &[u8]| {
                 let _ = match which % 3 {
                     0 => w.uac.request(w.now, Method::OPTIONS, peer, None),
                     1 => w.uac.request(w.now, Method::MESSAGE, peer, None),
+                    _ if which >= 0x80 => w.uac.subscribe(w.now, peer, "presence", 60, None),
                     _ => {
                         let aor = peer.from.clone();
                         let contact = NameAddr::new("sip:alice@192.0.2.1:5060".parse::<Uri>().unwrap());

@@ -260,8 +260,8 @@ pub struct InviteSession<E = StdEntropy> {
     /// UAS: the RSeq of the next reliable provisional response.
     next_rseq: u32,
     /// UAS: [`InviteSession::accept`] waits for the PRACK of a provisional response with
-    /// a session description (RFC 3262 §3).
-    accept_deferred: bool,
+    /// a session description (RFC 3262 §3): the 2xx status and the headers it adds.
+    accept_deferred: Option<Box<(StatusCode, Vec<Header>)>>,
     /// UAC: the RSeq of the last reliable provisional response acknowledged.
     last_rseq: Option<u32>,
     /// UAC: the offer/answer of the INVITE in progress completed in a reliable
@@ -385,7 +385,7 @@ impl<E: Entropy> InviteSession<E> {
             unpracked: None,
             unpracked_after_final: None,
             next_rseq: 0,
-            accept_deferred: false,
+            accept_deferred: None,
             last_rseq: None,
             early_offer_answer: false,
             refer_in: false,
@@ -472,7 +472,19 @@ impl<E: Entropy> InviteSession<E> {
     /// description to the INVITE being answered; reliably (RFC 3262) when both sides allow
     /// it, and then not while an earlier one still waits for its PRACK.
     pub fn ring(&mut self, now: Instant, status: StatusCode) -> Result<(), SessionError> {
-        self.provisional(now, status, false)
+        self.provisional(now, status, false, Vec::new())
+    }
+
+    /// Answers the INVITE being answered with any `status`, adding the `extra` headers: a
+    /// 101–199 as [`ring`](Self::ring) does, a 2xx as [`accept`](Self::accept) does (with
+    /// the session description), a 300–699 as [`reject`](Self::reject) does.
+    pub fn respond(&mut self, now: Instant, status: StatusCode, extra: Vec<Header>) -> Result<(), SessionError> {
+        match status.as_u16() {
+            101..=199 => self.provisional(now, status, false, extra),
+            200..=299 => self.accept_with(now, status, extra),
+            300..=699 => self.reject_with(status, extra),
+            _ => Err(SessionError::State("an INVITE is answered with a 101-699 status")),
+        }
     }
 
     /// Sends a reliable provisional response (183 Session Progress) with a session
@@ -482,10 +494,16 @@ impl<E: Entropy> InviteSession<E> {
         if !self.reliable_provisional() {
             return Err(SessionError::State("a session description in a 1xx needs 100rel"));
         }
-        self.provisional(now, status, true)
+        self.provisional(now, status, true, Vec::new())
     }
 
-    fn provisional(&mut self, now: Instant, status: StatusCode, with_sdp: bool) -> Result<(), SessionError> {
+    fn provisional(
+        &mut self,
+        now: Instant,
+        status: StatusCode,
+        with_sdp: bool,
+        extra: Vec<Header>,
+    ) -> Result<(), SessionError> {
         if !status.is_provisional() || status.as_u16() == 100 {
             return Err(SessionError::State("a provisional response takes a 101-199 status"));
         }
@@ -495,6 +513,9 @@ impl<E: Entropy> InviteSession<E> {
             return Err(SessionError::State("a reliable provisional response still waits for its PRACK"));
         }
         let mut r = self.response_to(invite, status);
+        for h in extra {
+            r.headers.push(h);
+        }
         let invite_seq = cseq_of(&invite.headers).map_or(0, |c| c.seq);
         if with_sdp {
             let body = match &self.offer_answer {
@@ -542,11 +563,15 @@ impl<E: Entropy> InviteSession<E> {
     /// While a reliable provisional response with a session description waits for its
     /// PRACK, the 200 waits too and goes when the PRACK comes (RFC 3262 §3).
     pub fn accept(&mut self, now: Instant) -> Result<(), SessionError> {
+        self.accept_with(now, StatusCode::OK, Vec::new())
+    }
+
+    fn accept_with(&mut self, now: Instant, status: StatusCode, extra: Vec<Header>) -> Result<(), SessionError> {
         if self.serving.is_none() {
             return Err(SessionError::State("no INVITE to answer"));
         }
         if self.unpracked.as_ref().is_some_and(|u| u.has_sdp) {
-            self.accept_deferred = true;
+            self.accept_deferred = Some(Box::new((status, extra)));
             return Ok(());
         }
         if self.too_small_interval().is_some() {
@@ -556,7 +581,10 @@ impl<E: Entropy> InviteSession<E> {
         }
         let Some(invite) = self.serving.take() else { return Err(SessionError::State("no INVITE to answer")) };
         self.unpracked_after_final = self.unpracked.take().map(|u| (u.rseq, u.invite_seq));
-        let mut ok = self.response_to(&invite, StatusCode::OK);
+        let mut ok = self.response_to(&invite, status);
+        for h in extra {
+            ok.headers.push(h);
+        }
         self.grant_session_timer(now, &invite, &mut ok);
         let body = match &self.offer_answer {
             OfferAnswer::OfferReceived { offer, .. } => match self.negotiator.answer(offer) {
@@ -626,7 +654,7 @@ impl<E: Entropy> InviteSession<E> {
         }
         let invite = self.serving.take().ok_or(SessionError::State("no INVITE to answer"))?;
         self.unpracked = None;
-        self.accept_deferred = false;
+        self.accept_deferred = None;
         let mut r = self.response_to(&invite, status);
         for h in extra {
             r.headers.push(h);
@@ -648,7 +676,7 @@ impl<E: Entropy> InviteSession<E> {
         self.outputs.push_back(Output::Response(ok));
         let Some(invite) = self.serving.take() else { return };
         self.unpracked = None;
-        self.accept_deferred = false;
+        self.accept_deferred = None;
         let terminated = self.response_to(&invite, StatusCode::REQUEST_TERMINATED);
         self.offer_answer.rollback();
         let initial = self.dialog.state() == DialogState::Early;
@@ -832,7 +860,7 @@ impl<E: Entropy> InviteSession<E> {
         self.dialog.terminate();
         self.unacked = None;
         self.unpracked = None;
-        self.accept_deferred = false;
+        self.accept_deferred = None;
         self.glare_retry = None;
         self.timer = None;
         self.event(SessionEvent::Ended(reason));
@@ -934,8 +962,9 @@ impl<E: Entropy> InviteSession<E> {
             (_, None) => {}
         }
         self.outputs.push_back(Output::Response(ok));
-        if std::mem::take(&mut self.accept_deferred) {
-            let _ = self.accept(now);
+        if let Some(deferred) = self.accept_deferred.take() {
+            let (status, extra) = *deferred;
+            let _ = self.accept_with(now, status, extra);
         }
     }
 
@@ -1305,7 +1334,7 @@ impl<E: Entropy> InviteSession<E> {
             if now >= u.give_up {
                 // RFC 3262 §3: no PRACK in 64·T1; the INVITE is rejected with 500.
                 self.unpracked = None;
-                self.accept_deferred = false;
+                self.accept_deferred = None;
                 if let Some(invite) = self.serving.take() {
                     let r = self.response_to(&invite, StatusCode::SERVER_INTERNAL_ERROR);
                     self.offer_answer.rollback();

@@ -1,7 +1,8 @@
 //! An answering UAS as a sans-IO core: it takes the transaction layer's events and the
 //! time, answers every INVITE by an [`AnswerPolicy`] (ring, then 200 with an SDP answer, or
 //! reject), runs each call's [`InviteSession`] (2xx until ACK, BYE, CANCEL, session timers),
-//! answers OPTIONS and MESSAGE with 200, and hands back what to send.
+//! answers OPTIONS and MESSAGE with 200 (or, asking, leaves them to the application),
+//! and hands back what to send.
 //!
 //! [`serve`] drives it over a [`TransactionDriver`]; `sipkit answer` is that driver on the
 //! listeners a user names.
@@ -31,13 +32,22 @@ pub const SUPPORTED_OPTION_TAGS: [&str; 2] = ["100rel", "timer"];
 /// The default cap on calls in progress at once; an INVITE beyond it gets 503.
 pub const DEFAULT_MAX_CALLS: usize = 10_000;
 
+/// How long, by default, a request outside a call left to the application waits for its
+/// answer ([`AnswerPolicy::answer_within`]); well inside the 32 s a UAC waits (Timer F).
+pub const DEFAULT_ANSWER_WITHIN: Duration = Duration::from_secs(8);
+
 /// How the answerer answers an INVITE.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerPolicy {
     /// Leave each INVITE to the application: it is reported as [`Action::Offered`] and
-    /// answered with [`Answerer::ring`], [`Answerer::accept`] or [`Answerer::reject`]
-    /// (`ring` and `reject` below then do nothing).
+    /// answered with [`Answerer::ring`], [`Answerer::accept`], [`Answerer::reject`] or
+    /// [`Answerer::respond`] (`ring` and `reject` below then do nothing); and each OPTIONS
+    /// and MESSAGE outside a call, reported as [`Action::Asked`] and answered with
+    /// [`Answerer::answer_request`].
     pub ask: bool,
+    /// With `ask`: how long a request outside a call waits for the application's answer
+    /// before it gets the default one ([`Answerer::answer_request_by_default`]).
+    pub answer_within: Duration,
     /// Send 180 Ringing and wait this long before the final response; `None`: answer at once.
     pub ring: Option<Duration>,
     /// Reject every INVITE with this 300–699 status instead of accepting it.
@@ -49,7 +59,13 @@ pub struct AnswerPolicy {
 
 impl Default for AnswerPolicy {
     fn default() -> Self {
-        Self { ask: false, ring: None, reject: None, max_calls: DEFAULT_MAX_CALLS }
+        Self {
+            ask: false,
+            answer_within: DEFAULT_ANSWER_WITHIN,
+            ring: None,
+            reject: None,
+            max_calls: DEFAULT_MAX_CALLS,
+        }
     }
 }
 
@@ -81,9 +97,21 @@ pub enum Action {
         /// Its INVITE (with the caller's offer, when it made one).
         invite: Box<Request>,
     },
+    /// With [`AnswerPolicy::ask`]: a request outside a call (OPTIONS, MESSAGE) waits for
+    /// the application's answer, through `handle`.
+    Asked {
+        /// The request's handle.
+        handle: RequestHandle,
+        /// The request.
+        request: Box<Request>,
+    },
     /// A call ended: one line for a log.
     Report(CallReport),
 }
+
+/// Names one request outside a call left to the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestHandle(u64);
 
 /// Names one call of an [`Answerer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -138,6 +166,9 @@ pub struct Answerer<E: Entropy = StdEntropy> {
     by_invite: HashMap<TransactionKey, u64>,
     /// Client transactions of the calls' own requests, to route their responses.
     by_request: HashMap<TransactionKey, (u64, Request)>,
+    /// Requests outside a call waiting for the application's answer, by handle (the
+    /// numbers are the calls'; the deadlines too).
+    asked: HashMap<u64, (TransactionKey, Request)>,
     deadlines: Deadlines,
     next_call: u64,
     actions: VecDeque<Action>,
@@ -178,6 +209,7 @@ impl<E: Entropy> Answerer<E> {
             by_dialog: HashMap::new(),
             by_invite: HashMap::new(),
             by_request: HashMap::new(),
+            asked: HashMap::new(),
             deadlines: Deadlines::default(),
             next_call: 0,
             actions: VecDeque::new(),
@@ -210,6 +242,10 @@ impl<E: Entropy> Answerer<E> {
     /// Fires what is due at `now`: ring delays over, the sessions' timers.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(id) = self.deadlines.pop_due(now) {
+            if self.asked.contains_key(&id) {
+                let _ = self.answer_request_by_default(RequestHandle(id));
+                continue;
+            }
             let Some(call) = self.calls.get_mut(&id) else { continue };
             if call.answer_at.is_some_and(|a| a <= now) {
                 call.answer_at = None;
@@ -261,7 +297,7 @@ impl<E: Entropy> Answerer<E> {
         }
     }
 
-    fn respond(&mut self, key: TransactionKey, request: &Request, status: StatusCode) {
+    fn respond_status(&mut self, key: TransactionKey, request: &Request, status: StatusCode) {
         self.respond_with(key, request, status, Vec::new());
     }
 
@@ -319,7 +355,7 @@ impl<E: Entropy> Answerer<E> {
         if let Err(e) = valid {
             let status = e.status().unwrap_or(StatusCode::BAD_REQUEST);
             tracing::debug!(method = %request.method, error = %e, status = status.as_u16(), "refused: a header does not decode");
-            self.respond(key, &request, status);
+            self.respond_status(key, &request, status);
             return;
         }
         if let Some((status, headers)) = refusal(&request) {
@@ -330,7 +366,7 @@ impl<E: Entropy> Answerer<E> {
         if request.method == Method::CANCEL {
             let Some(id) = cancels.and_then(|k| self.by_invite.get(&k).copied()) else {
                 // §9.2: a CANCEL matching no transaction gets 481.
-                self.respond(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
+                self.respond_status(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
                 return;
             };
             let Some(call) = self.calls.get_mut(&id) else { return };
@@ -342,7 +378,7 @@ impl<E: Entropy> Answerer<E> {
         }
         if let Some(dialog_id) = dialog_id {
             let Some(&id) = self.by_dialog.get(&dialog_id) else {
-                self.respond(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
+                self.respond_status(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
                 return;
             };
             let Some(call) = self.calls.get_mut(&id) else { return };
@@ -358,18 +394,25 @@ impl<E: Entropy> Answerer<E> {
         }
         match request.method {
             Method::INVITE => self.offered(now, key, request, from),
-            Method::OPTIONS | Method::MESSAGE => self.respond(key, &request, StatusCode::OK),
+            Method::OPTIONS | Method::MESSAGE if self.policy.ask => {
+                let id = self.next_call;
+                self.next_call += 1;
+                self.deadlines.file(id, Some(now + self.policy.answer_within));
+                self.actions.push_back(Action::Asked { handle: RequestHandle(id), request: Box::new(request.clone()) });
+                self.asked.insert(id, (key, request));
+            }
+            Method::OPTIONS | Method::MESSAGE => self.respond_status(key, &request, StatusCode::OK),
             // Out of any dialog: nothing to end or acknowledge (§15.1.2, RFC 3262 §4).
             Method::BYE | Method::PRACK | Method::UPDATE | Method::INFO => {
-                self.respond(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST)
+                self.respond_status(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST)
             }
-            _ => self.respond(key, &request, StatusCode::METHOD_NOT_ALLOWED),
+            _ => self.respond_status(key, &request, StatusCode::METHOD_NOT_ALLOWED),
         }
     }
 
     fn offered(&mut self, now: Instant, key: TransactionKey, invite: Request, from: Target) {
         if self.calls.len() >= self.policy.max_calls {
-            self.respond(key, &invite, StatusCode::SERVICE_UNAVAILABLE);
+            self.respond_status(key, &invite, StatusCode::SERVICE_UNAVAILABLE);
             return;
         }
         let tag = crate::new_tag(&mut self.entropy);
@@ -377,7 +420,7 @@ impl<E: Entropy> Answerer<E> {
         let dialog = match Dialog::new_uas_early(&invite, &tag, contact) {
             Ok(d) => d,
             Err(e) => {
-                self.respond(key, &invite, e.status());
+                self.respond_status(key, &invite, e.status());
                 return;
             }
         };
@@ -390,7 +433,7 @@ impl<E: Entropy> Answerer<E> {
         let mut session = match InviteSession::uas(dialog, &invite, negotiator, self.session.clone(), entropy) {
             Ok(s) => s,
             Err(_) => {
-                self.respond(key, &invite, StatusCode::NOT_ACCEPTABLE_HERE);
+                self.respond_status(key, &invite, StatusCode::NOT_ACCEPTABLE_HERE);
                 return;
             }
         };
@@ -434,7 +477,7 @@ impl<E: Entropy> Answerer<E> {
                 Output::Response(mut response) => {
                     let Some(key) = call.serving.key_for(&response) else { continue };
                     let to_invite = cseq_of(&response.headers).is_some_and(|(_, m)| m == Method::INVITE);
-                    call.answered |= to_invite && response.status == StatusCode::OK;
+                    call.answered |= to_invite && response.status.is_success();
                     decorate(&mut response, &self.user_agent, false);
                     self.actions.push_back(Action::Respond { key, response });
                 }
@@ -508,6 +551,49 @@ impl<E: Entropy> Answerer<E> {
         targets: &[Uri],
     ) -> Result<(), sip_dialog::SessionError> {
         self.answer(call, |session| session.redirect(status, targets))
+    }
+
+    /// Answers offered `call` with any `status` and the `extra` headers: a 1xx as
+    /// [`ring`](Self::ring), a 2xx as [`accept`](Self::accept) (with the SDP answer), a
+    /// 300–699 as [`reject`](Self::reject).
+    pub fn respond(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        status: StatusCode,
+        extra: Vec<Header>,
+    ) -> Result<(), sip_dialog::SessionError> {
+        self.answer(call, |session| session.respond(now, status, extra))
+    }
+
+    /// Answers the request outside a call `handle` names with `status` (200–699) and the
+    /// `extra` headers, a To tag of this side's, and for OPTIONS what this side can do.
+    pub fn answer_request(
+        &mut self,
+        handle: RequestHandle,
+        status: StatusCode,
+        extra: Vec<Header>,
+    ) -> Result<(), sip_dialog::SessionError> {
+        if !status.is_final() {
+            return Err(sip_dialog::SessionError::State("a request outside a call takes a 200-699 status"));
+        }
+        let (key, request) =
+            self.asked.remove(&handle.0).ok_or(sip_dialog::SessionError::State("no such request, or answered"))?;
+        self.deadlines.file(handle.0, None);
+        self.respond_with(key, &request, status, extra);
+        Ok(())
+    }
+
+    /// Answers the request `handle` names as this side does when the application does
+    /// not: OPTIONS with 200 and what this side can do, anything else with 480 Temporarily
+    /// Unavailable (nobody took it).
+    pub fn answer_request_by_default(&mut self, handle: RequestHandle) -> Result<(), sip_dialog::SessionError> {
+        let Some((_, request)) = self.asked.get(&handle.0) else {
+            return Err(sip_dialog::SessionError::State("no such request, or answered"));
+        };
+        let status =
+            if request.method == Method::OPTIONS { StatusCode::OK } else { StatusCode::TEMPORARILY_UNAVAILABLE };
+        self.answer_request(handle, status, Vec::new())
     }
 
     /// Ends answered `call` with BYE.
@@ -651,7 +737,7 @@ pub async fn serve(
                 },
                 Action::Report(report) => log(&report),
                 // Not with the policies `serve` is for: with `ask`, use the Endpoint.
-                Action::Offered { .. } => {}
+                Action::Offered { .. } | Action::Asked { .. } => {}
             }
         }
     }

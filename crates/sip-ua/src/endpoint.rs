@@ -1,8 +1,8 @@
 //! The [`Endpoint`]: the whole stack behind one async API. Its listeners feed one
 //! transaction driver; one task runs the UAC core ([`Uac`]) and the UAS core
 //! ([`Answerer`], asking the application about each call) over it. Calls, registrations
-//! and requests are started through the `Endpoint`; calls offered to it come out of
-//! [`Endpoint::incoming`].
+//! and requests are started through the `Endpoint`; calls offered to it and the requests
+//! outside a call it is asked (OPTIONS, MESSAGE) come out of [`Endpoint::incoming`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sip_ua::endpoint::EndpointError> {
@@ -32,7 +32,7 @@ use bytes::Bytes;
 use sip_auth::DigestClient;
 use sip_dialog::{EndReason, SessionConfig};
 use sip_message::header::{MediaType, NameAddr, Transport as TransportName};
-use sip_message::{Method, Request, Response, StatusCode, Uri};
+use sip_message::{Header, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::SessionDescription;
 use sip_transaction::Config;
 use sip_transport::resolve::{Destination, HickoryResolver, Locator};
@@ -46,7 +46,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
-use crate::answer::{self, AnswerPolicy, Answerer, CallHandle};
+use crate::answer::{self, AnswerPolicy, Answerer, CallHandle, RequestHandle};
 use crate::driver::{Events, Tap, TransactionDriver};
 use crate::runner::now;
 use crate::uac::{
@@ -126,6 +126,7 @@ pub struct EndpointBuilder {
     session: SessionConfig,
     max_calls: usize,
     max_outstanding: usize,
+    answer_within: Duration,
     credentials: Option<(String, String)>,
     outbound_proxy: Option<Uri>,
     instance: Option<String>,
@@ -174,6 +175,13 @@ impl EndpointBuilder {
     pub fn limits(mut self, max_calls: usize, max_outstanding: usize) -> Self {
         self.max_calls = max_calls;
         self.max_outstanding = max_outstanding;
+        self
+    }
+
+    /// How long a request outside a call ([`Incoming::Request`]) waits for the
+    /// application's answer before it gets the default one.
+    pub fn answer_within(mut self, wait: Duration) -> Self {
+        self.answer_within = wait;
         self
     }
 
@@ -270,7 +278,12 @@ impl EndpointBuilder {
         uac_config.user_agent = self.user_agent.clone();
         uac_config.session = self.session.clone();
         uac_config.max_outstanding = self.max_outstanding;
-        let policy = AnswerPolicy { ask: true, max_calls: self.max_calls, ..AnswerPolicy::default() };
+        let policy = AnswerPolicy {
+            ask: true,
+            max_calls: self.max_calls,
+            answer_within: self.answer_within,
+            ..AnswerPolicy::default()
+        };
         let answerer = Answerer::with_entropy(
             policy,
             contact.clone(),
@@ -421,6 +434,13 @@ impl IncomingCall {
         self.act(IncomingAction::Hangup).await
     }
 
+    /// Answers with any `status` and the `extra` headers: a 1xx as [`ring`](Self::ring)
+    /// does, a 2xx as [`accept`](Self::accept) does (with the SDP answer), a 300–699 as
+    /// [`reject`](Self::reject) does (a 486 with Retry-After, a 603 with a Reason, ...).
+    pub async fn respond(&self, status: StatusCode, extra: Vec<Header>) -> Result<(), EndpointError> {
+        self.act(IncomingAction::Respond(status, extra)).await
+    }
+
     /// Redirects the caller to `targets` (302 Moved Temporarily, a Contact for each).
     pub async fn redirect(&self, targets: Vec<Uri>) -> Result<(), EndpointError> {
         self.act(IncomingAction::Redirect(targets)).await
@@ -431,6 +451,65 @@ impl IncomingCall {
         let ended = self.ended.take().ok_or(EndpointError::Invalid("already waited for".into()))?;
         ended.await.map_err(|_| EndpointError::Closed)
     }
+}
+
+/// A request outside a call (OPTIONS, MESSAGE), from [`Endpoint::incoming`], waiting
+/// for this side's answer. Left unanswered for [`AnswerPolicy::answer_within`], or
+/// dropped unanswered, it gets the default answer: 200 with what this side can do for
+/// OPTIONS, 480 Temporarily Unavailable for anything else.
+#[derive(Debug)]
+pub struct IncomingRequest {
+    handle: RequestHandle,
+    request: Box<Request>,
+    commands: mpsc::Sender<Command>,
+    answered: bool,
+}
+
+impl IncomingRequest {
+    /// The request.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// Answers with `status` (200–699) and the `extra` headers.
+    pub async fn respond(mut self, status: StatusCode, extra: Vec<Header>) -> Result<(), EndpointError> {
+        self.answered = true;
+        let (reply, answer) = oneshot::channel();
+        let command = Command::AnswerRequest { handle: self.handle, answer: Some((status, extra)), reply: Some(reply) };
+        self.commands.send(command).await.map_err(|_| EndpointError::Closed)?;
+        answer.await.map_err(|_| EndpointError::Closed)?
+    }
+
+    /// Answers with 200 OK (for OPTIONS, with what this side can do).
+    pub async fn accept(self) -> Result<(), EndpointError> {
+        self.respond(StatusCode::OK, Vec::new()).await
+    }
+
+    /// Answers with `status` (300–699).
+    pub async fn reject(self, status: StatusCode) -> Result<(), EndpointError> {
+        if !status.is_final() || status.is_success() {
+            return Err(EndpointError::Invalid("reject takes a 300-699 status".into()));
+        }
+        self.respond(status, Vec::new()).await
+    }
+}
+
+impl Drop for IncomingRequest {
+    fn drop(&mut self) {
+        if !self.answered {
+            // The default answer; a full queue leaves it to the answer_within deadline.
+            let _ = self.commands.try_send(Command::AnswerRequest { handle: self.handle, answer: None, reply: None });
+        }
+    }
+}
+
+/// What [`Endpoint::incoming`] gives: a call offered, or a request outside a call.
+#[derive(Debug)]
+pub enum Incoming {
+    /// An INVITE outside any dialog: accept, reject, redirect or answer it.
+    Call(IncomingCall),
+    /// An OPTIONS or MESSAGE: answer it.
+    Request(IncomingRequest),
 }
 
 /// A registration: refreshed before it expires until [`unregister`](Self::unregister)
@@ -518,6 +597,7 @@ enum IncomingAction {
     Ring,
     Accept,
     Reject(StatusCode),
+    Respond(StatusCode, Vec<Header>),
     Redirect(Vec<Uri>),
     Hangup,
 }
@@ -526,15 +606,55 @@ type Reply<T> = oneshot::Sender<Result<T, EndpointError>>;
 
 #[derive(Debug)]
 enum Command {
-    Call { peer: Box<Peer>, reply: Reply<Call> },
-    CallAction { call: Handle, action: CallAction, reply: Reply<()> },
-    Incoming { call: CallHandle, action: IncomingAction, reply: Reply<()> },
-    Register { peer: Box<Peer>, aor: NameAddr, expires: u32, reply: Reply<Registration> },
-    Unregister { registration: Handle, reply: Reply<()> },
-    Subscribe { peer: Box<Peer>, event: String, expires: u32, reply: Reply<Subscription> },
-    Unsubscribe { subscription: Handle, reply: Reply<()> },
-    Request { method: Method, peer: Box<Peer>, body: Option<(MediaType, Bytes)>, reply: Reply<Response> },
-    Shutdown { reply: oneshot::Sender<()> },
+    Call {
+        peer: Box<Peer>,
+        reply: Reply<Call>,
+    },
+    CallAction {
+        call: Handle,
+        action: CallAction,
+        reply: Reply<()>,
+    },
+    Incoming {
+        call: CallHandle,
+        action: IncomingAction,
+        reply: Reply<()>,
+    },
+    /// Answers a request outside a call: with this, or by default.
+    AnswerRequest {
+        handle: RequestHandle,
+        answer: Option<(StatusCode, Vec<Header>)>,
+        reply: Option<Reply<()>>,
+    },
+    Register {
+        peer: Box<Peer>,
+        aor: NameAddr,
+        expires: u32,
+        reply: Reply<Registration>,
+    },
+    Unregister {
+        registration: Handle,
+        reply: Reply<()>,
+    },
+    Subscribe {
+        peer: Box<Peer>,
+        event: String,
+        expires: u32,
+        reply: Reply<Subscription>,
+    },
+    Unsubscribe {
+        subscription: Handle,
+        reply: Reply<()>,
+    },
+    Request {
+        method: Method,
+        peer: Box<Peer>,
+        body: Option<(MediaType, Bytes)>,
+        reply: Reply<Response>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
 }
 
 /// The composed stack. Dropping it stops everything at once; [`shutdown`](Self::shutdown)
@@ -542,7 +662,7 @@ enum Command {
 #[derive(Debug)]
 pub struct Endpoint {
     commands: mpsc::Sender<Command>,
-    offered: tokio::sync::Mutex<Option<mpsc::Receiver<IncomingCall>>>,
+    offered: tokio::sync::Mutex<Option<mpsc::Receiver<Incoming>>>,
     local: Vec<(TransportName, SocketAddr)>,
     identity: Uri,
     credentials: Option<(String, String)>,
@@ -568,6 +688,7 @@ impl Endpoint {
             session: SessionConfig::default(),
             max_calls: answer::DEFAULT_MAX_CALLS,
             max_outstanding: uac::DEFAULT_MAX_OUTSTANDING,
+            answer_within: answer::DEFAULT_ANSWER_WITHIN,
             credentials: None,
             outbound_proxy: None,
             instance: None,
@@ -639,12 +760,24 @@ impl Endpoint {
         self.ask(|reply| Command::Request { method: Method::MESSAGE, peer, body, reply }).await
     }
 
-    /// The next call offered to this side (answer it with `accept`, `reject`, ...);
-    /// `None` once the endpoint has stopped. Calls wait in a queue until taken; while
-    /// nobody takes them, they ring on until the caller gives up.
-    pub async fn incoming(&self) -> Option<IncomingCall> {
+    /// The next call offered to this side (answer it with `accept`, `reject`, ...) or
+    /// request outside a call (OPTIONS, MESSAGE; answer it with `respond`); `None` once the
+    /// endpoint has stopped. They wait in a queue until taken (a full queue declines with
+    /// 480); a call nobody takes rings on until the caller gives up, a request gets the
+    /// default answer after [`AnswerPolicy::answer_within`].
+    pub async fn incoming(&self) -> Option<Incoming> {
         let mut offered = self.offered.lock().await;
         offered.as_mut()?.recv().await
+    }
+
+    /// The next call offered to this side, the requests outside a call before it given
+    /// their default answer; `None` once the endpoint has stopped.
+    pub async fn next_call(&self) -> Option<IncomingCall> {
+        loop {
+            if let Incoming::Call(call) = self.incoming().await? {
+                return Some(call);
+            }
+        }
     }
 
     /// Hangs up every call, removes every registration, waits up to [`SHUTDOWN_GRACE`]
@@ -691,7 +824,7 @@ struct Core {
     driver: TransactionDriver,
     events: Events,
     commands: mpsc::Receiver<Command>,
-    offered: mpsc::Sender<IncomingCall>,
+    offered: mpsc::Sender<Incoming>,
     /// The event queues of this side's calls.
     calls: HashMap<Handle, mpsc::Sender<CallEvent>>,
     /// How to tell an incoming call's owner it ended.
@@ -804,12 +937,22 @@ impl Core {
                     IncomingAction::Ring => self.uas.ring(now(), call),
                     IncomingAction::Accept => self.uas.accept(now(), call),
                     IncomingAction::Reject(status) => self.uas.reject(call, status),
+                    IncomingAction::Respond(status, extra) => self.uas.respond(now(), call, status, extra),
                     IncomingAction::Redirect(targets) => {
                         self.uas.redirect(call, StatusCode::MOVED_TEMPORARILY, &targets)
                     }
                     IncomingAction::Hangup => self.uas.hangup(call),
                 };
                 let _ = reply.send(done.map_err(|e| EndpointError::Invalid(e.to_string())));
+            }
+            Command::AnswerRequest { handle, answer, reply } => {
+                let done = match answer {
+                    Some((status, extra)) => self.uas.answer_request(handle, status, extra),
+                    None => self.uas.answer_request_by_default(handle),
+                };
+                if let Some(reply) = reply {
+                    let _ = reply.send(done.map_err(|e| EndpointError::Invalid(e.to_string())));
+                }
             }
             Command::Register { peer, aor, expires, reply } => {
                 let contact = self.binding.clone();
@@ -897,9 +1040,20 @@ impl Core {
                             commands: self.own_commands.clone(),
                             ended: Some(ended),
                         };
-                        if self.offered.try_send(offer).is_err() {
+                        if self.offered.try_send(Incoming::Call(offer)).is_err() {
                             // Nobody takes calls (or too many wait): decline this one.
                             let _ = self.uas.reject(call, StatusCode::TEMPORARILY_UNAVAILABLE);
+                        }
+                    }
+                    answer::Action::Asked { handle, request } => {
+                        let asked =
+                            IncomingRequest { handle, request, commands: self.own_commands.clone(), answered: false };
+                        if let Err(full) = self.offered.try_send(Incoming::Request(asked)) {
+                            // Nobody takes requests (or too many wait): the default answer, here.
+                            if let Incoming::Request(mut asked) = full.into_inner() {
+                                asked.answered = true;
+                            }
+                            let _ = self.uas.answer_request_by_default(handle);
                         }
                     }
                     answer::Action::Report(report) => {

@@ -1,6 +1,7 @@
 //! The answering UAS over a real transaction layer, on virtual time: what a caller sees
 //! for an answered call, a ringing call it cancels, a rejected one, a 2xx never
-//! acknowledged, and the requests outside any call.
+//! acknowledged, and the requests outside any call; asking the application about calls
+//! and requests, answered with any status or by default when it is silent.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -8,11 +9,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use sip_dialog::{EndReason, Entropy, SessionConfig};
 use sip_message::header::Transport as TransportName;
-use sip_message::{HeaderName, Message, Method, Response, StatusCode};
+use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode};
 use sip_sdp::SessionDescription;
 use sip_transaction::{Config, TransactionLayer};
 use sip_transport::Target;
-use sip_ua::answer::{Action, AnswerPolicy, Answerer, CallReport};
+use sip_ua::answer::{Action, AnswerPolicy, Answerer, CallHandle, CallReport, RequestHandle};
 
 #[derive(Debug, Default)]
 struct Counter(u64);
@@ -30,6 +31,9 @@ struct Uas {
     answerer: Answerer<Counter>,
     peer: Target,
     reports: Vec<CallReport>,
+    /// With the `ask` policy: the calls and requests left to the application.
+    offered: Vec<CallHandle>,
+    asked: Vec<(RequestHandle, Request)>,
 }
 
 impl Uas {
@@ -43,7 +47,14 @@ impl Uas {
             Counter::default(),
         );
         let peer = Target::new(TransportName::UDP, SocketAddr::from(([192, 0, 2, 1], 5060)));
-        Self { layer: TransactionLayer::new(Config::default()), answerer, peer, reports: Vec::new() }
+        Self {
+            layer: TransactionLayer::new(Config::default()),
+            answerer,
+            peer,
+            reports: Vec::new(),
+            offered: Vec::new(),
+            asked: Vec::new(),
+        }
     }
 
     /// Carries events up and actions down until both sides are quiet; returns what went
@@ -66,7 +77,8 @@ impl Uas {
                         self.answerer.request_sent(call, request, key);
                     }
                     Action::Report(report) => self.reports.push(report),
-                    Action::Offered { .. } => unreachable!("the policy answers by itself"),
+                    Action::Offered { call, .. } => self.offered.push(call),
+                    Action::Asked { handle, request } => self.asked.push((handle, *request)),
                 }
             }
             if !busy {
@@ -351,4 +363,49 @@ fn calls_beyond_the_cap_get_503() {
     assert_eq!(statuses(&uas.receive(t0, &invite("c7@192.0.2.1", "z9hG4bKi7"))), [200]);
     assert_eq!(statuses(&uas.receive(t0, &invite("c8@192.0.2.1", "z9hG4bKi8"))), [503]);
     assert_eq!(uas.answerer.calls(), 1);
+}
+
+#[test]
+fn asking_leaves_calls_and_requests_to_the_application() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
+    let request = |method: &str, branch: &str| {
+        format!(
+            "{method} sip:bob@192.0.2.2:5090 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}
+Max-Forwards: 70
+From: <sip:alice@192.0.2.1>;tag=a1
+To: <sip:bob@192.0.2.2>
+Call-ID: {branch}@192.0.2.1
+CSeq: 1 {method}
+Content-Length: 0
+
+"
+        )
+    };
+    assert!(uas.receive(t0, &request("OPTIONS", "z9hG4bKq1")).is_empty(), "left to the application");
+    assert!(uas.receive(t0, &request("MESSAGE", "z9hG4bKq2")).is_empty());
+    let [(options, o), (message, m)] = uas.asked.clone().try_into().unwrap();
+    assert_eq!((o.method, m.method), (Method::OPTIONS, Method::MESSAGE));
+    uas.answerer.answer_request(options, StatusCode::FORBIDDEN, Vec::new()).unwrap();
+    let out = uas.pump(t0);
+    assert_eq!(statuses(&out), [403]);
+    assert!(uas.answerer.answer_request(options, StatusCode::OK, Vec::new()).is_err(), "answered once");
+    assert!(uas.answerer.answer_request(message, StatusCode::RINGING, Vec::new()).is_err(), "final only");
+    // The MESSAGE nobody answers gets 480 once answer_within is over.
+    assert!(uas.advance(t0 + Duration::from_secs(7)).is_empty());
+    let sent = uas.advance(t0 + Duration::from_secs(9));
+    let statuses_sent: Vec<u16> = sent.iter().map(|(_, m)| response(m).status.as_u16()).collect();
+    assert_eq!(statuses_sent, [480]);
+    assert_eq!(sent[0].0, t0 + Duration::from_secs(8));
+
+    // A call answered with any status and headers: 486 with Retry-After.
+    assert!(statuses(&uas.receive(t0, &invite("c1@192.0.2.1", "z9hG4bKq3"))).iter().all(|s| *s == 100));
+    let call = uas.offered[0];
+    let retry_after = Header::new(HeaderName::RETRY_AFTER, "60").unwrap();
+    uas.answerer.respond(t0, call, StatusCode::BUSY_HERE, vec![retry_after]).unwrap();
+    let out = uas.pump(t0);
+    assert_eq!(statuses(&out), [486]);
+    assert_eq!(&response(&out[0]).headers.get(&HeaderName::RETRY_AFTER).unwrap().value()[..], b"60");
+    assert!(uas.answerer.respond(t0, call, StatusCode::OK, Vec::new()).is_err(), "answered once");
 }

@@ -1,5 +1,6 @@
 //! Two Endpoints on loopback UDP, as an application uses them: a call offered, rung,
-//! accepted, held, resumed and hung up; a call rejected; a call redirected; OPTIONS and MESSAGE; a
+//! accepted, held, resumed and hung up; a call rejected; a call redirected; OPTIONS and
+//! MESSAGE taken by the application, or answered by default; a
 //! registration with the test registrar (over a plain socket) that challenges, accepts and
 //! removes it; a subscription with the test notifier (over a plain socket) that challenges,
 //! accepts, notifies and ends it; shutdown hanging up a call still up.
@@ -10,9 +11,9 @@ mod common;
 use common::{Notifier, Registrar};
 
 use sip_dialog::EndReason;
-use sip_message::{HeaderName, Message, Request, StatusCode, Uri};
+use sip_message::{Header, HeaderName, Message, Method, Request, StatusCode, Uri};
 use sip_transport::rules::stamp_sent_by;
-use sip_ua::endpoint::{Endpoint, EndpointError, Listener};
+use sip_ua::endpoint::{Endpoint, EndpointError, Incoming, Listener};
 use sip_ua::uac::{CallEnd, CallEvent, SubscriptionEvent, UacError};
 use tokio::net::UdpSocket;
 use tokio::time::timeout;
@@ -24,6 +25,7 @@ async fn endpoint(user: &str) -> Endpoint {
         .listen(Listener::Udp("127.0.0.1:0".parse().unwrap()))
         .identity(format!("sip:{user}@127.0.0.1").parse().unwrap())
         .credentials(user, "wonderland")
+        .answer_within(Duration::from_millis(300))
         .build()
         .await
         .expect("the endpoint starts")
@@ -54,7 +56,7 @@ async fn a_call_is_offered_rung_accepted_held_resumed_and_hung_up() {
     let bob = endpoint("bob").await;
     let bob_uri = uri_of(&bob, "bob");
     let callee = tokio::spawn(async move {
-        let mut offered = timeout(STEP, bob.incoming()).await.unwrap().expect("a call is offered");
+        let mut offered = timeout(STEP, bob.next_call()).await.unwrap().expect("a call is offered");
         assert!(!offered.invite().body.is_empty(), "the INVITE carries an offer");
         offered.ring().await.unwrap();
         offered.accept().await.unwrap();
@@ -88,8 +90,10 @@ async fn a_rejected_call_and_requests_outside_a_dialog() {
     let bob = endpoint("bob").await;
     let bob_uri = uri_of(&bob, "bob");
     let callee = tokio::spawn(async move {
-        let offered = timeout(STEP, bob.incoming()).await.unwrap().unwrap();
-        offered.reject(StatusCode::BUSY_HERE).await.unwrap();
+        let offered = timeout(STEP, bob.next_call()).await.unwrap().unwrap();
+        let retry_after = Header::new(HeaderName::RETRY_AFTER, "60").unwrap();
+        offered.respond(StatusCode::BUSY_HERE, vec![retry_after]).await.unwrap();
+        assert!(offered.reject(StatusCode::DECLINE).await.is_err(), "answered once");
         bob
     });
     let mut call = alice.call(bob_uri.clone()).await.unwrap();
@@ -98,7 +102,7 @@ async fn a_rejected_call_and_requests_outside_a_dialog() {
     let bob = callee.await.unwrap();
     // Redirected: 302 with the new target in Contact.
     let callee = tokio::spawn(async move {
-        let offered = timeout(STEP, bob.incoming()).await.unwrap().unwrap();
+        let offered = timeout(STEP, bob.next_call()).await.unwrap().unwrap();
         offered.redirect(vec!["sip:carol@192.0.2.3".parse().unwrap()]).await.unwrap();
         assert!(offered.redirect(vec!["sip:dave@192.0.2.4".parse().unwrap()]).await.is_err(), "answered once");
         bob
@@ -107,8 +111,26 @@ async fn a_rejected_call_and_requests_outside_a_dialog() {
     let end = until(&mut call, |e| matches!(e, CallEvent::Ended(_))).await;
     assert_eq!(end, CallEvent::Ended(CallEnd::Failed(UacError::Rejected(StatusCode::MOVED_TEMPORARILY))));
     let bob = callee.await.unwrap();
-    assert_eq!(alice.options(bob_uri.clone()).await.unwrap().status, StatusCode::OK);
-    assert_eq!(alice.message(bob_uri, "hello").await.unwrap().status, StatusCode::OK);
+    // Bob takes a MESSAGE (202) and leaves an OPTIONS to the default answer (200).
+    let taker = tokio::spawn(async move {
+        for _ in 0..2 {
+            let Some(Incoming::Request(asked)) = timeout(STEP, bob.incoming()).await.unwrap() else {
+                panic!("a request outside a call")
+            };
+            if asked.request().method == Method::MESSAGE {
+                assert_eq!(&asked.request().body[..], b"hello");
+                asked.respond(StatusCode::ACCEPTED, Vec::new()).await.unwrap();
+            }
+        }
+        bob
+    });
+    let options = alice.options(bob_uri.clone()).await.unwrap();
+    assert_eq!(options.status, StatusCode::OK);
+    assert!(options.headers.contains(&HeaderName::ALLOW), "the default answer says what Bob can do");
+    assert_eq!(alice.message(bob_uri.clone(), "hello").await.unwrap().status, StatusCode::ACCEPTED);
+    let bob = taker.await.unwrap();
+    // Nobody takes this one within answer_within: 480.
+    assert_eq!(alice.message(bob_uri, "anyone?").await.unwrap().status, StatusCode::TEMPORARILY_UNAVAILABLE);
     bob.shutdown().await;
     // Nobody listens there any more: OPTIONS times out (Timer F, 32 s), so only check
     // that a call to a closed endpoint fails once its handle is gone.
@@ -121,7 +143,7 @@ async fn shutdown_hangs_up_a_call_still_up() {
     let bob = endpoint("bob").await;
     let bob_uri = uri_of(&bob, "bob");
     let callee = tokio::spawn(async move {
-        let mut offered = timeout(STEP, bob.incoming()).await.unwrap().unwrap();
+        let mut offered = timeout(STEP, bob.next_call()).await.unwrap().unwrap();
         offered.accept().await.unwrap();
         let ended = timeout(STEP, offered.ended()).await.unwrap().unwrap();
         (bob, ended)

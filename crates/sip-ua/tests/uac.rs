@@ -191,7 +191,9 @@ impl Net {
                             a.request_sent(call, request, key);
                         }
                         answer::Action::Report(report) => self.reports.push(report),
-                        answer::Action::Offered { .. } => unreachable!("the policy answers by itself"),
+                        answer::Action::Offered { .. } | answer::Action::Asked { .. } => {
+                            unreachable!("the policy answers by itself")
+                        }
                     }
                 }
             }

@@ -142,7 +142,7 @@ async fn demo() -> Result<String, String> {
         .map_err(|e| format!("Bob: {e}"))?;
     let bob_addr = bob.local_addrs().first().map(|(_, a)| *a).ok_or("Bob has no address")?;
     let callee = tokio::spawn(async move {
-        let mut offered = bob.incoming().await.ok_or("no call came to Bob")?;
+        let mut offered = bob.next_call().await.ok_or("no call came to Bob")?;
         offered.ring().await.map_err(|e| e.to_string())?;
         offered.accept().await.map_err(|e| e.to_string())?;
         let ended = offered.ended().await.map_err(|e| e.to_string())?;
