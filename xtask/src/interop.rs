@@ -329,6 +329,9 @@ pub(crate) fn run(root: &Path, load: Load) -> bool {
     let calls = ["call", "--no-hold", "--duration", "0.2"];
     // SIPp fails a call whose connection closes in its closing pause (4 s).
     let calls_tcp = ["call", "--no-hold", "--duration", "0.2", "--transport", "tcp", "--linger", "4.5"];
+    let notifier = root.join("xtask/scenarios/notifier.xml");
+    let notifier = notifier.to_string_lossy().into_owned();
+    let subscribe = ["subscribe", "--event", "presence", "--expires", "300", "--duration", "0.5"];
     let register = ["register", "--user", "alice", "--password", "wonderland"];
     let wrong = ["register", "--user", "alice", "--password", "looking-glass"];
     let check = |name, scenario, transport, args, user, succeeds| ClientCheck {
@@ -351,6 +354,7 @@ pub(crate) fn run(root: &Path, load: Load) -> bool {
             "",
             false,
         ),
+        check("sipkit subscribe -> sipp presence notifier", ["-sf", &notifier], "u1", &subscribe[..], "bob@", true),
     ];
     for ClientCheck { name, scenario, transport, args: words, user, succeeds: expect_success } in checks {
         let command = |port: u16| {

@@ -89,8 +89,10 @@ pub struct Subscription<E = StdEntropy> {
     expires_at: Instant,
     /// Subscriber: when to refresh.
     refresh_at: Option<Instant>,
-    /// Subscriber: Timer N, waiting for the first NOTIFY.
+    /// Subscriber: Timer N, waiting for the first NOTIFY (or, unsubscribing, the last).
     notify_deadline: Option<Instant>,
+    /// Subscriber: a SUBSCRIBE with Expires 0 went.
+    unsubscribing: bool,
     config: SubscriptionConfig,
     entropy: E,
     outputs: VecDeque<Output>,
@@ -205,6 +207,7 @@ impl<E: Entropy> Subscription<E> {
             expires_at: now + Duration::from_secs(u64::from(expires)),
             refresh_at: None,
             notify_deadline: None,
+            unsubscribing: false,
             config,
             entropy,
             outputs: VecDeque::new(),
@@ -445,6 +448,7 @@ impl<E: Entropy> Subscription<E> {
             subscribe.headers.push(h);
         }
         self.refresh_at = None;
+        self.unsubscribing |= expires == 0;
         self.outputs.push_back(Output::Request(subscribe));
         Ok(())
     }
@@ -465,7 +469,14 @@ impl<E: Entropy> Subscription<E> {
             return;
         }
         if cseq.method == Method::SUBSCRIBE {
-            if status.is_success() {
+            if status.is_success() && self.unsubscribing {
+                // The final NOTIFY follows (RFC 6665 §4.1.2.3): wait for it as long as for a
+                // first one, Timer N.
+                let wait = now + self.config.t1 * 64;
+                self.expires_at = wait;
+                self.notify_deadline = Some(wait);
+                self.refresh_at = None;
+            } else if status.is_success() {
                 if let Some(expires) = expires_of(&response.headers) {
                     self.expires_at = now + Duration::from_secs(u64::from(expires));
                     self.schedule_refresh(now, expires);

@@ -161,6 +161,36 @@ fn unsubscribe_ends_with_a_terminated_notify() {
 }
 
 #[test]
+fn an_unsubscribe_answered_first_waits_timer_n_for_the_final_notify() {
+    let t0 = Instant::now();
+    let (mut bob, mut alice) = subscribed(t0, 600);
+    alice.unsubscribe().unwrap();
+    let (r, _) = outputs(&mut alice);
+    bob.receive_request(t0, &r[0]);
+    let (n, rs) = outputs(&mut bob);
+    // The 200 (Expires 0) comes first, and the timers run before the NOTIFY comes.
+    alice.receive_response(t0, &rs[0]);
+    let due = alice.poll_timeout().unwrap();
+    assert_eq!(due, t0 + Duration::from_secs(32), "64·T1 for the final NOTIFY");
+    alice.handle_timeout(t0 + Duration::from_secs(1));
+    assert!(!alice.is_terminated());
+    alice.receive_request(t0 + Duration::from_secs(1), &n[0]);
+    let (_, oks) = outputs(&mut alice);
+    assert_eq!(oks[0].status, StatusCode::OK, "the final NOTIFY is taken, not 481");
+    assert_eq!(sub_events(&mut alice).last(), Some(&SubscriptionEvent::Terminated(Some("timeout".into()))));
+
+    // No final NOTIFY at all: the subscription ends when Timer N fires.
+    let (mut bob, mut alice) = subscribed(t0, 600);
+    alice.unsubscribe().unwrap();
+    let (r, _) = outputs(&mut alice);
+    bob.receive_request(t0, &r[0]);
+    let (_, rs) = outputs(&mut bob);
+    alice.receive_response(t0, &rs[0]);
+    alice.handle_timeout(t0 + Duration::from_secs(32));
+    assert_eq!(sub_events(&mut alice).last(), Some(&SubscriptionEvent::Terminated(Some("no NOTIFY".into()))));
+}
+
+#[test]
 fn notifier_ends_an_expired_subscription() {
     let t0 = Instant::now();
     let (mut bob, _alice) = subscribed(t0, 600);

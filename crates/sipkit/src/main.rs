@@ -111,6 +111,23 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Subscribe to an event package of URI (RFC 6665), print each NOTIFY, unsubscribe
+    /// after the duration.
+    Subscribe {
+        /// The resource, as sip:user@host or sip:user@host:port.
+        uri: String,
+        /// The event package.
+        #[arg(long, default_value = "presence")]
+        event: String,
+        /// The subscription interval asked for, in seconds.
+        #[arg(long, value_name = "S", default_value_t = 3600)]
+        expires: u32,
+        /// How long to stay subscribed before unsubscribing, in seconds.
+        #[arg(long, value_name = "S", default_value_t = 1.0)]
+        duration: f64,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Send TEXT to URI in a MESSAGE (RFC 3428).
     Message {
         /// Where to, as sip:user@host or sip:user@host:port.
@@ -122,7 +139,7 @@ enum Command {
     },
 }
 
-/// What `call`, `register`, `options` and `message` share.
+/// What `call`, `register`, `subscribe`, `options` and `message` share.
 #[derive(Debug, clap::Args)]
 struct CommonArgs {
     /// The transport: udp, tcp, tls, ws or wss (default: the URI's, else udp).
@@ -183,6 +200,10 @@ fn main() -> ExitCode {
             uac::run(&uri, common.into(), uac::Task::Call { duration, hold: !no_hold })
         }
         Command::Register { uri, expires, common } => uac::run(&uri, common.into(), uac::Task::Register { expires }),
+        Command::Subscribe { uri, event, expires, duration, common } => {
+            let duration = Duration::try_from_secs_f64(duration).unwrap_or(Duration::from_secs(1));
+            uac::run(&uri, common.into(), uac::Task::Subscribe { event, expires, duration })
+        }
         Command::Options { uri, common } => uac::run(&uri, common.into(), uac::Task::Options),
         Command::Message { uri, text, common } => uac::run(&uri, common.into(), uac::Task::Message { text }),
     }

@@ -1,6 +1,6 @@
-//! `sipkit call`, `register`, `options` and `message`: one UAC, bound to a local port,
-//! that places a call (answer, hold, resume, hang up) or sends one request, and draws the
-//! message ladder as it goes.
+//! `sipkit call`, `register`, `subscribe`, `options` and `message`: one UAC, bound to a
+//! local port, that places a call (answer, hold, resume, hang up), subscribes (NOTIFYs,
+//! unsubscribe) or sends one request, and draws the message ladder as it goes.
 
 use std::io::IsTerminal;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
@@ -12,6 +12,7 @@ use bytes::Bytes;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use sip_auth::DigestClient;
+use sip_dialog::SubscriptionState;
 use sip_message::header::{MediaType, NameAddr};
 use sip_message::{Message, Method, Uri};
 use sip_transaction::Config;
@@ -19,7 +20,7 @@ use sip_transport::tls::TlsConfig;
 use sip_transport::{DEFAULT_INCOMING_CAPACITY, TransportSet, incoming_channel};
 use sip_ua::driver::{Direction, Tap, Traced, TransactionDriver};
 use sip_ua::runner::{UacRunner, now};
-use sip_ua::uac::{CallEnd, CallEvent, Peer, RegistrationEvent, Uac, UacConfig, UacEvent};
+use sip_ua::uac::{CallEnd, CallEvent, Peer, RegistrationEvent, SubscriptionEvent, Uac, UacConfig, UacEvent};
 
 pub(crate) use crate::transport::Transport;
 
@@ -53,6 +54,7 @@ pub(crate) struct Common {
 pub(crate) enum Task {
     Call { duration: Duration, hold: bool },
     Register { expires: u32 },
+    Subscribe { event: String, expires: u32, duration: Duration },
     Options,
     Message { text: String },
 }
@@ -61,6 +63,7 @@ fn name(task: &Task) -> &'static str {
     match task {
         Task::Call { .. } => "call",
         Task::Register { .. } => "register",
+        Task::Subscribe { .. } => "subscribe",
         Task::Options => "options",
         Task::Message { .. } => "message",
     }
@@ -182,6 +185,7 @@ async fn uac(target: &str, common: Common, task: Task) -> Result<bool, String> {
                 }
             }
         }
+        Task::Subscribe { event, expires, duration } => subscribe(&mut runner, peer, &event, expires, duration).await,
         Task::Options => single(&mut runner, Method::OPTIONS, peer, None).await,
         Task::Message { text } => {
             let body = (MediaType::new("text", "plain").map_err(|e| e.to_string())?, Bytes::from(text));
@@ -200,6 +204,7 @@ fn describe(event: Option<UacEvent>) -> String {
     match event {
         Some(UacEvent::Registration { event: RegistrationEvent::Failed(e), .. }) => e.to_string(),
         Some(UacEvent::Response { outcome: Err(e), .. }) => e.to_string(),
+        Some(UacEvent::Subscription { event: SubscriptionEvent::Failed(e), .. }) => e.to_string(),
         Some(UacEvent::Call { event: CallEvent::Ended(end), .. }) => format!("{end:?}"),
         Some(other) => format!("{other:?}"),
         None => "the transport stopped".to_owned(),
@@ -222,6 +227,69 @@ async fn single(
         other => {
             println!("sipkit {}: failed: {}", method.to_string().to_ascii_lowercase(), describe(other));
             Ok(false)
+        }
+    }
+}
+
+/// How long `sipkit subscribe` stays after the final NOTIFY, answering it again if it
+/// comes again (its 200 lost).
+const AFTER_THE_END: Duration = Duration::from_millis(600);
+
+/// Subscribes, prints each NOTIFY, unsubscribes after `duration` and waits for the final
+/// NOTIFY: clean when accepted, notified at least once, and ended by the unsubscribing
+/// (or by the notifier).
+async fn subscribe(
+    runner: &mut UacRunner,
+    peer: Peer,
+    event: &str,
+    expires: u32,
+    duration: Duration,
+) -> Result<bool, String> {
+    let subscription = runner.uac().subscribe(now(), peer, event, expires, None).map_err(|e| e.to_string())?;
+    let mut accepted = false;
+    let mut notified = 0;
+    let mut unsubscribe_at = None;
+    loop {
+        let Some(event) = runner.next_event(unsubscribe_at).await else {
+            if unsubscribe_at.take().is_some() {
+                runner.uac().unsubscribe(now(), subscription).map_err(|e| e.to_string())?;
+                continue;
+            }
+            println!("sipkit subscribe: the transport stopped");
+            return Ok(false);
+        };
+        let UacEvent::Subscription { event, .. } = event else { continue };
+        match event {
+            SubscriptionEvent::Accepted { expires } => {
+                accepted = true;
+                unsubscribe_at = Some(tokio::time::Instant::now() + duration);
+                println!("sipkit subscribe: accepted for {expires} s");
+            }
+            SubscriptionEvent::Notified { state, body } => {
+                notified += 1;
+                let state = match state {
+                    SubscriptionState::Active => "active".to_owned(),
+                    SubscriptionState::Pending => "pending".to_owned(),
+                    SubscriptionState::Terminated(reason) => format!("terminated ({})", reason.unwrap_or_default()),
+                };
+                let body = body.map_or_else(
+                    || "no body".to_owned(),
+                    |(kind, bytes)| format!("{}/{}, {} bytes", kind.kind(), kind.subtype(), bytes.len()),
+                );
+                println!("sipkit subscribe: NOTIFY {state}: {body}");
+            }
+            SubscriptionEvent::Terminated(reason) => {
+                // The 200 to the final NOTIFY goes out, and a retransmission of it is answered.
+                let until = tokio::time::Instant::now() + AFTER_THE_END;
+                while runner.next_event(Some(until)).await.is_some() {}
+                let reason = reason.unwrap_or_else(|| "no reason given".to_owned());
+                println!("sipkit subscribe: ended ({reason}) after {notified} NOTIFY");
+                return Ok(accepted && notified > 0);
+            }
+            SubscriptionEvent::Failed(e) => {
+                println!("sipkit subscribe: not subscribed: {e}");
+                return Ok(false);
+            }
         }
     }
 }
