@@ -54,7 +54,8 @@ impl DialogId {
     /// outside any dialog.
     ///
     /// Only the tags are read from To and From (their addresses are not decoded: this
-    /// runs for every request received).
+    /// runs for every request received), and the parts are slices of the request: the id
+    /// is for looking its dialog up; [`detached`](Self::detached) is the one to keep.
     pub fn of_request(request: &Request) -> Result<Option<Self>, DialogError> {
         let tag = |name: &HeaderName, missing: &'static str| -> Result<Option<Bytes>, DialogError> {
             let field = request.headers.get(name).ok_or(DialogError::MissingHeader(missing))?;
@@ -62,7 +63,13 @@ impl DialogId {
         };
         let Some(local_tag) = tag(&HeaderName::TO, "To")? else { return Ok(None) };
         let remote_tag = tag(&HeaderName::FROM, "From")?.unwrap_or_default();
-        Ok(Some(Self::new(copy(call_id(&request.headers)?.0.as_ref()), copy(&local_tag), copy(&remote_tag))))
+        Ok(Some(Self::new(call_id(&request.headers)?.0, local_tag, remote_tag)))
+    }
+
+    /// The same id in buffers of its own, not slices of the message it was read from
+    /// (which a long-lived copy would otherwise keep whole).
+    pub fn detached(&self) -> Self {
+        Self::new(copy(&self.call_id), copy(&self.local_tag), copy(&self.remote_tag))
     }
 
     /// The id of the dialog a response to a request this UA sent belongs to: its Call-ID,

@@ -233,7 +233,8 @@ impl Dialogs {
         let Some(id) = DialogId::of_request(request)? else { return Ok(None) };
         let dialog = self.get_mut(&id).ok_or(DialogError::UnknownDialog)?;
         dialog.receive_request(request)?;
-        Ok(Some(id))
+        // The dialog's own id: the one read from the request is slices of it.
+        Ok(Some(dialog.id().clone()))
     }
 
     /// Takes a response to a request this UA sent inside a dialog

@@ -542,3 +542,27 @@ fn forks_and_dialogs_are_bounded() {
     let d = Dialog::new_uac(&invite, &r).unwrap();
     assert_eq!(dialogs.insert(d).unwrap_err(), DialogError::TooManyDialogs(2));
 }
+
+#[test]
+fn a_request_names_its_dialog_and_the_kept_id_is_detached() {
+    let bye = req("BYE sip:alice@client.atlanta.example.com SIP/2.0
+Via: SIP/2.0/UDP bigbox3.site3.atlanta.com;branch=z9hG4bKnashds8
+Max-Forwards: 70
+From: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf
+To: Alice <sip:alice@atlanta.example.com>;tag=1928301774
+Call-ID: a84b4c76e66710
+CSeq: 231 BYE
+Content-Length: 0
+
+");
+    let id = DialogId::of_request(&bye).unwrap().expect("a To tag: in a dialog");
+    assert_eq!(
+        (id.call_id(), id.local_tag(), id.remote_tag()),
+        (&b"a84b4c76e66710"[..], &b"1928301774"[..], &b"a6c85cf"[..])
+    );
+    let kept = id.detached();
+    assert_eq!(kept, id);
+    let call_id = bye.headers.get(&sip_message::HeaderName::CALL_ID).unwrap().value();
+    assert_eq!(id.call_id().as_ptr(), call_id.as_ptr(), "the looked-up id is slices of the request");
+    assert_ne!(kept.call_id().as_ptr(), call_id.as_ptr(), "the kept one is not");
+}

@@ -138,12 +138,16 @@ impl NameAddr {
                 (_, Some(semi)) => c.pos += semi,
                 (_, None) => c.pos = value.len(),
             }
-            let params = scan_params_checked(c, |_, _| true)?;
-            let raw = params.of_text(value);
-            let Some(tag) = Params::new(raw).get("tag").and_then(|p| p.token()) else { return Ok(None) };
-            // The token is a slice of `raw`, itself a slice of `value`.
-            let start = (tag.as_ptr() as usize).checked_sub(value.as_ptr() as usize);
-            Ok(start.map(|s| s..s + tag.len()).filter(|r| r.end <= value.len()))
+            // The first `tag` parameter, taken as the parameters are scanned (once): its
+            // value when that is a token.
+            let mut tag: Option<Option<std::ops::Range<usize>>> = None;
+            scan_params_checked(c, |name, v| {
+                if tag.is_none() && name.eq_ignore_ascii_case(b"tag") {
+                    tag = Some(v.filter(|v| v.is_token).map(|v| v.at..v.at + v.bytes.len()));
+                }
+                true
+            })?;
+            Ok(tag.flatten())
         })?;
         Ok(range.map(|r| value.slice(r)))
     }
