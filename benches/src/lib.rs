@@ -108,6 +108,17 @@ pub fn sipkit_full_parse(buf: &Bytes) -> usize {
 mod tests {
     use super::*;
 
+    /// The `parse/rsip/tortuous` row times rsip's refusal, not a parse: its tokenizer
+    /// fails on the message (folded compact-form Via, `SIP  /  2.0` with white space), as
+    /// the bench's readers are told. Every other message rsip parses.
+    #[test]
+    fn rsip_parses_every_bench_message_but_the_tortuous_one() {
+        for (name, bytes) in MESSAGES {
+            let parsed = rsip::SipMessage::try_from(received(bytes)).is_ok();
+            assert_eq!(parsed, *name != "tortuous", "{name}");
+        }
+    }
+
     #[test]
     fn every_bench_message_fully_parses() {
         for (name, bytes) in MESSAGES {
