@@ -531,18 +531,18 @@ impl Registration {
 
     /// Removes the binding (REGISTER with expires 0) and waits for the registrar's answer.
     pub async fn unregister(mut self) -> Result<(), EndpointError> {
-        let (reply, answer) = oneshot::channel();
-        let command = Command::Unregister { registration: self.handle, reply };
-        self.commands.send(command).await.map_err(|_| EndpointError::Closed)?;
-        answer.await.map_err(|_| EndpointError::Closed)??;
-        loop {
-            match self.events.recv().await {
-                Some(RegistrationEvent::Unregistered) => return Ok(()),
-                Some(RegistrationEvent::Failed(e)) => return Err(e.into()),
-                Some(RegistrationEvent::Registered { .. }) => {}
-                None => return Err(EndpointError::Closed),
-            }
-        }
+        let registration = self.handle;
+        end_and_wait(
+            &self.commands,
+            |reply| Command::Unregister { registration, reply },
+            &mut self.events,
+            |e| match e {
+                RegistrationEvent::Unregistered => Some(Ok(())),
+                RegistrationEvent::Failed(e) => Some(Err(e.into())),
+                RegistrationEvent::Registered { .. } => None,
+            },
+        )
+        .await
     }
 }
 
@@ -566,19 +566,38 @@ impl Subscription {
     /// Ends the subscription (SUBSCRIBE with Expires 0) and waits for the notifier's
     /// final NOTIFY (RFC 6665 §4.1.2.3); the NOTIFYs that come before it are dropped.
     pub async fn unsubscribe(mut self) -> Result<(), EndpointError> {
-        let (reply, answer) = oneshot::channel();
-        let command = Command::Unsubscribe { subscription: self.handle, reply };
-        self.commands.send(command).await.map_err(|_| EndpointError::Closed)?;
-        answer.await.map_err(|_| EndpointError::Closed)??;
-        loop {
-            match self.events.recv().await {
-                Some(SubscriptionEvent::Terminated(_)) => return Ok(()),
-                Some(SubscriptionEvent::Failed(e)) => return Err(e.into()),
-                Some(_) => {}
-                None => return Err(EndpointError::Closed),
-            }
+        let subscription = self.handle;
+        end_and_wait(
+            &self.commands,
+            |reply| Command::Unsubscribe { subscription, reply },
+            &mut self.events,
+            |e| match e {
+                SubscriptionEvent::Terminated(_) => Some(Ok(())),
+                SubscriptionEvent::Failed(e) => Some(Err(e.into())),
+                SubscriptionEvent::Accepted { .. } | SubscriptionEvent::Notified { .. } => None,
+            },
+        )
+        .await
+    }
+}
+
+/// Sends the command that ends a registration or subscription, then waits on its
+/// `events` for the one `ended` takes as the end (the others are dropped).
+async fn end_and_wait<E>(
+    commands: &mpsc::Sender<Command>,
+    command: impl FnOnce(Reply<()>) -> Command,
+    events: &mut mpsc::Receiver<E>,
+    ended: impl Fn(E) -> Option<Result<(), EndpointError>>,
+) -> Result<(), EndpointError> {
+    let (reply, answer) = oneshot::channel();
+    commands.send(command(reply)).await.map_err(|_| EndpointError::Closed)?;
+    answer.await.map_err(|_| EndpointError::Closed)??;
+    while let Some(event) = events.recv().await {
+        if let Some(end) = ended(event) {
+            return end;
         }
     }
+    Err(EndpointError::Closed)
 }
 
 #[derive(Debug)]

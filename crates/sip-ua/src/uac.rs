@@ -357,6 +357,57 @@ fn reauthorize(
     credentials_for(credentials, request, &unauthorized, challenge, cnonce)
 }
 
+/// What a registration or a subscription keeps to answer a refusal of its request: the
+/// credentials, the challenges answered so far and the last one, the expiry asked for.
+struct Refused<'a> {
+    credentials: Option<&'a mut DigestClient>,
+    auth_attempts: &'a mut u32,
+    challenge: &'a mut Option<Box<Response>>,
+    asked: &'a mut u32,
+}
+
+impl Refused<'_> {
+    /// Makes `retry` (the request as last sent) the answer to `response`, a final refusal of
+    /// `sent`: with credentials for a 401 or 407 (at most [`MAX_AUTH_ATTEMPTS`] times; the
+    /// challenge is kept for later requests), or asking for the Min-Expires of a 423
+    /// through `set_expiry` (and the credentials of the last challenge). Any other status,
+    /// or a refusal that cannot be answered, is the error to fail with.
+    fn retry(
+        &mut self,
+        retry: &mut Request,
+        sent: &Request,
+        response: &Response,
+        via: Via,
+        cnonce: &str,
+        set_expiry: impl FnOnce(&mut Request, u32) -> Result<(), UacError>,
+    ) -> Result<(), UacError> {
+        let seq = cseq_of(&sent.headers).map_or(1, |c| c.0) + 1;
+        match response.status.as_u16() {
+            401 | 407 => {
+                *self.auth_attempts += 1;
+                if *self.auth_attempts > MAX_AUTH_ATTEMPTS {
+                    return Err(UacError::AuthFailed("too many challenges".into()));
+                }
+                next_attempt(retry, seq, via)?;
+                credentials_for(self.credentials.as_deref_mut(), retry, sent, response, cnonce)?;
+                *self.challenge = Some(Box::new(response.clone()));
+                Ok(())
+            }
+            423 => {
+                let min = response.headers.typed::<header::MinExpires>().and_then(Result::ok).map(|m| m.0);
+                let Some(min) = min.filter(|&m| m > *self.asked) else {
+                    return Err(UacError::Rejected(response.status));
+                };
+                *self.asked = min;
+                next_attempt(retry, seq, via)?;
+                set_expiry(retry, min)?;
+                reauthorize(self.credentials.as_deref_mut(), self.challenge.as_deref(), retry, cnonce)
+            }
+            _ => Err(UacError::Rejected(response.status)),
+        }
+    }
+}
+
 /// A subscription this side asked for.
 #[derive(Debug)]
 struct OutgoingSubscription {
@@ -550,6 +601,15 @@ impl<E: Entropy> Uac<E> {
         Ok(self.next)
     }
 
+    /// Keeps `what` as `id` (the number [`admit`](Self::admit) gave) and sends its first
+    /// request.
+    fn start(&mut self, id: u64, what: Outstanding, request: Request, target: Target) -> Handle {
+        self.next += 1;
+        self.outstanding.insert(id, what);
+        self.send(id, request, target);
+        Handle(id)
+    }
+
     fn send(&mut self, id: u64, request: Request, target: Target) {
         self.actions.push_back(Action::Request { owner: Handle(id), request, target });
     }
@@ -609,10 +669,7 @@ impl<E: Entropy> Uac<E> {
             ended: false,
         };
         let target = call.peer.next_hop.clone();
-        self.next += 1;
-        self.outstanding.insert(id, Outstanding::Call(Box::new(call)));
-        self.send(id, invite, target);
-        Ok(Handle(id))
+        Ok(self.start(id, Outstanding::Call(Box::new(call)), invite, target))
     }
 
     fn call_mut(&mut self, call: Handle) -> Option<&mut OutgoingCall> {
@@ -1040,10 +1097,7 @@ impl<E: Entropy> Uac<E> {
             refresh_at: None,
             challenge: None,
         };
-        self.next += 1;
-        self.outstanding.insert(id, Outstanding::Registration(Box::new(registration)));
-        self.send(id, request, target);
-        Ok(Handle(id))
+        Ok(self.start(id, Outstanding::Registration(Box::new(registration)), request, target))
     }
 
     /// Removes the binding of `registration` (a REGISTER with expires 0);
@@ -1097,7 +1151,6 @@ impl<E: Entropy> Uac<E> {
         let via = self.via();
         let cnonce = self.random_hex();
         let Some(Outstanding::Registration(r)) = self.outstanding.get_mut(&id) else { return };
-        let status = response.status.as_u16();
         if response.status.is_success() {
             r.in_flight = false;
             if r.removing {
@@ -1117,38 +1170,16 @@ impl<E: Entropy> Uac<E> {
             return self.report(UacEvent::Registration { registration: Handle(id), event });
         }
         let mut retry = r.request.clone();
-        let seq = cseq_of(&sent.headers).map_or(1, |s| s.0) + 1;
-        let outcome = match status {
-            401 | 407 => {
-                r.auth_attempts += 1;
-                if r.auth_attempts > MAX_AUTH_ATTEMPTS {
-                    Err(UacError::AuthFailed("too many challenges".into()))
-                } else {
-                    let answered = next_attempt(&mut retry, seq, via).and_then(|()| {
-                        credentials_for(r.peer.credentials.as_mut(), &mut retry, sent, response, &cnonce)
-                    });
-                    if answered.is_ok() {
-                        r.challenge = Some(Box::new(response.clone()));
-                    }
-                    answered
-                }
-            }
-            423 => {
-                // §10.2.8: ask again for at least Min-Expires.
-                let min = response.headers.typed::<header::MinExpires>().and_then(Result::ok).map(|m| m.0);
-                match min.filter(|&m| m > r.asked) {
-                    Some(min) => {
-                        r.asked = min;
-                        let contact = r.contact.clone();
-                        next_attempt(&mut retry, seq, via)
-                            .and_then(|()| set_binding(&mut retry, &contact, min))
-                            .and_then(|()| r.reauthorize(&mut retry, &cnonce))
-                    }
-                    None => Err(UacError::Rejected(response.status)),
-                }
-            }
-            _ => Err(UacError::Rejected(response.status)),
+        let contact = r.contact.clone();
+        let mut refused = Refused {
+            credentials: r.peer.credentials.as_mut(),
+            auth_attempts: &mut r.auth_attempts,
+            challenge: &mut r.challenge,
+            asked: &mut r.asked,
         };
+        // §10.2.8: a 423 is answered with the binding asked again for Min-Expires.
+        let outcome =
+            refused.retry(&mut retry, sent, response, via, &cnonce, |request, min| set_binding(request, &contact, min));
         match outcome {
             Ok(()) => {
                 r.request = retry.clone();
@@ -1203,10 +1234,7 @@ impl<E: Entropy> Uac<E> {
             unsubscribe_wanted: false,
             ended: false,
         };
-        self.next += 1;
-        self.outstanding.insert(id, Outstanding::Subscription(Box::new(subscription)));
-        self.send(id, request, target);
-        Ok(Handle(id))
+        Ok(self.start(id, Outstanding::Subscription(Box::new(subscription)), request, target))
     }
 
     /// Ends `subscription`: a SUBSCRIBE with Expires 0, whose final NOTIFY ends it with
@@ -1317,40 +1345,16 @@ impl<E: Entropy> Uac<E> {
             return self.settle_subscription(now, id);
         }
         let mut retry = s.request.clone();
-        let seq = cseq_of(&sent.headers).map_or(1, |c| c.0) + 1;
-        let outcome = match response.status.as_u16() {
-            401 | 407 => {
-                s.auth_attempts += 1;
-                if s.auth_attempts > MAX_AUTH_ATTEMPTS {
-                    Err(UacError::AuthFailed("too many challenges".into()))
-                } else {
-                    let answered = next_attempt(&mut retry, seq, via).and_then(|()| {
-                        credentials_for(s.peer.credentials.as_mut(), &mut retry, sent, response, &cnonce)
-                    });
-                    if answered.is_ok() {
-                        s.challenge = Some(Box::new(response.clone()));
-                    }
-                    answered
-                }
-            }
-            423 => {
-                // RFC 6665 §4.1.2.1: ask again for at least Min-Expires.
-                let min = response.headers.typed::<header::MinExpires>().and_then(Result::ok).map(|m| m.0);
-                match min.filter(|&m| m > s.asked) {
-                    Some(min) => {
-                        s.asked = min;
-                        let invalid = |e: sip_message::DecodeError| UacError::Invalid(e.to_string());
-                        next_attempt(&mut retry, seq, via)
-                            .and_then(|()| retry.headers.set_typed(&header::Expires(min)).map_err(invalid))
-                            .and_then(|()| {
-                                reauthorize(s.peer.credentials.as_mut(), s.challenge.as_deref(), &mut retry, &cnonce)
-                            })
-                    }
-                    None => Err(UacError::Rejected(response.status)),
-                }
-            }
-            _ => Err(UacError::Rejected(response.status)),
+        let mut refused = Refused {
+            credentials: s.peer.credentials.as_mut(),
+            auth_attempts: &mut s.auth_attempts,
+            challenge: &mut s.challenge,
+            asked: &mut s.asked,
         };
+        // RFC 6665 §4.1.2.1: a 423 is answered with the SUBSCRIBE asked again for Min-Expires.
+        let outcome = refused.retry(&mut retry, sent, response, via, &cnonce, |request, min| {
+            request.headers.set_typed(&header::Expires(min)).map_err(|e| UacError::Invalid(e.to_string()))
+        });
         match outcome {
             Ok(()) => {
                 s.request = retry.clone();
@@ -1489,11 +1493,8 @@ impl<E: Entropy> Uac<E> {
             request.set_body(Some(kind), body);
         }
         let target = peer.next_hop.clone();
-        self.next += 1;
-        self.outstanding
-            .insert(id, Outstanding::Single(Box::new(Single { peer, request: request.clone(), auth_attempts: 0 })));
-        self.send(id, request, target);
-        Ok(Handle(id))
+        let single = Outstanding::Single(Box::new(Single { peer, request: request.clone(), auth_attempts: 0 }));
+        Ok(self.start(id, single, request, target))
     }
 
     fn single_response(&mut self, id: u64, sent: &Request, response: &Response) {

@@ -302,13 +302,10 @@ fn a_2xx_never_acknowledged_ends_the_call_with_bye_at_64_t1() {
     assert_eq!(uas.reports[0].ended, EndReason::NoAck);
 }
 
-#[test]
-fn requests_outside_a_call() {
-    let t0 = Instant::now();
-    let mut uas = Uas::new(AnswerPolicy::default());
-    let request = |method: &str, branch: &str, extra: &str| {
-        format!(
-            "{method} sip:bob@192.0.2.2:5090 SIP/2.0
+/// A request outside any call, from the caller, with the `extra` header lines.
+fn outside_a_call(method: &str, branch: &str, extra: &str) -> String {
+    format!(
+        "{method} sip:bob@192.0.2.2:5090 SIP/2.0
 Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}
 Max-Forwards: 70
 From: <sip:alice@192.0.2.1>;tag=a1
@@ -318,8 +315,14 @@ CSeq: 1 {method}
 {extra}Content-Length: 0
 
 "
-        )
-    };
+    )
+}
+
+#[test]
+fn requests_outside_a_call() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy::default());
+    let request = outside_a_call;
     let out = uas.receive(t0, &request("OPTIONS", "z9hG4bKo1", ""));
     assert_eq!(statuses(&out), [200]);
     let allow = response(&out[0]).headers.get(&HeaderName::ALLOW).expect("Allow").value().clone();
@@ -369,20 +372,7 @@ fn calls_beyond_the_cap_get_503() {
 fn asking_leaves_calls_and_requests_to_the_application() {
     let t0 = Instant::now();
     let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
-    let request = |method: &str, branch: &str| {
-        format!(
-            "{method} sip:bob@192.0.2.2:5090 SIP/2.0
-Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}
-Max-Forwards: 70
-From: <sip:alice@192.0.2.1>;tag=a1
-To: <sip:bob@192.0.2.2>
-Call-ID: {branch}@192.0.2.1
-CSeq: 1 {method}
-Content-Length: 0
-
-"
-        )
-    };
+    let request = |method: &str, branch: &str| outside_a_call(method, branch, "");
     assert!(uas.receive(t0, &request("OPTIONS", "z9hG4bKq1")).is_empty(), "left to the application");
     assert!(uas.receive(t0, &request("MESSAGE", "z9hG4bKq2")).is_empty());
     let [(options, o), (message, m)] = uas.asked.clone().try_into().unwrap();
