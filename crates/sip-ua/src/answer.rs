@@ -36,6 +36,10 @@ pub const DEFAULT_MAX_CALLS: usize = 10_000;
 /// answer ([`AnswerPolicy::answer_within`]); well inside the 32 s a UAC waits (Timer F).
 pub const DEFAULT_ANSWER_WITHIN: Duration = Duration::from_secs(8);
 
+/// The default cap on requests outside a call waiting for the application at once
+/// ([`AnswerPolicy::max_asked`]); one beyond it gets its default answer straight away.
+pub const DEFAULT_MAX_ASKED: usize = 1024;
+
 /// How the answerer answers an INVITE.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerPolicy {
@@ -55,6 +59,9 @@ pub struct AnswerPolicy {
     /// Calls in progress at most (each holds an [`InviteSession`]); an INVITE beyond
     /// them gets 503 Service Unavailable.
     pub max_calls: usize,
+    /// With `ask`: requests outside a call waiting for the application at most; one
+    /// beyond them gets the default answer at once, so a flood cannot pile them up.
+    pub max_asked: usize,
 }
 
 impl Default for AnswerPolicy {
@@ -65,6 +72,7 @@ impl Default for AnswerPolicy {
             ring: None,
             reject: None,
             max_calls: DEFAULT_MAX_CALLS,
+            max_asked: DEFAULT_MAX_ASKED,
         }
     }
 }
@@ -176,6 +184,12 @@ pub struct Answerer<E: Entropy = StdEntropy> {
 
 /// The RTP port the answers offer (no media flows: the answerer only signals).
 const MEDIA_PORT: u16 = 40_000;
+
+/// The answer to a request outside a call the application does not give: OPTIONS
+/// with 200 (and what this side can do), anything else 480 Temporarily Unavailable.
+fn default_status(method: &Method) -> StatusCode {
+    if *method == Method::OPTIONS { StatusCode::OK } else { StatusCode::TEMPORARILY_UNAVAILABLE }
+}
 
 fn cseq_of(headers: &sip_message::Headers) -> Option<(u32, Method)> {
     headers.cseq().and_then(Result::ok).map(|c| (c.seq, c.method))
@@ -394,6 +408,9 @@ impl<E: Entropy> Answerer<E> {
         }
         match request.method {
             Method::INVITE => self.offered(now, key, request, from),
+            Method::OPTIONS | Method::MESSAGE if self.policy.ask && self.asked.len() >= self.policy.max_asked => {
+                self.respond_status(key, &request, default_status(&request.method))
+            }
             Method::OPTIONS | Method::MESSAGE if self.policy.ask => {
                 let id = self.next_call;
                 self.next_call += 1;
@@ -591,8 +608,7 @@ impl<E: Entropy> Answerer<E> {
         let Some((_, request)) = self.asked.get(&handle.0) else {
             return Err(sip_dialog::SessionError::State("no such request, or answered"));
         };
-        let status =
-            if request.method == Method::OPTIONS { StatusCode::OK } else { StatusCode::TEMPORARILY_UNAVAILABLE };
+        let status = default_status(&request.method);
         self.answer_request(handle, status, Vec::new())
     }
 

@@ -399,3 +399,20 @@ fn asking_leaves_calls_and_requests_to_the_application() {
     assert_eq!(&response(&out[0]).headers.get(&HeaderName::RETRY_AFTER).unwrap().value()[..], b"60");
     assert!(uas.answerer.respond(t0, call, StatusCode::OK, Vec::new()).is_err(), "answered once");
 }
+
+#[test]
+fn requests_beyond_the_asked_cap_get_their_default_answer_at_once() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { ask: true, max_asked: 1, ..AnswerPolicy::default() });
+    let request = |method: &str, branch: &str| outside_a_call(method, branch, "");
+    assert!(uas.receive(t0, &request("MESSAGE", "z9hG4bKm1")).is_empty(), "the first waits for the application");
+    assert_eq!(statuses(&uas.receive(t0, &request("MESSAGE", "z9hG4bKm2"))), [480]);
+    assert_eq!(statuses(&uas.receive(t0, &request("OPTIONS", "z9hG4bKm3"))), [200]);
+    assert_eq!(uas.asked.len(), 1, "only the first was left to the application");
+    // Once the first is answered, the next waits again.
+    let (first, _) = uas.asked[0].clone();
+    uas.answerer.answer_request(first, StatusCode::OK, Vec::new()).unwrap();
+    assert_eq!(statuses(&uas.pump(t0)), [200]);
+    assert!(uas.receive(t0, &request("MESSAGE", "z9hG4bKm4")).is_empty());
+    assert_eq!(uas.asked.len(), 2);
+}
