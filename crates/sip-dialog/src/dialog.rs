@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use sip_message::header::{self, CallId, Contact, NameAddr, TypedHeader, Via};
-use sip_message::{HeaderName, Headers, Method, Request, Response, Uri};
+use sip_message::{Headers, Method, Request, Response, Uri};
 
 use crate::error::DialogError;
 
@@ -54,15 +54,15 @@ impl DialogId {
     /// outside any dialog.
     ///
     /// Only the tags are read from To and From (their addresses are not decoded: this
-    /// runs for every request received), and the parts are slices of the request: the id
-    /// is for looking its dialog up; [`detached`](Self::detached) is the one to keep.
+    /// runs for every request received, and the headers keep the tags they found), and the
+    /// parts are slices of the request: the id is for looking its dialog up;
+    /// [`detached`](Self::detached) is the one to keep.
     pub fn of_request(request: &Request) -> Result<Option<Self>, DialogError> {
-        let tag = |name: &HeaderName, missing: &'static str| -> Result<Option<Bytes>, DialogError> {
-            let field = request.headers.get(name).ok_or(DialogError::MissingHeader(missing))?;
-            NameAddr::tag_of(field.value()).map_err(|e| DialogError::Malformed { header: missing, error: e })
+        let tag = |found: Option<Result<Option<Bytes>, _>>, header: &'static str| {
+            found.ok_or(DialogError::MissingHeader(header))?.map_err(|error| DialogError::Malformed { header, error })
         };
-        let Some(local_tag) = tag(&HeaderName::TO, "To")? else { return Ok(None) };
-        let remote_tag = tag(&HeaderName::FROM, "From")?.unwrap_or_default();
+        let Some(local_tag) = tag(request.headers.to_tag(), "To")? else { return Ok(None) };
+        let remote_tag = tag(request.headers.from_tag(), "From")?.unwrap_or_default();
         Ok(Some(Self::new(call_id(&request.headers)?.0, local_tag, remote_tag)))
     }
 

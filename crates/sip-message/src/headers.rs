@@ -152,10 +152,28 @@ fn hot_slot(k: Known) -> Option<usize> {
 pub struct Headers {
     fields: Vec<Header>,
     index: [u16; HOT.len()],
-    /// The top Via, decoded once: every layer a request passes reads it (the transport
-    /// for `received`, the response route, the transaction key). Cleared by every change.
-    /// (Boxed: a Via is large, and most header sets never decode theirs.)
-    top_via: OnceLock<Box<Option<Result<header::Via, DecodeError>>>>,
+    /// The headers every layer a message passes reads (the transport, the transaction
+    /// key, the dialog), each decoded once; forgotten when a change may alter them.
+    /// (Boxed: the values are large, and a header set being built never decodes them.)
+    decoded: OnceLock<Box<Decoded>>,
+}
+
+/// The top Via, Call-ID and CSeq of a header set, and the tags of From and To, each
+/// decoded on first use. (From and To themselves are not kept: most users read their
+/// tags, and a kept address costs a parse that decodes it once more than it saves.)
+#[derive(Clone, Default)]
+struct Decoded {
+    top_via: OnceLock<Option<Result<header::Via, DecodeError>>>,
+    from_tag: OnceLock<Option<Result<Option<Bytes>, DecodeError>>>,
+    to_tag: OnceLock<Option<Result<Option<Bytes>, DecodeError>>>,
+    call_id: OnceLock<Option<Result<header::CallId, DecodeError>>>,
+    cseq: OnceLock<Option<Result<header::CSeq, DecodeError>>>,
+}
+
+/// Whether a field named `name` can change what [`Decoded`] holds.
+fn is_decoded_once(name: &HeaderName) -> bool {
+    // From and To for their tags.
+    matches!(name.kind(), Some(Known::Via | Known::From | Known::To | Known::CallId | Known::CSeq))
 }
 
 impl Default for Headers {
@@ -180,7 +198,7 @@ impl Headers {
 
     /// No fields, with room for `n`.
     pub fn with_capacity(n: usize) -> Self {
-        Self { fields: Vec::with_capacity(n), index: [NONE; HOT.len()], top_via: OnceLock::new() }
+        Self { fields: Vec::with_capacity(n), index: [NONE; HOT.len()], decoded: OnceLock::new() }
     }
 
     /// Number of fields.
@@ -198,8 +216,12 @@ impl Headers {
         self.fields.iter()
     }
 
+    fn decoded(&self) -> &Decoded {
+        self.decoded.get_or_init(Box::default)
+    }
+
     fn reindex(&mut self) {
-        self.top_via = OnceLock::new();
+        self.decoded = OnceLock::new();
         self.index = [NONE; HOT.len()];
         for (i, f) in self.fields.iter().enumerate() {
             if let Some(slot) = f.name.kind().and_then(hot_slot) {
@@ -272,8 +294,8 @@ impl Headers {
 
     /// Appends a field.
     pub fn push(&mut self, field: Header) {
-        if *field.name() == HeaderName::VIA {
-            self.top_via = OnceLock::new();
+        if is_decoded_once(field.name()) {
+            self.decoded = OnceLock::new();
         }
         if let Some(slot) = field.name.kind().and_then(hot_slot) {
             if self.index[slot] == NONE {
@@ -343,7 +365,7 @@ impl Headers {
     /// Removes the first value of `name`: the first element of the first field for a list
     /// header (a proxy removing its Via, §16.7), the first field otherwise.
     pub fn remove_first_value(&mut self, name: &HeaderName) -> Option<Bytes> {
-        self.top_via = OnceLock::new();
+        self.decoded = OnceLock::new();
         let at = self.position(name)?;
         let field = &self.fields[at];
         if name.multiplicity() == Multiplicity::List {
@@ -370,8 +392,17 @@ impl Headers {
 
     /// Checks every value of every header this crate knows against its grammar.
     pub(crate) fn validate(&self) -> Result<(), (HeaderName, DecodeError)> {
-        for f in &self.fields {
-            if !f.name.is_known() {
+        // The first field of each header decoded once is checked by decoding it into the
+        // cache, where the layers above then find it (for Via, its first value); one that
+        // fails is checked again below, so the error is the same as without the cache.
+        let first = |name: &HeaderName| self.position(name);
+        let decoded_ok = [
+            (first(&HeaderName::CALL_ID), self.call_id().is_some_and(|r| r.is_ok())),
+            (first(&HeaderName::CSEQ), self.cseq().is_some_and(|r| r.is_ok())),
+        ];
+        let top_via = first(&HeaderName::VIA).filter(|_| self.top_via().is_some_and(|r| r.is_ok()));
+        for (i, f) in self.fields.iter().enumerate() {
+            if !f.name.is_known() || decoded_ok.contains(&(Some(i), true)) {
                 continue;
             }
             let name = &f.name;
@@ -380,7 +411,8 @@ impl Headers {
                 if f.value.is_empty() && header::list_may_be_empty(name) {
                     continue;
                 }
-                for r in ListSplitter::new(&f.value) {
+                let decoded_first = usize::from(top_via == Some(i));
+                for r in ListSplitter::new(&f.value).skip(decoded_first) {
                     let start = r.start;
                     header::validate_value(name, &f.value.slice(r)).map_err(|e| (name.clone(), e.shift(start)))?;
                 }
@@ -398,7 +430,7 @@ impl Headers {
 
     /// The top `Via` (decoded once, however often asked for).
     pub fn top_via(&self) -> Option<Result<header::Via, DecodeError>> {
-        (**self.top_via.get_or_init(|| Box::new(self.typed()))).clone()
+        self.decoded().top_via.get_or_init(|| self.typed()).clone()
     }
 
     /// `From`.
@@ -411,14 +443,28 @@ impl Headers {
         self.typed()
     }
 
-    /// `Call-ID`.
-    pub fn call_id(&self) -> Option<Result<header::CallId, DecodeError>> {
-        self.typed()
+    /// The `tag` of `From`, found without decoding the address
+    /// ([`NameAddr::tag_of`](header::NameAddr::tag_of)), once however often asked for:
+    /// every layer matching a request to its dialog reads it. `None` without a From.
+    pub fn from_tag(&self) -> Option<Result<Option<Bytes>, DecodeError>> {
+        let tag = || self.get(&HeaderName::FROM).map(|f| header::NameAddr::tag_of(&f.value));
+        self.decoded().from_tag.get_or_init(tag).clone()
     }
 
-    /// `CSeq`.
+    /// The `tag` of `To`, as [`from_tag`](Self::from_tag) finds that of From.
+    pub fn to_tag(&self) -> Option<Result<Option<Bytes>, DecodeError>> {
+        let tag = || self.get(&HeaderName::TO).map(|f| header::NameAddr::tag_of(&f.value));
+        self.decoded().to_tag.get_or_init(tag).clone()
+    }
+
+    /// `Call-ID` (decoded once, however often asked for).
+    pub fn call_id(&self) -> Option<Result<header::CallId, DecodeError>> {
+        self.decoded().call_id.get_or_init(|| self.typed()).clone()
+    }
+
+    /// `CSeq` (decoded once, however often asked for).
     pub fn cseq(&self) -> Option<Result<header::CSeq, DecodeError>> {
-        self.typed()
+        self.decoded().cseq.get_or_init(|| self.typed()).clone()
     }
 
     /// `Max-Forwards`.
@@ -649,6 +695,31 @@ mod tests {
         assert_eq!(hs.via().count(), 1);
         assert_eq!(hs.remove(&HeaderName::VIA), 1);
         assert!(hs.top_via().is_none());
+    }
+
+    #[test]
+    fn a_value_decoded_once_follows_every_change() {
+        let mut hs = Headers::new();
+        assert!(hs.from().is_none() && hs.cseq().is_none(), "absent, and remembered as absent");
+        hs.push(h("From", "<sip:a@example.com>;tag=1"));
+        hs.push(h("CSeq", "1 INVITE"));
+        hs.push(h("Call-ID", "x@example.com"));
+        assert_eq!(hs.from().unwrap().unwrap().tag(), Some("1"));
+        assert_eq!(hs.cseq().unwrap().unwrap().seq, 1);
+        assert_eq!(hs.from_tag().unwrap().unwrap().as_deref(), Some(&b"1"[..]));
+        assert!(hs.to_tag().is_none());
+        hs.set(h("f", "<sip:a@example.com>;tag=2"));
+        assert_eq!(hs.from().unwrap().unwrap().tag(), Some("2"));
+        assert_eq!(hs.from_tag().unwrap().unwrap().as_deref(), Some(&b"2"[..]));
+        hs.set(h("CSeq", "2 BYE"));
+        assert_eq!(hs.cseq().unwrap().unwrap().seq, 2);
+        let copy = hs.clone();
+        hs.remove(&HeaderName::CALL_ID);
+        assert!(hs.call_id().is_none());
+        assert_eq!(&copy.call_id().unwrap().unwrap().0[..], b"x@example.com", "a copy keeps its own");
+        hs.insert(0, h("To", "not a name-addr <"));
+        assert!(hs.to().unwrap().is_err());
+        assert!(hs.to_tag().unwrap().is_err());
     }
 
     #[test]
