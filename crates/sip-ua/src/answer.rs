@@ -4,8 +4,8 @@
 //! answers OPTIONS and MESSAGE with 200 (or, asking, leaves them to the application),
 //! and hands back what to send.
 //!
-//! [`serve`] drives it over a [`TransactionDriver`]; `sipkit answer` is that driver on the
-//! listeners a user names.
+//! [`serve`] drives it, with a transaction layer of its own, over the transports;
+//! `sipkit answer` is that driver on the listeners a user names.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -16,10 +16,12 @@ use sip_dialog::{
 };
 use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator};
-use sip_transaction::{Event, TransactionKey};
-use sip_transport::Target;
+use sip_transaction::{Config, Event, TransactionKey, TransactionLayer};
+use sip_transport::rules::stamp_sent_by;
+use sip_transport::{Incoming, Sent, Target, Transport, TransportError, TransportSet};
+use tokio::sync::mpsc;
 
-use crate::driver::{Events, TransactionDriver};
+use crate::driver::{DEFAULT_QUEUE, Pump, now, receive};
 use crate::{Deadlines, Serving};
 
 /// The methods the answerer accepts, for Allow.
@@ -722,38 +724,90 @@ fn refusal(request: &Request) -> Option<(StatusCode, Vec<Header>)> {
     None
 }
 
-/// Runs `answerer` over `driver` and its `events` until the events end; `log` gets one
-/// line per call stage.
+/// A request of the answerer's whose transport is being made ready (a connection opened).
+type Preparing = (CallHandle, Request, Target, Result<Sent, TransportError>);
+
+/// Runs `answerer` with a transaction layer of its own (`config`) over `transports`, whose
+/// received items arrive on `incoming`, until the transports are gone; `log` gets one line
+/// per call stage. One loop in this task owns both cores: the layer's events go straight
+/// to the answerer and its responses straight back down, with no queue or task switch
+/// between them. A request the answerer sends (a BYE) gets its transport made ready on a
+/// task of its own, so opening a TCP or TLS connection never stalls the answering.
 pub async fn serve(
     mut answerer: Answerer,
-    driver: TransactionDriver,
-    mut events: Events,
+    config: Config,
+    transports: TransportSet,
+    mut incoming: Incoming,
     mut log: impl FnMut(&CallReport),
 ) {
+    let mut layer = TransactionLayer::new(config);
+    let pump = Pump { transports, tap: None };
+    let mut tags = StdEntropy::default();
+    let (prepared_tx, mut prepared) = mpsc::channel::<Preparing>(DEFAULT_QUEUE);
     loop {
-        let deadline = answerer.poll_timeout().map(tokio::time::Instant::from_std);
+        let deadline = [layer.poll_timeout(), answerer.poll_timeout()].into_iter().flatten().min();
+        let deadline = deadline.map(tokio::time::Instant::from_std);
         tokio::select! {
-            event = events.recv() => {
-                let Some(event) = event else { return };
-                answerer.handle_event(tokio::time::Instant::now().into_std(), event);
+            item = incoming.recv() => {
+                let Some(item) = item else { return };
+                if let Some((to, bytes)) = receive(&mut layer, item, &mut tags) {
+                    // Stateless: a failed send of an error response is nobody's to retry.
+                    let _ = pump.send(&to, bytes).await;
+                }
+            }
+            // The loop holds a sender: this never ends.
+            Some((call, mut request, target, ready)) = prepared.recv() => {
+                let sent = ready.ok().filter(|ready| stamp_sent_by(&mut request, &ready.transport, ready.sent_by).is_ok());
+                let key = sent.and_then(|ready| {
+                    let target = Target { connection: ready.connection, ..target };
+                    let reliable = target.transport.is_reliable();
+                    layer.send_request(now(), request.clone(), target, reliable).ok()
+                });
+                match key {
+                    Some(key) => answerer.request_sent(call, request, key),
+                    None => answerer.request_failed(now(), call, &request),
+                }
             }
             () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => {
-                answerer.handle_timeout(tokio::time::Instant::now().into_std());
+                let at = now();
+                layer.handle_timeout(at);
+                answerer.handle_timeout(at);
             }
         }
-        while let Some(action) = answerer.poll_action() {
-            match action {
-                Action::Respond { key, response } => {
-                    // The transaction may have ended (a CANCEL raced the answer): nothing to send.
-                    let _ = driver.post_response(key, response).await;
+        // Carry events up and actions down until both cores are quiet.
+        loop {
+            let mut busy = false;
+            while let Some(transmit) = layer.poll_transmit() {
+                busy = true;
+                if pump.send(&transmit.to, transmit.bytes).await.is_err() {
+                    layer.handle_transport_error(now(), &transmit.key);
                 }
-                Action::Request { call, request, target } => match driver.send_request(request.clone(), target).await {
-                    Ok(key) => answerer.request_sent(call, request, key),
-                    Err(_) => answerer.request_failed(tokio::time::Instant::now().into_std(), call, &request),
-                },
-                Action::Report(report) => log(&report),
-                // Not with the policies `serve` is for: with `ask`, use the Endpoint.
-                Action::Offered { .. } | Action::Asked { .. } => {}
+            }
+            while let Some(event) = layer.poll_event() {
+                busy = true;
+                answerer.handle_event(now(), event);
+            }
+            while let Some(action) = answerer.poll_action() {
+                busy = true;
+                match action {
+                    Action::Respond { key, response } => {
+                        // The transaction may have ended (a CANCEL raced the answer): nothing to send.
+                        let _ = layer.send_response(now(), &key, response);
+                    }
+                    Action::Request { call, request, target } => {
+                        let (transports, done) = (pump.transports.clone(), prepared_tx.clone());
+                        tokio::spawn(async move {
+                            let ready = transports.prepare(&target).await;
+                            let _ = done.send((call, request, target, ready)).await;
+                        });
+                    }
+                    Action::Report(report) => log(&report),
+                    // Not with the policies `serve` is for: with `ask`, use the Endpoint.
+                    Action::Offered { .. } | Action::Asked { .. } => {}
+                }
+            }
+            if !busy {
+                break;
             }
         }
     }

@@ -160,18 +160,18 @@ impl TransactionDriver {
 }
 
 /// The layer's clock: tokio's (paused in tests), as the std `Instant` the layer takes.
-fn now() -> StdInstant {
+pub(crate) fn now() -> StdInstant {
     Instant::now().into_std()
 }
 
 /// What the driver task sends over, and who sees it.
-struct Pump {
-    transports: TransportSet,
-    tap: Option<Tap>,
+pub(crate) struct Pump {
+    pub(crate) transports: TransportSet,
+    pub(crate) tap: Option<Tap>,
 }
 
 impl Pump {
-    async fn send(&self, to: &Target, bytes: Bytes) -> Result<(), TransportError> {
+    pub(crate) async fn send(&self, to: &Target, bytes: Bytes) -> Result<(), TransportError> {
         trace(self.tap.as_ref(), Direction::Sent, &to.transport, to.remote, &bytes);
         tracing::debug!(transport = %to.transport, peer = %to.remote, bytes = bytes.len(), "sending");
         tracing::trace!(message = %String::from_utf8_lossy(&bytes), "sending");
@@ -250,7 +250,11 @@ async fn run(
 /// go to (§18.2.2). A request that does not parse is answered here, statelessly, with the
 /// status its error names (400, 505, 513, ...), and so is one whose top Via or CSeq does
 /// not decode (400): what to send, and where.
-fn receive(layer: &mut TransactionLayer<Target>, item: Received, tags: &mut StdEntropy) -> Option<(Target, Bytes)> {
+pub(crate) fn receive(
+    layer: &mut TransactionLayer<Target>,
+    item: Received,
+    tags: &mut StdEntropy,
+) -> Option<(Target, Bytes)> {
     let (message, source) = match item {
         Received::Message { message, source } => (message, source),
         Received::Malformed { bytes, error, source } => {

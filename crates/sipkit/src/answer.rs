@@ -16,7 +16,6 @@ use sip_transaction::Config;
 use sip_transport::tls::TlsConfig;
 use sip_transport::{DEFAULT_INCOMING_CAPACITY, TransportSet, incoming_channel};
 use sip_ua::answer::{AnswerPolicy, Answerer, CallReport, serve};
-use sip_ua::driver::TransactionDriver;
 
 use crate::transport::Transport;
 
@@ -118,9 +117,8 @@ async fn answer(options: Options) -> Result<(), String> {
     for (transport, contact) in contacts {
         answerer = answerer.with_contact_for(transport, contact);
     }
-    let (driver, events, _task) = TransactionDriver::spawn(Config::default(), transports, incoming);
     println!("sipkit answer: listening on {}", local.join(", "));
-    serve(answerer, driver, events, |report: &CallReport| {
+    serve(answerer, Config::default(), transports, incoming, |report: &CallReport| {
         let outcome = if report.answered { "answered" } else { "not answered" };
         println!("call {} from {}: {outcome}, ended: {:?}", report.call_id, report.from, report.ended);
     })
