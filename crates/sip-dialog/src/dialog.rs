@@ -2,8 +2,8 @@
 //! on the requests it receives.
 
 use bytes::Bytes;
-use sip_message::header::{self, CallId, Contact, NameAddr, TypedHeader, Via};
-use sip_message::{Headers, Method, Request, Response, Uri};
+use sip_message::header::{self, CallId, Contact, NameAddr, Via};
+use sip_message::{DecodeError, Headers, Method, Request, Response, Uri};
 
 use crate::error::DialogError;
 
@@ -497,8 +497,10 @@ fn copy(b: &[u8]) -> Bytes {
     Bytes::copy_from_slice(b)
 }
 
-fn typed<H: TypedHeader>(headers: &Headers, name: &'static str) -> Result<H, DialogError> {
-    match headers.typed::<H>() {
+/// A header the dialog needs, as the headers' own accessor found it (those of Call-ID and
+/// CSeq keep what they decode, for every layer).
+fn required<H>(found: Option<Result<H, DecodeError>>, name: &'static str) -> Result<H, DialogError> {
+    match found {
         Some(Ok(h)) => Ok(h),
         Some(Err(error)) => Err(DialogError::Malformed { header: name, error }),
         None => Err(DialogError::MissingHeader(name)),
@@ -506,19 +508,19 @@ fn typed<H: TypedHeader>(headers: &Headers, name: &'static str) -> Result<H, Dia
 }
 
 fn from(headers: &Headers) -> Result<header::From, DialogError> {
-    typed(headers, "From")
+    required(headers.from(), "From")
 }
 
 fn to(headers: &Headers) -> Result<header::To, DialogError> {
-    typed(headers, "To")
+    required(headers.to(), "To")
 }
 
 fn call_id(headers: &Headers) -> Result<CallId, DialogError> {
-    typed(headers, "Call-ID")
+    required(headers.call_id(), "Call-ID")
 }
 
 fn cseq(headers: &Headers) -> Result<header::CSeq, DialogError> {
-    typed(headers, "CSeq")
+    required(headers.cseq(), "CSeq")
 }
 
 /// The first Contact address, if any (`*` counts as none).

@@ -158,12 +158,15 @@ pub struct Headers {
     decoded: OnceLock<Box<Decoded>>,
 }
 
-/// The top Via, Call-ID and CSeq of a header set, and the tags of From and To, each
-/// decoded on first use. (From and To themselves are not kept: most users read their
-/// tags, and a kept address costs a parse that decodes it once more than it saves.)
+/// The top Via, From, To, Call-ID and CSeq of a header set, and the tags of From and To,
+/// each decoded on first use. A message whose headers are read once pays a little for
+/// keeping them (the box, a copy handed out); one a UAS acts on reads each several times
+/// (validation, the transaction key, the dialog), and decodes it once instead.
 #[derive(Clone, Default)]
 struct Decoded {
     top_via: OnceLock<Option<Result<header::Via, DecodeError>>>,
+    from: OnceLock<Option<Result<header::From, DecodeError>>>,
+    to: OnceLock<Option<Result<header::To, DecodeError>>>,
     from_tag: OnceLock<Option<Result<Option<Bytes>, DecodeError>>>,
     to_tag: OnceLock<Option<Result<Option<Bytes>, DecodeError>>>,
     call_id: OnceLock<Option<Result<header::CallId, DecodeError>>>,
@@ -172,7 +175,6 @@ struct Decoded {
 
 /// Whether a field named `name` can change what [`Decoded`] holds.
 fn is_decoded_once(name: &HeaderName) -> bool {
-    // From and To for their tags.
     matches!(name.kind(), Some(Known::Via | Known::From | Known::To | Known::CallId | Known::CSeq))
 }
 
@@ -397,6 +399,8 @@ impl Headers {
         // fails is checked again below, so the error is the same as without the cache.
         let first = |name: &HeaderName| self.position(name);
         let decoded_ok = [
+            (first(&HeaderName::FROM), self.from().is_some_and(|r| r.is_ok())),
+            (first(&HeaderName::TO), self.to().is_some_and(|r| r.is_ok())),
             (first(&HeaderName::CALL_ID), self.call_id().is_some_and(|r| r.is_ok())),
             (first(&HeaderName::CSEQ), self.cseq().is_some_and(|r| r.is_ok())),
         ];
@@ -433,14 +437,14 @@ impl Headers {
         self.decoded().top_via.get_or_init(|| self.typed()).clone()
     }
 
-    /// `From`.
+    /// `From` (decoded once, however often asked for).
     pub fn from(&self) -> Option<Result<header::From, DecodeError>> {
-        self.typed()
+        self.decoded().from.get_or_init(|| self.typed()).clone()
     }
 
-    /// `To`.
+    /// `To` (decoded once, however often asked for).
     pub fn to(&self) -> Option<Result<header::To, DecodeError>> {
-        self.typed()
+        self.decoded().to.get_or_init(|| self.typed()).clone()
     }
 
     /// The `tag` of `From`, found without decoding the address
