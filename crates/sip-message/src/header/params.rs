@@ -60,7 +60,14 @@ impl<'a> Params<'a> {
 
     /// The first parameter named `name`.
     pub fn get(&self, name: &str) -> Option<Param<'a>> {
-        self.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+        // Names are compared as bytes; only the one found is made a `str`.
+        let mut it = self.iter();
+        while let Some((found, value)) = it.next_raw() {
+            if found.eq_ignore_ascii_case(name.as_bytes()) {
+                return Some(Param { name: lex::ascii(found), value });
+            }
+        }
+        None
     }
 
     /// The value of `name`, unquoted, when present with a value.
@@ -94,10 +101,9 @@ pub struct ParamIter<'a> {
     cursor: Cursor<'a>,
 }
 
-impl<'a> Iterator for ParamIter<'a> {
-    type Item = Param<'a>;
-
-    fn next(&mut self) -> Option<Param<'a>> {
+impl<'a> ParamIter<'a> {
+    /// The next parameter's name (a token, so ASCII) and value, as bytes.
+    fn next_raw(&mut self) -> Option<(&'a [u8], Option<&'a [u8]>)> {
         let c = &mut self.cursor;
         c.skip_sws();
         if !c.eat(b';') {
@@ -110,7 +116,15 @@ impl<'a> Iterator for ParamIter<'a> {
         if c.eat_sep(b'=') {
             value = Some(&buf[scan_gen_value(c).ok()?]);
         }
-        Some(Param { name: lex::ascii(&buf[name]), value })
+        Some((&buf[name], value))
+    }
+}
+
+impl<'a> Iterator for ParamIter<'a> {
+    type Item = Param<'a>;
+
+    fn next(&mut self) -> Option<Param<'a>> {
+        self.next_raw().map(|(name, value)| Param { name: lex::ascii(name), value })
     }
 }
 
