@@ -17,11 +17,10 @@ use sip_dialog::{
 use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator};
 use sip_transaction::{Config, Event, TransactionKey, TransactionLayer};
-use sip_transport::rules::stamp_sent_by;
 use sip_transport::{Incoming, Sent, Target, Transport, TransportError, TransportSet};
 use tokio::sync::mpsc;
 
-use crate::driver::{DEFAULT_QUEUE, Pump, now, receive};
+use crate::driver::{DEFAULT_QUEUE, Pump, address_request, now, receive};
 use crate::{Deadlines, Serving};
 
 /// The methods the answerer accepts, for Allow.
@@ -757,9 +756,8 @@ pub async fn serve(
             }
             // The loop holds a sender: this never ends.
             Some((call, mut request, target, ready)) = prepared.recv() => {
-                let sent = ready.ok().filter(|ready| stamp_sent_by(&mut request, &ready.transport, ready.sent_by).is_ok());
-                let key = sent.and_then(|ready| {
-                    let target = Target { connection: ready.connection, ..target };
+                let target = ready.ok().and_then(|ready| address_request(&mut request, target, &ready).ok());
+                let key = target.and_then(|target| {
                     let reliable = target.transport.is_reliable();
                     layer.send_request(now(), request.clone(), target, reliable).ok()
                 });

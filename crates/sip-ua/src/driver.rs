@@ -12,7 +12,7 @@ use sip_message::header::Transport as TransportName;
 use sip_message::{Message, Method, Request, Response, StatusCode};
 use sip_transaction::{Config, Event, TransactionError, TransactionKey, TransactionLayer};
 use sip_transport::rules::{ResponseRoute, request_response_route, response_to_unparsed, stamp_sent_by};
-use sip_transport::{Incoming, Received, Target, Transport, TransportError, TransportSet};
+use sip_transport::{Incoming, Received, Sent, Target, Transport, TransportError, TransportSet};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
@@ -121,8 +121,7 @@ impl TransactionDriver {
     /// filled in with the transport and the address it leaves from (§18.1.1).
     pub async fn send_request(&self, mut request: Request, target: Target) -> Result<TransactionKey, DriverError> {
         let prepared = self.transports.prepare(&target).await?;
-        stamp_sent_by(&mut request, &prepared.transport, prepared.sent_by).map_err(|_| DriverError::NoVia)?;
-        let target = Target { connection: prepared.connection, ..target };
+        let target = address_request(&mut request, target, &prepared)?;
         let (reply, answer) = oneshot::channel();
         self.commands.send(Command::Request { request, target, reply }).await.map_err(|_| DriverError::Stopped)?;
         answer.await.map_err(|_| DriverError::Stopped)?
@@ -157,6 +156,14 @@ impl TransactionDriver {
         let command = Command::Response { key, response, reply: None };
         self.commands.send(command).await.map_err(|_| DriverError::Stopped)
     }
+}
+
+/// §18.1.1, once the transport for `target` is ready: the request's top Via names that
+/// transport and the address the request leaves from, and the target the connection it
+/// goes over.
+pub(crate) fn address_request(request: &mut Request, target: Target, ready: &Sent) -> Result<Target, DriverError> {
+    stamp_sent_by(request, &ready.transport, ready.sent_by).map_err(|_| DriverError::NoVia)?;
+    Ok(Target { connection: ready.connection, ..target })
 }
 
 /// The layer's clock: tokio's (paused in tests), as the std `Instant` the layer takes.
