@@ -497,8 +497,8 @@ fn copy(b: &[u8]) -> Bytes {
     Bytes::copy_from_slice(b)
 }
 
-/// A header the dialog needs, as the headers' own accessor found it (those of Call-ID and
-/// CSeq keep what they decode, for every layer).
+/// A header the dialog needs, as the headers' own accessor found it (the headers keep
+/// what they decode of From, To, Call-ID and CSeq, for every layer).
 fn required<H>(found: Option<Result<H, DecodeError>>, name: &'static str) -> Result<H, DialogError> {
     match found {
         Some(Ok(h)) => Ok(h),

@@ -222,6 +222,14 @@ impl Headers {
         self.decoded.get_or_init(Box::default)
     }
 
+    /// The first value of `H` as `cell` keeps it, decoded into it on first use.
+    fn kept<'a, H: TypedHeader>(
+        &'a self,
+        cell: &'a OnceLock<Option<Result<H, DecodeError>>>,
+    ) -> &'a Option<Result<H, DecodeError>> {
+        cell.get_or_init(|| self.typed())
+    }
+
     fn reindex(&mut self) {
         self.decoded = OnceLock::new();
         self.index = [NONE; HOT.len()];
@@ -398,13 +406,14 @@ impl Headers {
         // cache, where the layers above then find it (for Via, its first value); one that
         // fails is checked again below, so the error is the same as without the cache.
         let first = |name: &HeaderName| self.position(name);
+        let d = self.decoded();
         let decoded_ok = [
-            (first(&HeaderName::FROM), self.from().is_some_and(|r| r.is_ok())),
-            (first(&HeaderName::TO), self.to().is_some_and(|r| r.is_ok())),
-            (first(&HeaderName::CALL_ID), self.call_id().is_some_and(|r| r.is_ok())),
-            (first(&HeaderName::CSEQ), self.cseq().is_some_and(|r| r.is_ok())),
+            (first(&HeaderName::FROM), self.kept(&d.from).as_ref().is_some_and(Result::is_ok)),
+            (first(&HeaderName::TO), self.kept(&d.to).as_ref().is_some_and(Result::is_ok)),
+            (first(&HeaderName::CALL_ID), self.kept(&d.call_id).as_ref().is_some_and(Result::is_ok)),
+            (first(&HeaderName::CSEQ), self.kept(&d.cseq).as_ref().is_some_and(Result::is_ok)),
         ];
-        let top_via = first(&HeaderName::VIA).filter(|_| self.top_via().is_some_and(|r| r.is_ok()));
+        let top_via = first(&HeaderName::VIA).filter(|_| self.kept(&d.top_via).as_ref().is_some_and(Result::is_ok));
         for (i, f) in self.fields.iter().enumerate() {
             if !f.name.is_known() || decoded_ok.contains(&(Some(i), true)) {
                 continue;
@@ -434,17 +443,17 @@ impl Headers {
 
     /// The top `Via` (decoded once, however often asked for).
     pub fn top_via(&self) -> Option<Result<header::Via, DecodeError>> {
-        self.decoded().top_via.get_or_init(|| self.typed()).clone()
+        self.kept(&self.decoded().top_via).clone()
     }
 
     /// `From` (decoded once, however often asked for).
     pub fn from(&self) -> Option<Result<header::From, DecodeError>> {
-        self.decoded().from.get_or_init(|| self.typed()).clone()
+        self.kept(&self.decoded().from).clone()
     }
 
     /// `To` (decoded once, however often asked for).
     pub fn to(&self) -> Option<Result<header::To, DecodeError>> {
-        self.decoded().to.get_or_init(|| self.typed()).clone()
+        self.kept(&self.decoded().to).clone()
     }
 
     /// The `tag` of `From`, found without decoding the address
@@ -463,12 +472,12 @@ impl Headers {
 
     /// `Call-ID` (decoded once, however often asked for).
     pub fn call_id(&self) -> Option<Result<header::CallId, DecodeError>> {
-        self.decoded().call_id.get_or_init(|| self.typed()).clone()
+        self.kept(&self.decoded().call_id).clone()
     }
 
     /// `CSeq` (decoded once, however often asked for).
     pub fn cseq(&self) -> Option<Result<header::CSeq, DecodeError>> {
-        self.decoded().cseq.get_or_init(|| self.typed()).clone()
+        self.kept(&self.decoded().cseq).clone()
     }
 
     /// `Max-Forwards`.
