@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 
 use crate::attr::check_known;
 use crate::error::ParseError;
@@ -72,12 +73,25 @@ impl Parser<'_> {
     }
 
     /// The fields of a structured line: separated by one SP (strict) or by white space.
-    fn fields<'v>(&self, value: &'v [u8]) -> Vec<&'v [u8]> {
+    /// Lines have a handful of fields (an `m=` line with many formats more): no allocation
+    /// for the common ones.
+    fn fields<'v>(&self, value: &'v [u8]) -> Fields<'v> {
+        let mut fields = Fields::new();
         if self.strict() {
-            value.split(|&b| b == b' ').collect()
+            let mut start = 0;
+            for space in memchr::memchr_iter(b' ', value) {
+                fields.push(&value[start..space]);
+                start = space + 1;
+            }
+            fields.push(&value[start..]);
         } else {
-            value.split(|&b| b == b' ' || b == b'\t').filter(|f| !f.is_empty()).collect()
+            for field in value.split(|&b| b == b' ' || b == b'\t') {
+                if !field.is_empty() {
+                    fields.push(field);
+                }
+            }
         }
+        fields
     }
 
     /// The bytes of `part`, a piece of the buffer being parsed.
@@ -94,11 +108,9 @@ impl Parser<'_> {
         if is_word(part) { Ok(Word::trusted(self.slice(part))) } else { Err(self.err(reason)) }
     }
 
-    fn number<T: std::str::FromStr>(&self, part: &[u8], reason: &'static str) -> Result<T, ParseError> {
-        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
-            return Err(self.err(reason));
-        }
-        std::str::from_utf8(part).ok().and_then(|s| s.parse().ok()).ok_or(self.err(reason))
+    /// A decimal number of digits only, that fits `T`.
+    fn number<T: TryFrom<u64>>(&self, part: &[u8], reason: &'static str) -> Result<T, ParseError> {
+        digits(part).and_then(|n| T::try_from(n).ok()).ok_or(self.err(reason))
     }
 
     fn origin(&self, value: &[u8]) -> Result<Origin, ParseError> {
@@ -135,7 +147,7 @@ impl Parser<'_> {
         }
         let v4 = addr_type.as_str() == "IP4";
         let v6 = addr_type.as_str() == "IP6";
-        let ip: Option<IpAddr> = std::str::from_utf8(host).ok().and_then(|h| h.parse().ok());
+        let ip = parse_ip(host);
         let multicast = ip.is_some_and(|ip| ip.is_multicast());
         // IPv4 multicast: /ttl[/count]; IPv6 multicast: /count.
         let (ttl, count) = if v4 && multicast { (first, second) } else { (None, first.or(second)) };
@@ -226,6 +238,40 @@ impl Parser<'_> {
         }
         Ok(media)
     }
+}
+
+/// The fields of one line.
+type Fields<'v> = SmallVec<[&'v [u8]; 8]>;
+
+/// `1*DIGIT` as a number, `None` when empty, not all digits, or above `u64::MAX`.
+fn digits(part: &[u8]) -> Option<u64> {
+    if part.is_empty() {
+        return None;
+    }
+    part.iter().try_fold(0u64, |n, &b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// An IP address: a dotted-quad IPv4 address read here (the common case; octets of one
+/// to three digits, no leading zero, as std reads them), anything else left to std.
+fn parse_ip(host: &[u8]) -> Option<IpAddr> {
+    let mut octets = [0u8; 4];
+    let mut parts = host.split(|&b| b == b'.');
+    let dotted_quad = octets.iter_mut().all(|octet| {
+        parts
+            .next()
+            .filter(|p| (1..=3).contains(&p.len()) && (p.len() == 1 || p[0] != b'0'))
+            .and_then(digits)
+            .and_then(|n| u8::try_from(n).ok())
+            .map(|n| *octet = n)
+            .is_some()
+    }) && parts.next().is_none();
+    if dotted_quad {
+        return Some(IpAddr::from(octets));
+    }
+    std::str::from_utf8(host).ok().and_then(|h| h.parse().ok())
 }
 
 /// `FQDN = 4*(alpha-numeric / "-" / ".")` (RFC 8866 §9).
@@ -454,4 +500,26 @@ pub(crate) fn parse(buf: &Bytes, mode: Mode) -> Result<SessionDescription, Parse
         media,
         extra_lines,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The dotted-quad fast path reads exactly what std reads, and std still decides
+        /// everything else (IPv6, leading zeros, out-of-range octets, names).
+        #[test]
+        fn addresses_read_as_std_reads_them(text in "[0-9a-f.:]{0,20}|[0-9]{1,4}(\\.[0-9]{1,4}){0,4}") {
+            prop_assert_eq!(parse_ip(text.as_bytes()), text.parse::<IpAddr>().ok());
+        }
+
+        /// Numbers are digits only and fit in 64 bits, as `u64::from_str` on digits says.
+        #[test]
+        fn numbers_read_as_std_reads_digits(text in "[0-9]{0,22}|[0-9+ -]{0,4}") {
+            let std = if text.bytes().all(|b| b.is_ascii_digit()) { text.parse::<u64>().ok() } else { None };
+            prop_assert_eq!(digits(text.as_bytes()), std);
+        }
+    }
 }
