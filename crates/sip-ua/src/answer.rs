@@ -1,6 +1,7 @@
 //! An answering UAS as a sans-IO core: it takes the transaction layer's events and the
 //! time, answers every INVITE by an [`AnswerPolicy`] (ring, then 200 with an SDP answer, or
-//! reject), runs each call's [`InviteSession`] (2xx until ACK, BYE, CANCEL, session timers),
+//! reject; an invitation that expires first, per its `Expires`, gets 487), runs each call's
+//! [`InviteSession`] (2xx until ACK, BYE, CANCEL, session timers),
 //! answers OPTIONS and MESSAGE with 200 (or, asking, leaves them to the application),
 //! and hands back what to send.
 //!
@@ -151,6 +152,9 @@ struct Call {
     serving: Serving,
     /// When the policy's ring delay is over and the INVITE gets its final response.
     answer_at: Option<Instant>,
+    /// When the invitation expires (the INVITE's `Expires`, §13.3.1): still without a
+    /// final response by then, it is answered 487.
+    expires_at: Option<Instant>,
     /// The caller, for the report.
     from: String,
     /// Whether a 200 went out.
@@ -254,7 +258,8 @@ impl<E: Entropy> Answerer<E> {
         self.deadlines.next()
     }
 
-    /// Fires what is due at `now`: ring delays over, the sessions' timers.
+    /// Fires what is due at `now`: ring delays over, invitations expired (487), the
+    /// sessions' timers.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(id) = self.deadlines.pop_due(now) {
             if self.asked.contains_key(&id) {
@@ -262,6 +267,11 @@ impl<E: Entropy> Answerer<E> {
                 continue;
             }
             let Some(call) = self.calls.get_mut(&id) else { continue };
+            if call.expires_at.is_some_and(|e| e <= now) {
+                // §13.3.1: the invitation expired before a final response.
+                (call.expires_at, call.answer_at) = (None, None);
+                let _ = call.session.reject(StatusCode::REQUEST_TERMINATED);
+            }
             if call.answer_at.is_some_and(|a| a <= now) {
                 call.answer_at = None;
                 // The INVITE may be gone (cancelled) by now: nothing to answer then.
@@ -459,6 +469,11 @@ impl<E: Entropy> Answerer<E> {
         self.next_call += 1;
         let seq = cseq_of(&invite.headers).map_or(0, |c| c.0);
         let mut answer_at = None;
+        let expires_at = invite
+            .headers
+            .typed::<sip_message::header::Expires>()
+            .and_then(Result::ok)
+            .map(|expires| now + Duration::from_secs(u64::from(expires.0)));
         match self.policy.ring {
             _ if self.policy.ask => {
                 self.actions.push_back(Action::Offered { call: CallHandle(id), invite: Box::new(invite.clone()) });
@@ -480,7 +495,8 @@ impl<E: Entropy> Answerer<E> {
         serving.push(seq, Method::INVITE, key.clone());
         let from_uri = invite.headers.from().and_then(Result::ok).map(|f| f.uri().to_string()).unwrap_or_default();
         let dialog_id = session.dialog().id().clone();
-        self.calls.insert(id, Call { session, peer: from, serving, answer_at, from: from_uri, answered: false });
+        self.calls
+            .insert(id, Call { session, peer: from, serving, answer_at, expires_at, from: from_uri, answered: false });
         self.by_dialog.insert(dialog_id, id);
         self.by_invite.insert(key, id);
         self.settle(id);
@@ -496,6 +512,9 @@ impl<E: Entropy> Answerer<E> {
                     let Some(key) = call.serving.key_for(&response) else { continue };
                     let to_invite = cseq_of(&response.headers).is_some_and(|(_, m)| m == Method::INVITE);
                     call.answered |= to_invite && response.status.is_success();
+                    if to_invite && response.status.is_final() {
+                        call.expires_at = None;
+                    }
                     decorate(&mut response, &self.user_agent, false);
                     self.actions.push_back(Action::Respond { key, response });
                 }
@@ -531,7 +550,7 @@ impl<E: Entropy> Answerer<E> {
             }
         }
         let session_due = call.session.poll_timeout();
-        let next = [call.answer_at, session_due].into_iter().flatten().min();
+        let next = [call.answer_at, call.expires_at, session_due].into_iter().flatten().min();
         self.deadlines.file(id, next);
         let done = call.session.is_ended() && call.serving.only_invites() && session_due.is_none();
         if done {

@@ -262,6 +262,42 @@ fn a_ringing_call_answers_after_the_delay_or_ends_on_cancel() {
     assert_eq!(uas.reports[0].ended, EndReason::Cancelled);
 }
 
+/// §13.3.1: an invitation that expires (its `Expires`) before a final response is
+/// answered 487, whoever was to answer it: the application asked, or the ring delay.
+#[test]
+fn an_invitation_expiring_before_its_answer_gets_487() {
+    let t0 = Instant::now();
+    let expiring = |call: &str, branch: &str, seconds: u32| {
+        invite(call, branch).replacen("CSeq: 1 INVITE\n", &format!("CSeq: 1 INVITE\nExpires: {seconds}\n"), 1)
+    };
+    let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
+    assert!(statuses(&uas.receive(t0, &expiring("e1@192.0.2.1", "z9hG4bKe1", 5))).iter().all(|s| *s == 100));
+    assert_eq!(uas.offered.len(), 1);
+    let before: Vec<u16> =
+        uas.advance(t0 + Duration::from_millis(4999)).iter().map(|(_, m)| response(m).status.as_u16()).collect();
+    assert!(before.iter().all(|s| *s == 100), "nothing final before it expires: {before:?}");
+    let sent = uas.advance(t0 + Duration::from_secs(5));
+    let finals: Vec<(Instant, u16)> = sent.iter().map(|(at, m)| (*at, response(m).status.as_u16())).collect();
+    assert_eq!(finals, [(t0 + Duration::from_secs(5), 487)]);
+    assert!(uas.answerer.accept(t0 + Duration::from_secs(6), uas.offered[0]).is_err(), "too late to accept");
+    assert_eq!(uas.reports.len(), 1);
+    assert!(!uas.reports[0].answered);
+
+    // Ringing for longer than the invitation lasts: 487 at its end, never the 200.
+    let mut uas = Uas::new(AnswerPolicy { ring: Some(Duration::from_secs(10)), ..AnswerPolicy::default() });
+    assert_eq!(statuses(&uas.receive(t0, &expiring("e2@192.0.2.1", "z9hG4bKe2", 3))), [180]);
+    let sent = uas.advance(t0 + Duration::from_secs(12));
+    let first = sent.first().map(|(at, m)| (*at, response(m).status.as_u16()));
+    assert_eq!(first, Some((t0 + Duration::from_secs(3), 487)));
+    assert!(sent.iter().all(|(_, m)| response(m).status.as_u16() == 487), "no 200 after the 487");
+
+    // Answered in time, the expiry does nothing: no 487 after the 200.
+    let mut uas = Uas::new(AnswerPolicy::default());
+    assert_eq!(statuses(&uas.receive(t0, &expiring("e3@192.0.2.1", "z9hG4bKe3", 1))), [200]);
+    let later = uas.advance(t0 + Duration::from_secs(2));
+    assert!(later.iter().all(|(_, m)| response(m).status.as_u16() == 200), "only 200 retransmissions");
+}
+
 #[test]
 fn a_rejecting_policy_rejects_and_a_cancel_of_nothing_gets_481() {
     let t0 = Instant::now();
