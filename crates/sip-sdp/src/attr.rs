@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use crate::error::AttributeError;
 use crate::model::{Attribute, Word, is_word};
-use crate::text::{Text, Token, is_token, is_token_char};
+use crate::text::{Decimal, Text, Token, is_token, is_token_char};
 
 /// An attribute with a typed form.
 pub trait TypedAttribute: Sized {
@@ -177,9 +177,16 @@ impl TypedAttribute for Rtpmap {
     }
 
     fn value(&self) -> Option<String> {
-        let mut s = format!("{} {}/{}", self.payload_type, self.encoding, self.clock_rate);
-        if let Some(p) = &self.parameters {
-            let _ = write!(s, "/{p}");
+        // Written piece by piece: every answer has a few of these.
+        let (pt, rate) = (Decimal::new(self.payload_type.into()), Decimal::new(self.clock_rate.into()));
+        let parameters = self.parameters.as_ref().map(Token::as_str);
+        let mut s = String::with_capacity(24 + parameters.map_or(0, str::len));
+        for piece in [pt.as_str(), " ", self.encoding.as_str(), "/", rate.as_str()] {
+            s.push_str(piece);
+        }
+        if let Some(p) = parameters {
+            s.push('/');
+            s.push_str(p);
         }
         Some(s)
     }

@@ -168,6 +168,37 @@ impl fmt::Debug for Token {
     }
 }
 
+/// A number's decimal digits, written without the formatting machinery or an allocation.
+pub(crate) struct Decimal {
+    bytes: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    pub(crate) fn new(mut n: u64) -> Self {
+        let mut bytes = [0u8; 20];
+        let mut i = bytes.len();
+        loop {
+            i -= 1;
+            bytes[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        Self { bytes, start: i }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Digits only: always ASCII.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 use bytes::{BufMut, BytesMut};
 
 use crate::model::{Attribute, Bandwidth, Connection, Line, Media, SessionDescription};
+use crate::text::Decimal;
 
 fn line(out: &mut BytesMut, kind: u8, parts: &[&[u8]]) {
     out.put_u8(kind);
@@ -13,36 +14,8 @@ fn line(out: &mut BytesMut, kind: u8, parts: &[&[u8]]) {
     out.put_slice(b"\r\n");
 }
 
-fn number(n: u64) -> itoa_like::Buf {
-    itoa_like::Buf::new(n)
-}
-
-/// A tiny decimal formatter that needs no allocation.
-mod itoa_like {
-    pub(super) struct Buf {
-        bytes: [u8; 20],
-        start: usize,
-    }
-
-    impl Buf {
-        pub(super) fn new(mut n: u64) -> Self {
-            let mut bytes = [0u8; 20];
-            let mut i = 20;
-            loop {
-                i -= 1;
-                bytes[i] = b'0' + (n % 10) as u8;
-                n /= 10;
-                if n == 0 {
-                    break;
-                }
-            }
-            Self { bytes, start: i }
-        }
-
-        pub(super) fn as_bytes(&self) -> &[u8] {
-            &self.bytes[self.start..]
-        }
-    }
+fn number(n: u64) -> Decimal {
+    Decimal::new(n)
 }
 
 fn connection(out: &mut BytesMut, c: &Connection) {

@@ -493,7 +493,8 @@ impl<E: Entropy> Answerer<E> {
         }
         let mut serving = Serving::default();
         serving.push(seq, Method::INVITE, key.clone());
-        let from_uri = invite.headers.from().and_then(Result::ok).map(|f| f.uri().to_string()).unwrap_or_default();
+        let from_uri =
+            invite.headers.from().and_then(Result::ok).map(|f| f.uri().as_str().to_owned()).unwrap_or_default();
         let dialog_id = session.dialog().id().clone();
         self.calls
             .insert(id, Call { session, peer: from, serving, answer_at, expires_at, from: from_uri, answered: false });

@@ -27,7 +27,9 @@ pub mod uac;
 
 /// A new tag (§19.3): 64 random bits in hex.
 pub(crate) fn new_tag(entropy: &mut impl sip_dialog::Entropy) -> String {
-    format!("{:016x}", entropy.next_u64())
+    // Sixteen hex digits, as `{:016x}` writes them, without the formatting machinery.
+    let n = entropy.next_u64();
+    (0..16).rev().map(|nibble| char::from(b"0123456789abcdef"[(n >> (nibble * 4)) as usize & 0xf])).collect()
 }
 
 /// The server transactions a call's session answers through, by CSeq number and method.
@@ -139,4 +141,22 @@ pub fn numeric_target(uri: &Uri) -> Option<Target> {
     };
     let default_port = if transport == TransportName::TLS || transport == TransportName::WSS { 5061 } else { 5060 };
     Some(Target::new(transport, SocketAddr::new(ip, destination.port.unwrap_or(default_port))))
+}
+
+#[cfg(test)]
+mod tests {
+    struct Fixed(u64);
+
+    impl sip_dialog::Entropy for Fixed {
+        fn next_u64(&mut self) -> u64 {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_tag_is_the_sixteen_hex_digits_of_its_random_number() {
+        for n in [0, 1, 0xabc, 0x0123_4567_89ab_cdef, u64::MAX] {
+            assert_eq!(super::new_tag(&mut Fixed(n)), format!("{n:016x}"));
+        }
+    }
 }
