@@ -175,9 +175,13 @@ fuzz_target!(|data: &[u8]| {
                                     if let Ok(d) = Dialog::new_uas_early(&r, &format!("s{n}"), &contact) {
                                         let id = d.id().clone();
                                         let config = SessionConfig::default();
-                                        if let Ok(s) =
-                                            InviteSession::uas(d, &r, negotiator(), config, Counter(u64::from(n)))
-                                        {
+                                        if let Ok(s) = InviteSession::uas(
+                                            d,
+                                            r.clone(),
+                                            negotiator(),
+                                            config,
+                                            Counter(u64::from(n)),
+                                        ) {
                                             sessions.push((id, s));
                                         }
                                     }

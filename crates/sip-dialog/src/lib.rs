@@ -59,7 +59,7 @@ pub use dialog::{Dialog, DialogId, DialogState, MAX_CSEQ, MAX_FORWARDS, Role, is
 pub use dialogs::{Dialogs, MAX_BRANCHES, MAX_DIALOGS, UacOutcome};
 pub use error::DialogError;
 pub use session::{
-    EndReason, Entropy, InviteSession, Output, SessionConfig, SessionError, SessionEvent, StdEntropy,
+    EndReason, Entropy, InviteSession, Output, Refused, SessionConfig, SessionError, SessionEvent, StdEntropy,
     session_timer_headers,
 };
 pub use subscription::{

@@ -178,6 +178,16 @@ pub enum SessionError {
     State(&'static str),
 }
 
+/// An INVITE no UAS session could be made for, given back so it can be answered.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct Refused {
+    /// Why: the offer could not be taken (answer 488).
+    pub error: SessionError,
+    /// The INVITE.
+    pub invite: Box<Request>,
+}
+
 /// A 2xx sent and not yet acknowledged (§13.3.1.4).
 #[derive(Debug, Clone)]
 struct Unacked {
@@ -348,24 +358,29 @@ impl<E: Entropy> InviteSession<E> {
     }
 
     /// The UAS's session on `dialog`, made when `invite` arrived: records its offer, if
-    /// any. Answer with [`ring`](Self::ring), [`accept`](Self::accept) or
-    /// [`reject`](Self::reject).
+    /// any, and keeps the INVITE to answer it. Answer with [`ring`](Self::ring),
+    /// [`accept`](Self::accept) or [`reject`](Self::reject). An offer this side cannot
+    /// take gives the INVITE back in [`Refused`], to answer it 488.
     pub fn uas(
         dialog: Dialog,
-        invite: &Request,
+        invite: Request,
         negotiator: Negotiator,
         config: SessionConfig,
         entropy: E,
-    ) -> Result<Self, SessionError> {
+    ) -> Result<Self, Refused> {
         let mut s = Self::new(dialog, negotiator, config, entropy);
         match sdp_body(&invite.headers, &invite.body) {
-            Some(Ok(offer)) => s.offer_answer.receive_offer(offer)?,
+            Some(Ok(offer)) => {
+                if let Err(error) = s.offer_answer.receive_offer(offer) {
+                    return Err(Refused { error: error.into(), invite: Box::new(invite) });
+                }
+            }
             Some(Err(e)) => s.event(SessionEvent::OfferFailed(e)),
             None => {}
         }
         s.peer_100rel = invite.headers.supports("100rel");
         s.next_rseq = u32::try_from(s.entropy.next_u64() % u64::from(crate::dialog::MAX_CSEQ)).unwrap_or(0) + 1;
-        s.serving = Some(Box::new(invite.clone()));
+        s.serving = Some(Box::new(invite));
         Ok(s)
     }
 

@@ -46,7 +46,7 @@ fn bob(invite: &Request) -> Session {
     let dialog = Dialog::new_uas_early(invite, "bob1", &contact).expect("dialog");
     InviteSession::uas(
         dialog,
-        invite,
+        invite.clone(),
         negotiator(2, 40000),
         SessionConfig { session_expires: None, ..SessionConfig::default() },
         Counter::default(),

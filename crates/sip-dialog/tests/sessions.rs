@@ -45,7 +45,7 @@ fn config() -> SessionConfig {
 fn bob_session(invite: &Request) -> Session {
     let contact: Uri = "sip:bob@192.0.2.2".parse().expect("uri");
     let dialog = Dialog::new_uas_early(invite, "bob1", &contact).expect("dialog");
-    InviteSession::uas(dialog, invite, negotiator(2, 40000), config(), Counter::default()).expect("session")
+    InviteSession::uas(dialog, invite.clone(), negotiator(2, 40000), config(), Counter::default()).expect("session")
 }
 
 /// Alice's session from Bob's 2xx.

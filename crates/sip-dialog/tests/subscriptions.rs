@@ -291,7 +291,7 @@ Content-Length: 0\r
     invite.set_body(Some(MediaType::application_sdp()), alice_n.create_offer().to_bytes());
     let contact: Uri = "sip:bob@192.0.2.2".parse().unwrap();
     let dialog = Dialog::new_uas_early(&invite, "bob1", &contact).unwrap();
-    let mut bob = InviteSession::uas(dialog, &invite, negotiator(2, 30002), config.clone(), Counter(0)).unwrap();
+    let mut bob = InviteSession::uas(dialog, invite.clone(), negotiator(2, 30002), config.clone(), Counter(0)).unwrap();
     bob.accept(t0).unwrap();
     let (_, rs, _) = session_out(&mut bob);
     let dialog = Dialog::new_uac(&invite, &rs[0]).unwrap();

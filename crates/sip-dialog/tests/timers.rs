@@ -44,7 +44,7 @@ Content-Length: 0\r
 fn bob(invite: &Request, config: SessionConfig) -> Session {
     let contact: Uri = "sip:bob@192.0.2.2".parse().expect("uri");
     let dialog = Dialog::new_uas_early(invite, "bob1", &contact).expect("dialog");
-    InviteSession::uas(dialog, invite, negotiator(2, 40000), config, Counter::default()).expect("session")
+    InviteSession::uas(dialog, invite.clone(), negotiator(2, 40000), config, Counter::default()).expect("session")
 }
 
 fn alice(now: Instant, invite: &Request, ok: &Response, n: Negotiator) -> Session {

@@ -458,33 +458,37 @@ impl<E: Entropy> Answerer<E> {
         );
         let negotiator = Negotiator::new(caps, self.entropy.next_u64() >> 1);
         let entropy = StdEntropy::default();
-        let mut session = match InviteSession::uas(dialog, &invite, negotiator, self.session.clone(), entropy) {
-            Ok(s) => s,
-            Err(_) => {
-                self.respond_status(key, &invite, StatusCode::NOT_ACCEPTABLE_HERE);
-                return;
-            }
-        };
-        let id = self.next_call;
-        self.next_call += 1;
+        // What the call keeps of the INVITE, read before the session takes it.
         let seq = cseq_of(&invite.headers).map_or(0, |c| c.0);
-        let mut answer_at = None;
         let expires_at = invite
             .headers
             .typed::<sip_message::header::Expires>()
             .and_then(Result::ok)
             .map(|expires| now + Duration::from_secs(u64::from(expires.0)));
-        match self.policy.ring {
-            _ if self.policy.ask => {
-                self.actions.push_back(Action::Offered { call: CallHandle(id), invite: Box::new(invite.clone()) });
+        let from_uri =
+            invite.headers.from().and_then(Result::ok).map(|f| f.uri().as_str().to_owned()).unwrap_or_default();
+        let asked = self.policy.ask.then(|| Box::new(invite.clone()));
+        let mut session = match InviteSession::uas(dialog, invite, negotiator, self.session.clone(), entropy) {
+            Ok(s) => s,
+            Err(refused) => {
+                self.respond_status(key, &refused.invite, StatusCode::NOT_ACCEPTABLE_HERE);
+                return;
             }
-            Some(delay) => {
+        };
+        let id = self.next_call;
+        self.next_call += 1;
+        let mut answer_at = None;
+        match (asked, self.policy.ring) {
+            (Some(invite), _) => {
+                self.actions.push_back(Action::Offered { call: CallHandle(id), invite });
+            }
+            (None, Some(delay)) => {
                 // Ringing cannot fail for an INVITE being answered; without it, the
                 // final response still goes at the end of the delay.
                 let _ = session.ring(now, StatusCode::RINGING);
                 answer_at = Some(now + delay);
             }
-            None => {
+            (None, None) => {
                 let _ = match self.policy.reject {
                     Some(status) => session.reject(status),
                     None => session.accept(now),
@@ -493,8 +497,6 @@ impl<E: Entropy> Answerer<E> {
         }
         let mut serving = Serving::default();
         serving.push(seq, Method::INVITE, key.clone());
-        let from_uri =
-            invite.headers.from().and_then(Result::ok).map(|f| f.uri().as_str().to_owned()).unwrap_or_default();
         let dialog_id = session.dialog().id().clone();
         self.calls
             .insert(id, Call { session, peer: from, serving, answer_at, expires_at, from: from_uri, answered: false });
