@@ -217,15 +217,10 @@ impl Dialog {
     /// A UAS's early dialog for `request`; `local` is the To with this UA's tag.
     fn uas_parts(request: &Request, local: &NameAddr, local_target: &Uri) -> Result<Self, DialogError> {
         let local = local.detached();
-        if local.tag().is_none() {
-            return Err(DialogError::MissingHeader("To tag"));
-        }
+        let local_tag = local.tag().map(|t| copy(t.as_bytes())).ok_or(DialogError::MissingHeader("To tag"))?;
         let remote = from(&request.headers)?.0.detached();
-        let id = DialogId::new(
-            copy(call_id(&request.headers)?.0.as_ref()),
-            copy(local.tag().unwrap_or_default().as_bytes()),
-            copy(remote.tag().unwrap_or_default().as_bytes()),
-        );
+        let remote_tag = copy(remote.tag().unwrap_or_default().as_bytes());
+        let id = DialogId::new(copy(call_id(&request.headers)?.0.as_ref()), local_tag, remote_tag);
         let remote_target = match contact(&request.headers)? {
             Some(c) => c.uri().detached(),
             None => return Err(DialogError::MissingHeader("Contact")),

@@ -456,13 +456,10 @@ impl<E: Entropy> InviteSession<E> {
     /// dialog-creating ones, the Record-Route of the request and this side's Contact.
     fn response_to(&self, request: &Request, status: StatusCode) -> Response {
         let mut r = Response::from_request(request, status);
-        let tag = String::from_utf8_lossy(self.dialog.id().local_tag()).into_owned();
-        let to_tagged = request
-            .headers
-            .get(&HeaderName::TO)
-            .is_some_and(|to| header::NameAddr::tag_of(to.value()).is_ok_and(|t| t.is_some()));
-        if !tag.is_empty() && !to_tagged {
-            r = r.clone().with_to_tag(&tag).unwrap_or(r);
+        // This side's tag, unless the request's To (copied into the response) has one; a
+        // To the tag cannot be added to stays as it is.
+        if let Some(tag) = std::str::from_utf8(self.dialog.id().local_tag()).ok().filter(|t| !t.is_empty()) {
+            let _ = r.set_to_tag(tag);
         }
         if (101..300).contains(&status.as_u16()) && request.method == Method::INVITE {
             for rr in request.headers.get_all(&HeaderName::RECORD_ROUTE) {

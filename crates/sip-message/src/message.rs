@@ -274,6 +274,12 @@ impl Response {
 
     /// Adds `tag` to the To header unless it already has one (a UAS's tag, §8.2.6.2).
     pub fn with_to_tag(mut self, tag: &str) -> Result<Self, DecodeError> {
+        self.set_to_tag(tag)?;
+        Ok(self)
+    }
+
+    /// [`with_to_tag`](Self::with_to_tag) in place: on an error the response is unchanged.
+    pub fn set_to_tag(&mut self, tag: &str) -> Result<(), DecodeError> {
         let Some(field) = self.headers.get(&HeaderName::TO) else {
             return Err(DecodeError::new("response without To", 0));
         };
@@ -290,7 +296,7 @@ impl Response {
             let to = Header::new(HeaderName::TO, value.freeze())?;
             self.headers.set(to);
         }
-        Ok(self)
+        Ok(())
     }
 
     /// The reason phrase as received (UTF-8 by the grammar).
@@ -866,6 +872,13 @@ v=0\n";
         // a second tag is never added
         let again = resp.with_to_tag("other").unwrap();
         assert_eq!(again.headers.to().unwrap().unwrap().tag(), Some("a6c85cf"));
+        // In place: a tag that is no token is refused and the response stays as it was.
+        let mut untagged = Response::from_request(&r, StatusCode::OK);
+        let before = untagged.clone();
+        assert!(untagged.set_to_tag("not a token").is_err());
+        assert_eq!(untagged, before);
+        untagged.set_to_tag("b7").unwrap();
+        assert_eq!(untagged.headers.to().unwrap().unwrap().tag(), Some("b7"));
     }
 
     #[test]
