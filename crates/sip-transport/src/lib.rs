@@ -286,10 +286,12 @@ impl IncomingSender {
         self.0.send(item).await.is_ok()
     }
 
-    /// Hands `item` up unless the layer above is behind (then it is dropped, as a datagram
-    /// may be) or gone. Returns whether it was taken.
-    pub(crate) fn offer(&self, item: Received) -> bool {
-        self.0.try_send(item).is_ok()
+    /// Room for one item, waited for while the layer above is behind; `None` once it is
+    /// gone. A datagram transport takes it before reading, so it reads and parses nothing
+    /// the layer above has no room for: meanwhile datagrams wait in the socket's buffer,
+    /// and the system drops what does not fit, as the network may.
+    pub(crate) async fn room(&self) -> Option<mpsc::Permit<'_, Received>> {
+        self.0.reserve().await.ok()
     }
 
     /// Whether the receiving end is gone.

@@ -39,8 +39,9 @@ impl Drop for UdpTransport {
 impl UdpTransport {
     /// Binds `addr` and starts receiving: every datagram goes to `incoming` parsed, a
     /// request with `received`/`rport` added to its top Via (§18.2.1, RFC 3581).
-    /// Datagrams of nothing but CRLF (keep-alives) are ignored; when the layer above is
-    /// behind, datagrams are dropped, as the network may drop them.
+    /// Datagrams of nothing but CRLF (keep-alives) are ignored; while the layer above is
+    /// behind, the socket is not read: datagrams wait in its buffer, and the system drops
+    /// what does not fit, as the network may.
     pub async fn bind(
         addr: SocketAddr,
         settings: UdpSettings,
@@ -75,25 +76,18 @@ impl UdpTransport {
 async fn receive(socket: Arc<UdpSocket>, local: SocketAddr, settings: UdpSettings, incoming: IncomingSender) {
     let mut buf = vec![0u8; 65_536];
     loop {
+        let Some(room) = incoming.room().await else { return };
         let (n, remote) = match socket.recv_from(&mut buf).await {
             Ok(r) => r,
             // An ICMP error for an earlier send, or a transient failure: keep receiving.
-            Err(_) => {
-                if incoming.is_closed() {
-                    return;
-                }
-                continue;
-            }
+            Err(_) => continue,
         };
         let datagram = &buf[..n];
         if datagram.iter().all(|&b| b == b'\r' || b == b'\n') {
             continue;
         }
         let source = Source { transport: TransportName::UDP, local, remote, connection: None };
-        let item = Received::from_bytes(Bytes::copy_from_slice(datagram), &settings.parse, source);
-        if !incoming.offer(item) && incoming.is_closed() {
-            return;
-        }
+        room.send(Received::from_bytes(Bytes::copy_from_slice(datagram), &settings.parse, source));
     }
 }
 
