@@ -60,6 +60,11 @@ pub(crate) struct Answering {
 
 impl Answering {
     pub(crate) fn start(sipkit: &Path, port: u16) -> Result<Self, String> {
+        Self::start_with(sipkit, port, &[])
+    }
+
+    /// [`start`](Self::start) with more arguments for `sipkit answer`.
+    pub(crate) fn start_with(sipkit: &Path, port: u16, more: &[&str]) -> Result<Self, String> {
         let mut child = Command::new(sipkit)
             .args([
                 "answer",
@@ -68,6 +73,7 @@ impl Answering {
                 "--listen",
                 &format!("tcp:127.0.0.1:{port}"),
             ])
+            .args(more)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -27,6 +27,10 @@ impl Uas {
     }
 }
 
+/// `sipkit answer`'s transaction cap per call/s of load: a call keeps two transactions for
+/// 64·T1 = 32 s over UDP (64 per call/s), with room to spare.
+const TRANSACTIONS_PER_CALL_RATE: u64 = 80;
+
 /// One UAS run at one rate.
 #[derive(Debug, Clone, Copy)]
 struct Step {
@@ -65,9 +69,14 @@ enum Running {
 }
 
 impl Running {
-    fn start(uas: Uas, sipkit: &Path, port: u16) -> Result<Self, String> {
+    fn start(uas: Uas, sipkit: &Path, port: u16, rate: u32) -> Result<Self, String> {
         match uas {
-            Uas::Sipkit => Answering::start(sipkit, port).map(Self::Sipkit),
+            Uas::Sipkit => {
+                // Room for every transaction the run keeps: two per call for 32 s (Timers
+                // J and L over UDP), more than the default cap at high rates.
+                let most = (u64::from(rate) * TRANSACTIONS_PER_CALL_RATE).to_string();
+                Answering::start_with(sipkit, port, &["--max-transactions", &most]).map(Self::Sipkit)
+            }
             Uas::Sipp => {
                 let child = Command::new("sipp")
                     .args(["-sn", "uas", "-i", "127.0.0.1", "-p", &port.to_string(), "-nostdin"])
@@ -101,7 +110,7 @@ impl Drop for Running {
 
 fn step(uas: Uas, sipkit: &Path, load: Load, ticks: f64) -> Result<Step, String> {
     let port = free_port()?;
-    let running = Running::start(uas, sipkit, port)?;
+    let running = Running::start(uas, sipkit, port, load.rate)?;
     let before = cpu_seconds(running.pid(), ticks)?;
     // SIPp exits with failure when calls failed: the counts say how many.
     let (counts, _, _) = run_sipp("uac", port, "u1", load)?;

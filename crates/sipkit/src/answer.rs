@@ -56,6 +56,8 @@ pub(crate) struct Options {
     pub(crate) cert: Option<(PathBuf, PathBuf)>,
     pub(crate) ring: Option<Duration>,
     pub(crate) reject: Option<u16>,
+    /// [`Config::max_transactions`].
+    pub(crate) max_transactions: usize,
 }
 
 pub(crate) fn run(options: Options) -> ExitCode {
@@ -119,7 +121,8 @@ async fn answer(options: Options) -> Result<(), String> {
     }
     println!("sipkit answer: listening on {}", local.join(", "));
     let log = CallLog::start();
-    serve(answerer, Config::default(), transports, incoming, |report: &CallReport| {
+    let config = Config { max_transactions: options.max_transactions, ..Config::default() };
+    serve(answerer, config, transports, incoming, |report: &CallReport| {
         let outcome = if report.answered { "answered" } else { "not answered" };
         log.line(format_args!("call {} from {}: {outcome}, ended: {:?}", report.call_id, report.from, report.ended));
     })

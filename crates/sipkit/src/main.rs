@@ -85,6 +85,11 @@ enum Command {
         /// Reject every INVITE with this status (300-699) instead of answering.
         #[arg(long, value_name = "CODE")]
         reject: Option<u16>,
+        /// Transactions kept at most; requests beyond them are dropped. Over UDP a call
+        /// keeps two for 32 s after its last request (the RFC 3261 timers J and L), so
+        /// R calls/s need about 64 R.
+        #[arg(long, value_name = "N", default_value_t = sip_transaction::DEFAULT_MAX_TRANSACTIONS)]
+        max_transactions: usize,
     },
     /// Call URI: wait for the answer, hold and resume the call, hang up; exit 0 only
     /// when the call was answered and ended cleanly.
@@ -197,9 +202,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Demo => demo::run(),
         Command::Parse { json, files } => parse::run(&files, json),
-        Command::Answer { listen, cert, key, ring, reject } => {
+        Command::Answer { listen, cert, key, ring, reject, max_transactions } => {
             let cert = cert.zip(key);
-            answer::run(answer::Options { listen, cert, ring: ring.map(Duration::from_millis), reject })
+            let ring = ring.map(Duration::from_millis);
+            answer::run(answer::Options { listen, cert, ring, reject, max_transactions })
         }
         Command::Call { uri, duration, no_hold, common } => {
             let duration = Duration::try_from_secs_f64(duration).unwrap_or(Duration::from_secs(1));
