@@ -11,36 +11,10 @@
 
 use std::hint::black_box;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rsip::headers::ToTypedHeader;
-use rsip::message::HasHeaders;
 use sip_message::Message;
-use sipkit_benches::{MESSAGES, received, sipkit_full_parse};
-
-/// rsip's closest equivalent of a full parse.
-fn rsip_full_parse(buf: &Bytes) -> usize {
-    let Ok(m) = rsip::SipMessage::try_from(buf.clone()) else {
-        return 0;
-    };
-    let mut n = 0;
-    for h in m.headers().iter() {
-        let ok = match h {
-            rsip::Header::Via(v) => v.typed().is_ok(),
-            rsip::Header::From(v) => v.typed().is_ok(),
-            rsip::Header::To(v) => v.typed().is_ok(),
-            rsip::Header::CallId(v) => !v.to_string().is_empty(),
-            rsip::Header::CSeq(v) => v.typed().is_ok(),
-            rsip::Header::MaxForwards(v) => v.num().is_ok(),
-            rsip::Header::ContentLength(v) => v.length().is_ok(),
-            rsip::Header::Contact(v) => v.typed().is_ok(),
-            rsip::Header::Route(v) => v.typed().is_ok(),
-            _ => false,
-        };
-        n += usize::from(ok);
-    }
-    n
-}
+use sipkit_benches::{MESSAGES, received, rsip_full_parse, sipkit_full_parse};
 
 fn parse(c: &mut Criterion) {
     let mut g = c.benchmark_group("parse");

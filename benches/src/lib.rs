@@ -104,6 +104,33 @@ pub fn sipkit_full_parse(buf: &Bytes) -> usize {
     n
 }
 
+/// rsip's closest equivalent of a full parse: `SipMessage::try_from`, then the typed
+/// forms of the same headers. Returns how many decoded.
+pub fn rsip_full_parse(buf: &Bytes) -> usize {
+    use rsip::headers::ToTypedHeader;
+    use rsip::message::HasHeaders;
+    let Ok(m) = rsip::SipMessage::try_from(buf.clone()) else {
+        return 0;
+    };
+    let mut n = 0;
+    for h in m.headers().iter() {
+        let ok = match h {
+            rsip::Header::Via(v) => v.typed().is_ok(),
+            rsip::Header::From(v) => v.typed().is_ok(),
+            rsip::Header::To(v) => v.typed().is_ok(),
+            rsip::Header::CallId(v) => !v.to_string().is_empty(),
+            rsip::Header::CSeq(v) => v.typed().is_ok(),
+            rsip::Header::MaxForwards(v) => v.num().is_ok(),
+            rsip::Header::ContentLength(v) => v.length().is_ok(),
+            rsip::Header::Contact(v) => v.typed().is_ok(),
+            rsip::Header::Route(v) => v.typed().is_ok(),
+            _ => false,
+        };
+        n += usize::from(ok);
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
