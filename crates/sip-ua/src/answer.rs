@@ -464,7 +464,7 @@ impl<E: Entropy> Answerer<E> {
             .headers
             .typed::<sip_message::header::Expires>()
             .and_then(Result::ok)
-            .map(|expires| now + Duration::from_secs(u64::from(expires.0)));
+            .and_then(|expires| now.checked_add(Duration::from_secs(u64::from(expires.0))));
         let from_uri =
             invite.headers.from().and_then(Result::ok).map(|f| f.uri().as_str().to_owned()).unwrap_or_default();
         let asked = self.policy.ask.then(|| Box::new(invite.clone()));
