@@ -315,6 +315,17 @@ impl Headers {
         self.fields.push(field);
     }
 
+    /// Appends a field read from input while the set is being parsed: nothing is decoded
+    /// yet, so there is no cache to forget.
+    pub(crate) fn push_parsed(&mut self, field: Header) {
+        if let Some(slot) = field.name.kind().and_then(hot_slot) {
+            if self.index[slot] == NONE {
+                self.index[slot] = u16::try_from(self.fields.len()).unwrap_or(NONE);
+            }
+        }
+        self.fields.push(field);
+    }
+
     /// Appends a typed field; see [`Header::typed`] for when that fails.
     pub fn push_typed<H: TypedHeader>(&mut self, h: &H) -> Result<(), DecodeError> {
         self.push(Header::typed(h)?);

@@ -99,7 +99,7 @@ impl Message {
     pub fn validate(&self) -> Result<(), ParseError> {
         let response = self.is_response();
         let err = |kind| ParseError::new(kind, None).in_response(response);
-        check_semantics(self.method_for_check(), self.headers(), None).map_err(|e| e.in_response(response))?;
+        check_semantics(self.method_for_check(), self.headers(), true, None).map_err(|e| e.in_response(response))?;
         self.headers().validate().map_err(|(name, error)| err(ParseErrorKind::InvalidHeader { name, error }))?;
         if !self.body().is_empty() && !self.headers().contains(&HeaderName::CONTENT_TYPE) {
             return Err(err(ParseErrorKind::MissingContentType));
@@ -456,7 +456,7 @@ impl RequestBuilder {
             let len = u32::try_from(self.request.body.len()).unwrap_or(u32::MAX);
             self.request.headers.push(Header::typed_trusted(&ContentLength(len)));
         }
-        check_semantics(Some(&self.request.method), &self.request.headers, None)?;
+        check_semantics(Some(&self.request.method), &self.request.headers, true, None)?;
         Ok(self.request)
     }
 }
@@ -607,12 +607,14 @@ fn parse_after_detect(
         if response { parse_status_line(buf, pos, end)? } else { parse_request_line(buf, pos, end, limits)? };
     pos = end + 2;
 
-    let (headers, body_start) = parse_header_section(buf, pos, limits)?;
+    let section = parse_header_section(buf, pos, limits)?;
+    let (headers, body_start) = (section.headers, section.body_start);
     let method = match &start_line {
         StartLine::Request(m, _) => Some(m),
         StartLine::Response(..) => None,
     };
-    let body = check_semantics(method, &headers, Some((buf, body_start)))?;
+    let datagram = Some((buf, body_start));
+    let body = check_semantics(method, &headers, section.single_valued_repeated, datagram)?;
     if body.len() > limits.max_body_bytes {
         return Err(err(ParseErrorKind::BodyTooLarge { size: body.len(), limit: limits.max_body_bytes }, body_start));
     }
@@ -624,19 +626,32 @@ fn parse_after_detect(
 
 /// Parses header fields from `pos` up to and including the empty line; returns them and
 /// where the body starts.
-pub(crate) fn parse_header_section(
-    buf: &Bytes,
-    pos: usize,
-    limits: &ParseLimits,
-) -> Result<(Headers, usize), ParseError> {
+pub(crate) fn parse_header_section(buf: &Bytes, pos: usize, limits: &ParseLimits) -> Result<HeaderSection, ParseError> {
     // Room for 14 fields: under the kilobyte where the allocator starts to work harder
     // (a field is 72 bytes), and enough for most messages.
     let mut headers = Headers::with_capacity(14);
+    let mut single_valued_seen: u128 = 0;
+    let mut repeats = false;
     let body_start = scan_fields(buf, pos, limits, |name, value| {
         let name = HeaderName::from_received(buf, name);
-        headers.push(Header::from_parts(name, buf.slice(value)));
+        if let Some(k) = name.kind().filter(|k| k.multiplicity() == Multiplicity::Single) {
+            let bit = 1u128 << (k as u32);
+            repeats |= single_valued_seen & bit != 0;
+            single_valued_seen |= bit;
+        }
+        headers.push_parsed(Header::from_parts(name, buf.slice(value)));
     })?;
-    Ok((headers, body_start))
+    Ok(HeaderSection { headers, body_start, single_valued_repeated: repeats })
+}
+
+/// A parsed header section.
+pub(crate) struct HeaderSection {
+    pub(crate) headers: Headers,
+    /// Where the body starts.
+    pub(crate) body_start: usize,
+    /// Whether a single-valued header occurs more than once (so [`check_semantics`] looks
+    /// for a differing value).
+    single_valued_repeated: bool,
 }
 
 /// Walks the header fields from `pos` up to and including the empty line, checking each
@@ -743,10 +758,12 @@ fn offset_in(buf: &[u8], part: &[u8]) -> usize {
 }
 
 /// The checks every element makes (see [`Message::parse`]). With `datagram`, also frames
-/// the body by Content-Length and returns it.
+/// the body by Content-Length and returns it. Without `may_repeat` (the parse saw no
+/// single-valued header twice), the look for a repeated one with another value is skipped.
 fn check_semantics(
     method: Option<&Method>,
     headers: &Headers,
+    may_repeat: bool,
     datagram: Option<(&Bytes, usize)>,
 ) -> Result<Bytes, ParseError> {
     let src: &[u8] = datagram.map_or(&[], |(b, _)| &b[..]);
@@ -758,7 +775,8 @@ fn check_semantics(
 
     // A single-valued header repeated with a different value.
     let mut seen: u128 = 0;
-    for (i, f) in headers.iter().enumerate() {
+    let fields = if may_repeat { headers.iter() } else { [].iter() };
+    for (i, f) in fields.enumerate() {
         let Some(k) = f.name().kind() else { continue };
         if k.multiplicity() != Multiplicity::Single {
             continue;
@@ -781,7 +799,11 @@ fn check_semantics(
         first(name)?;
     }
     let cseq_field = first(HeaderName::CSEQ)?;
-    let cseq = CSeq::decode(cseq_field.value()).map_err(|e| invalid(cseq_field, e))?;
+    // Decoded into the header set's cache, where validation and the layers above find it.
+    let cseq = match headers.cseq() {
+        Some(decoded) => decoded.map_err(|e| invalid(cseq_field, e))?,
+        None => CSeq::decode(cseq_field.value()).map_err(|e| invalid(cseq_field, e))?,
+    };
     if let Some(m) = method {
         if !m.matches(cseq.method.as_bytes()) {
             return Err(ParseError::new(ParseErrorKind::CSeqMethodMismatch, at(cseq_field)));

@@ -72,6 +72,7 @@ pub(crate) fn parse(content_type: &MediaType, body: &Bytes, limits: &ParseLimits
             (Headers::new(), 2)
         } else {
             parse_header_section(&content, 0, limits)
+                .map(|section| (section.headers, section.body_start))
                 .map_err(|e| DecodeError::new("malformed part headers", pos + e.offset().unwrap_or(0)))?
         };
         parts.push(Part { headers, body: content.slice(body_start..) });
