@@ -99,6 +99,12 @@ pub struct Subscription<E = StdEntropy> {
     events: VecDeque<SubscriptionEvent>,
 }
 
+/// Whether a refresh refused with `status` ends the subscription: the codes RFC 6665
+/// §4.1.2.2 names, and 408 (the refresh timed out).
+fn ends_subscription(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 404 | 405 | 408 | 410 | 416 | 480..=485 | 489 | 501 | 604)
+}
+
 fn expires_of(headers: &sip_message::Headers) -> Option<u32> {
     headers.expires().and_then(Result::ok).map(|e| e.0)
 }
@@ -459,8 +465,12 @@ impl<E: Entropy> Subscription<E> {
     }
 
     /// A response to a request this side sent in the dialog: a 2xx to a refresh sets the
-    /// new expiry; 481, 408 or any failure to refresh ends the subscription (RFC 6665
-    /// §4.1.2.2); a NOTIFY answered 481 or 408 ends it at the notifier.
+    /// new expiry; a refresh refused with one of the codes RFC 6665 §4.1.2.2 lists (404,
+    /// 405, 410, 416, 480–485, 489, 501, 604), or timed out (408, §4.1.2's state diagram),
+    /// ends the subscription; any other refusal (a 401 or 407 to answer with credentials,
+    /// a 423, a 500) leaves it valid until the expiry last known, and the subscriber may
+    /// [`refresh`](Self::refresh) again. A NOTIFY answered 481 or 408 ends it at the
+    /// notifier.
     pub fn receive_response(&mut self, now: Instant, response: &Response) {
         let Some(Ok(cseq)) = response.headers.cseq() else { return };
         let _ = self.dialog.receive_response(&cseq.method, response);
@@ -481,7 +491,7 @@ impl<E: Entropy> Subscription<E> {
                     self.expires_at = now + Duration::from_secs(u64::from(expires));
                     self.schedule_refresh(now, expires);
                 }
-            } else {
+            } else if ends_subscription(status) {
                 self.finish(Some(format!("refresh failed: {}", status.as_u16())));
             }
         } else if matches!(status.as_u16(), 481 | 408) || self.dialog.state() == DialogState::Terminated {

@@ -251,6 +251,44 @@ fn refusals() {
     assert!(fetch.is_terminated());
 }
 
+#[test]
+fn a_refused_refresh_ends_the_subscription_only_for_the_codes_rfc_6665_names() {
+    let t0 = Instant::now();
+    let at_refresh = t0 + Duration::from_secs(540);
+    let refused = |alice: &mut Sub, code: u16| {
+        alice.handle_timeout(at_refresh);
+        let (refresh, _) = outputs(alice);
+        let mut r = Response::from_request(&refresh[0], StatusCode::new(code).unwrap());
+        if code == 401 {
+            r.headers.push(
+                sip_message::Header::new(HeaderName::WWW_AUTHENTICATE, "Digest realm=\"b\", nonce=\"n\"").unwrap(),
+            );
+        }
+        alice.receive_response(at_refresh, &r);
+    };
+    // §4.1.2.2: a challenge, a 500 or a 503 leaves the subscription valid for the expiry
+    // last known (600 s); it lapses then, unless a refresh is answered 2xx first.
+    for code in [401, 500, 503] {
+        let (_bob, mut alice) = subscribed(t0, 600);
+        refused(&mut alice, code);
+        assert!(!alice.is_terminated(), "{code}");
+        assert_eq!(sub_events(&mut alice), [], "{code}");
+        assert_eq!(alice.poll_timeout(), Some(t0 + Duration::from_secs(600)), "{code}");
+        // It may be refreshed again (as a UA does with credentials for the 401).
+        alice.refresh(600).unwrap();
+        assert_eq!(outputs(&mut alice).0[0].method, Method::SUBSCRIBE);
+        alice.handle_timeout(t0 + Duration::from_secs(600));
+        assert_eq!(sub_events(&mut alice), [SubscriptionEvent::Terminated(Some("expired".into()))]);
+    }
+    // The codes it names, and a refresh that timed out, end it at once.
+    for code in [404, 405, 408, 410, 416, 480, 481, 485, 489, 501, 604] {
+        let (_bob, mut alice) = subscribed(t0, 600);
+        refused(&mut alice, code);
+        assert!(alice.is_terminated(), "{code}");
+        assert_eq!(sub_events(&mut alice), [SubscriptionEvent::Terminated(Some(format!("refresh failed: {code}")))]);
+    }
+}
+
 // ---- REFER inside a call -------------------------------------------------------------
 
 fn session_out(s: &mut Session) -> (Vec<Request>, Vec<Response>, Vec<SessionEvent>) {

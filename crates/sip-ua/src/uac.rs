@@ -1317,6 +1317,9 @@ impl<E: Entropy> Uac<E> {
             if let Some(sub) = s.subscription.as_mut() {
                 sub.receive_response(now, response);
             }
+            if sent.method == Method::SUBSCRIBE {
+                self.refresh_refused(id, sent, response, &cnonce);
+            }
             return self.settle_subscription(now, id);
         }
         if response.status.is_provisional() {
@@ -1363,6 +1366,37 @@ impl<E: Entropy> Uac<E> {
             }
             Err(e) => self.subscription_failed(id, e),
         }
+    }
+
+    /// A refresh (or unsubscribe) of subscription `id` answered `response`. A 2xx ends a
+    /// run of challenges; a 401 or 407 the credentials can answer (at most
+    /// [`MAX_AUTH_ATTEMPTS`] in a row) is answered with the refresh again, credentials in
+    /// it (RFC 6665 §4.1.2.2 keeps the subscription meanwhile). A refusal left unanswered
+    /// lets the subscription run out at its expiry.
+    fn refresh_refused(&mut self, id: u64, sent: &Request, response: &Response, cnonce: &str) {
+        let Some(Outstanding::Subscription(s)) = self.outstanding.get_mut(&id) else { return };
+        if response.status.is_success() {
+            s.auth_attempts = 0;
+        }
+        let Some(sub) = s.subscription.as_mut().filter(|sub| !sub.is_terminated()) else { return };
+        if !matches!(response.status.as_u16(), 401 | 407) {
+            return;
+        }
+        s.auth_attempts += 1;
+        // Credentials for the new challenge, tried on a copy: wrong ones (challenged again
+        // without stale=true) are not sent again.
+        let mut scratch = sent.clone();
+        let answerable = s.auth_attempts <= MAX_AUTH_ATTEMPTS
+            && credentials_for(s.peer.credentials.as_mut(), &mut scratch, sent, response, cnonce).is_ok();
+        if !answerable {
+            tracing::warn!(status = response.status.as_u16(), "a subscription refresh was refused");
+            return;
+        }
+        s.challenge = Some(Box::new(response.clone()));
+        // The same expiry again (0 for an unsubscribe); settling the subscription puts
+        // the credentials for the challenge in it.
+        let expires = sent.headers.expires().and_then(Result::ok).map_or(s.asked, |e| e.0);
+        let _ = sub.refresh(expires);
     }
 
     fn subscription_failed(&mut self, id: u64, error: UacError) {
@@ -1428,7 +1462,7 @@ impl<E: Entropy> Uac<E> {
             let cnonce = format!("{:016x}", self.entropy.next_u64());
             let Some(Outstanding::Subscription(s)) = self.outstanding.get_mut(&id) else { return };
             // A refresh the credentials cannot be put in goes without them: the
-            // notifier's challenge then ends the subscription.
+            // notifier's challenge is then answered as any other (`refresh_refused`).
             let _ = reauthorize(s.peer.credentials.as_mut(), s.challenge.as_deref(), &mut request, &cnonce);
             self.send(id, request, target.clone());
         }

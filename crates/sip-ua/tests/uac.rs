@@ -597,6 +597,50 @@ fn a_subscription_is_challenged_notified_refreshed_and_ended() {
 }
 
 #[test]
+fn a_refresh_challenged_for_a_stale_nonce_goes_again_with_credentials_for_the_new_one() {
+    let mut net = Net::new(notifier(true));
+    net.notifier().challenge_refreshes = true;
+    let mut peer = net.peer("sip:bob@192.0.2.2:5090");
+    peer.credentials = Some(DigestClient::new("alice", "wonderland"));
+    net.uac.subscribe(net.now, peer, "presence", 3600, None).unwrap();
+    net.pump();
+    assert_eq!(net.subscription, [SubscriptionEvent::Accepted { expires: 600 }, presence("open")]);
+    // By the refresh, the nonce answered at first has run out at the notifier.
+    net.notifier().clock += sip_auth::DEFAULT_NONCE_LIFETIME + Duration::from_secs(1);
+    net.advance(Duration::from_secs(541));
+    let subscribes = net.notifier().subscribes.clone();
+    assert_eq!(subscribes.len(), 4, "the first SUBSCRIBE, its answer to the 401, the refresh and it again");
+    let nonce = |r: &Request| {
+        let a = r.headers.typed::<Authorization>().unwrap().unwrap();
+        String::from_utf8(a.0.params.get("nonce").unwrap().to_vec()).unwrap()
+    };
+    assert_eq!(nonce(&subscribes[2]), nonce(&subscribes[1]), "the refresh carries the nonce it knew");
+    assert_ne!(nonce(&subscribes[3]), nonce(&subscribes[2]), "sent again for the new nonce");
+    let challenge = net.wire.iter().find_map(|(alice, m)| match m {
+        Message::Response(r)
+            if !*alice
+                && r.status == StatusCode::UNAUTHORIZED
+                && r.headers.to_tag().unwrap().unwrap().is_some_and(|t| t.starts_with(b"notifier")) =>
+        {
+            Some(r.clone())
+        }
+        _ => None,
+    });
+    let stale = challenge
+        .expect("the refresh was challenged")
+        .headers
+        .get(&HeaderName::WWW_AUTHENTICATE)
+        .unwrap()
+        .value()
+        .clone();
+    assert!(String::from_utf8_lossy(&stale).contains("stale=true"), "{stale:?}");
+    assert_eq!(subscribes[3].headers.to().unwrap().unwrap().tag(), Some("notifier0"), "still in the dialog");
+    // Granted again: the subscription goes on, nothing ended.
+    assert_eq!(net.notifier().active(), 1);
+    assert!(!net.subscription.iter().any(|e| matches!(e, SubscriptionEvent::Terminated(_))), "{:?}", net.subscription);
+}
+
+#[test]
 fn a_notify_before_the_2xx_makes_the_subscription() {
     let mut far = Notifier::new("sip:presence@192.0.2.2:5090".parse().unwrap(), false);
     far.notify_first = true;

@@ -23,6 +23,12 @@ fn wall_clock() -> SystemTime {
 
 /// The 401 with a fresh challenge, or `None` when `request` carries good credentials.
 fn unauthorized(digest: &mut DigestServer, request: &Request) -> Option<Response> {
+    unauthorized_at(digest, request, wall_clock())
+}
+
+/// The same at `now` on the digest server's clock: credentials for a nonce that has
+/// expired by then get the refusal's challenge, with `stale=true`.
+fn unauthorized_at(digest: &mut DigestServer, request: &Request, now: SystemTime) -> Option<Response> {
     let credentials = request
         .headers
         .typed::<Authorization>()
@@ -30,12 +36,13 @@ fn unauthorized(digest: &mut DigestServer, request: &Request) -> Option<Response
         .and_then(|a| DigestCredentials::from_credentials(&a.0).ok());
     let password = |user: &str| (user == "alice").then(|| "wonderland".to_owned());
     let method = request.method.to_string();
-    let verified = credentials.map(|c| digest.verify(wall_clock(), &method, &c, b"", password));
-    if matches!(verified, Some(Ok(_))) {
-        return None;
-    }
+    let challenge = match credentials.map(|c| digest.verify(now, &method, &c, b"", password)) {
+        Some(Ok(_)) => return None,
+        Some(Err(refusal)) => refusal.challenge,
+        None => digest.challenge(now, false),
+    };
     let mut r = Response::from_request(request, StatusCode::UNAUTHORIZED).with_to_tag("challenge").unwrap();
-    let challenge = digest.challenge(wall_clock(), false).to_challenge().unwrap();
+    let challenge = challenge.to_challenge().unwrap();
     r.headers.push(Header::typed(&WwwAuthenticate(challenge)).unwrap());
     Some(r)
 }
@@ -85,6 +92,10 @@ pub(crate) struct Notifier {
     pub(crate) notify_first: bool,
     /// Every SUBSCRIBE received, in order.
     pub(crate) subscribes: Vec<Request>,
+    /// Check the credentials of refreshes too (with a challenging notifier).
+    pub(crate) challenge_refreshes: bool,
+    /// The digest server's clock: moved on, it makes the nonces given out stale.
+    pub(crate) clock: SystemTime,
 }
 
 #[allow(dead_code)]
@@ -96,6 +107,8 @@ impl Notifier {
             subscriptions: Vec::new(),
             notify_first: false,
             subscribes: Vec::new(),
+            challenge_refreshes: false,
+            clock: wall_clock(),
         }
     }
 
@@ -116,10 +129,16 @@ impl Notifier {
             let Some(s) = self.subscriptions.iter_mut().find(|s| *s.dialog().id() == id) else {
                 return (vec![Response::from_request(request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST)], vec![]);
             };
+            let refresh = request.method.as_str() == "SUBSCRIBE" && self.challenge_refreshes;
+            if let Some(challenge) =
+                self.digest.as_mut().filter(|_| refresh).and_then(|d| unauthorized_at(d, request, self.clock))
+            {
+                return (vec![challenge], vec![]);
+            }
             s.receive_request(now, request);
             return Self::outputs(s);
         }
-        if let Some(challenge) = self.digest.as_mut().and_then(|d| unauthorized(d, request)) {
+        if let Some(challenge) = self.digest.as_mut().and_then(|d| unauthorized_at(d, request, self.clock)) {
             return (vec![challenge], vec![]);
         }
         let tag = format!("notifier{}", self.subscriptions.len());
