@@ -122,13 +122,41 @@ async fn answer(options: Options) -> Result<(), String> {
     println!("sipkit answer: listening on {}", local.join(", "));
     let log = CallLog::start();
     let config = Config { max_transactions: options.max_transactions, ..Config::default() };
-    serve(answerer, config, transports, incoming, |report: &CallReport| {
+    let serving = serve(answerer, config, transports, incoming, |report: &CallReport| {
         let outcome = if report.answered { "answered" } else { "not answered" };
         log.line(format_args!("call {} from {}: {outcome}, ended: {:?}", report.call_id, report.from, report.ended));
-    })
-    .await;
+    });
+    // Stopped by a signal, it still writes the call lines waiting for their batch.
+    tokio::select! {
+        () = serving => {}
+        () = stop_signal() => {}
+    }
     log.flush();
     Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM; never, when they cannot be caught.
+async fn stop_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }
 
 /// How long a call's line may wait before it is written out with the lines after it.
