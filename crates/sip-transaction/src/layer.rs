@@ -184,7 +184,7 @@ pub struct TransactionLayer<P> {
     /// The slot of each live transaction, found by the hash its key carries; the keys
     /// themselves are in the slab only, so an entry is one slot number.
     index: HashTable<usize>,
-    dropped_requests: u64,
+    refused_requests: u64,
 }
 
 /// What to do with a transaction after an input.
@@ -201,7 +201,7 @@ impl<P: Clone> TransactionLayer<P> {
             slots: Slab::default(),
             generation: 0,
             index: HashTable::new(),
-            dropped_requests: 0,
+            refused_requests: 0,
         }
     }
 
@@ -220,9 +220,10 @@ impl<P: Clone> TransactionLayer<P> {
         self.index.is_empty()
     }
 
-    /// Requests dropped because [`Config::max_transactions`] were live.
-    pub fn dropped_requests(&self) -> u64 {
-        self.dropped_requests
+    /// Requests answered 503 without a transaction because [`Config::max_transactions`]
+    /// were live.
+    pub fn refused_requests(&self) -> u64 {
+        self.refused_requests
     }
 
     /// Whether a transaction with `key` is live.
@@ -385,7 +386,14 @@ impl<P: Clone> TransactionLayer<P> {
         }
         let config = self.core.config;
         if self.index.len() >= config.max_transactions {
-            self.dropped_requests += 1;
+            // Overloaded (§21.5.4): a 503 sent statelessly, so the client stops
+            // retransmitting and may go elsewhere, and nothing is kept for it. The To tag
+            // comes from the key, the same for a retransmission (§8.2.7).
+            self.refused_requests += 1;
+            let tag = format!("{:016x}", key.hash_value());
+            if let Ok(response) = Response::from_request(&request, StatusCode::SERVICE_UNAVAILABLE).with_to_tag(&tag) {
+                self.core.transmits.push_back(Transmit { key, to: from, bytes: response.to_bytes() });
+            }
             return;
         }
         let invite = request.method == Method::INVITE;

@@ -116,7 +116,8 @@ pub struct Config {
     pub t4: Duration,
     /// The 100 Trying delay of INVITE server transactions; `None` sends none.
     pub trying_delay: Option<Duration>,
-    /// Most live transactions; requests beyond are dropped (and counted), sends refused.
+    /// Most live transactions; requests beyond are answered 503 without a transaction
+    /// (and counted), sends refused.
     pub max_transactions: usize,
 }
 

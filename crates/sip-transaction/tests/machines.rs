@@ -585,9 +585,22 @@ fn requests_the_layer_cannot_take() {
         run.layer.send_request(run.now, invite(), PEER, false),
         Err(TransactionError::TooManyTransactions(1))
     ));
+    // Overloaded: a 503 with a To tag, no transaction; its retransmission gets the same.
+    run.drain();
+    run.sent.clear();
     run.receive(invite(), false);
-    assert_eq!(run.layer.dropped_requests(), 1);
+    run.receive(invite(), false);
+    assert_eq!(run.layer.refused_requests(), 2);
     assert_eq!(run.layer.len(), 1);
+    assert!(run.take_events().is_empty(), "the layer above never sees it");
+    run.drain();
+    let sent: Vec<Message> = run.sent.drain(..).map(|(_, m)| m).collect();
+    let [Message::Response(first), Message::Response(again)] = &sent[..] else { panic!("{sent:?}") };
+    assert_eq!(first.status, StatusCode::SERVICE_UNAVAILABLE);
+    let tag = first.headers.to_tag().unwrap().unwrap();
+    assert!(tag.is_some());
+    assert_eq!(again.headers.to_tag().unwrap().unwrap(), tag);
+    assert_eq!(first.headers.cseq().unwrap().unwrap().method, Method::INVITE);
     let ack = request("ACK", "z9hG4bKa", ";tag=x");
     assert_eq!(run.layer.send_request(run.now, ack, PEER, false), Err(TransactionError::Ack));
     let no_cookie = request("MESSAGE", "nocookie", "");

@@ -85,7 +85,7 @@ enum Command {
         /// Reject every INVITE with this status (300-699) instead of answering.
         #[arg(long, value_name = "CODE")]
         reject: Option<u16>,
-        /// Transactions kept at most; requests beyond them are dropped. Over UDP a call
+        /// Transactions kept at most; requests beyond them are answered 503. Over UDP a call
         /// keeps two for 32 s after its last request (the RFC 3261 timers J and L), so
         /// R calls/s need about 64 R.
         #[arg(long, value_name = "N", default_value_t = sip_transaction::DEFAULT_MAX_TRANSACTIONS)]
