@@ -385,6 +385,12 @@ impl Call {
         self.act(CallAction::Refer(Box::new(target))).await
     }
 
+    /// Tells the peer that asked for a transfer ([`CallEvent::TransferRequested`]) how the
+    /// call to its target goes (a NOTIFY); a final status is the last.
+    pub async fn transfer_progress(&self, status: StatusCode) -> Result<(), EndpointError> {
+        self.act(CallAction::TransferProgress(status)).await
+    }
+
     /// Sends DTMF `digit` lasting `duration` in an INFO (`application/dtmf-relay`).
     pub async fn send_dtmf_info(&self, digit: char, duration: Duration) -> Result<(), EndpointError> {
         self.act(CallAction::Dtmf(digit, duration)).await
@@ -608,6 +614,7 @@ enum CallAction {
     Reinvite(Box<SessionDescription>),
     Update(Box<SessionDescription>),
     Refer(Box<Uri>),
+    TransferProgress(StatusCode),
     Dtmf(char, Duration),
 }
 
@@ -947,6 +954,7 @@ impl Core {
                     CallAction::Reinvite(offer) => self.uac.reinvite(now(), call, *offer),
                     CallAction::Update(offer) => self.uac.update(now(), call, *offer),
                     CallAction::Refer(target) => self.uac.refer(now(), call, &target),
+                    CallAction::TransferProgress(status) => self.uac.transfer_progress(now(), call, status),
                     CallAction::Dtmf(digit, duration) => self.uac.send_dtmf_info(now(), call, digit, duration),
                 };
                 let _ = reply.send(done.map_err(Into::into));

@@ -42,7 +42,7 @@ pub const MEDIA_PORT: u16 = 40_002;
 pub const SUPPORTED_OPTION_TAGS: &str = "100rel, timer";
 
 /// The methods the UAC takes in its dialogs, for Allow.
-pub const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO, MESSAGE";
+pub const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO, MESSAGE, REFER, NOTIFY";
 
 /// What the UAC is and how it sends.
 #[derive(Debug, Clone)]
@@ -161,6 +161,14 @@ pub enum CallEvent {
         status: StatusCode,
         /// The implicit subscription ended with it.
         done: bool,
+    },
+    /// The peer asks this side to call `target` instead (a REFER, RFC 3515, a blind
+    /// transfer). It was accepted (202) and the peer told the call is being tried: place
+    /// the call, and tell the peer how it went with [`Uac::transfer_progress`] (a final
+    /// status ends the transfer; decline it with one that says so, as 603).
+    TransferRequested {
+        /// The Refer-To URI.
+        target: Uri,
     },
     /// A request in the call failed with this status; the call goes on as it was.
     RequestFailed {
@@ -707,6 +715,13 @@ impl<E: Entropy> Uac<E> {
         self.in_call(now, call, None, |session| session.refer(target))
     }
 
+    /// Tells the peer that asked for a transfer ([`CallEvent::TransferRequested`]) how the
+    /// call to its target goes: a NOTIFY with `status` (RFC 3515 §2.4.5); a final status
+    /// is the last.
+    pub fn transfer_progress(&mut self, now: Instant, call: Handle, status: StatusCode) -> Result<(), UacError> {
+        self.in_call(now, call, None, |session| session.refer_progress(status))
+    }
+
     /// Sends DTMF `digit` (0-9, *, #, A-D) lasting `duration` in an INFO
     /// (`application/dtmf-relay`, the form most gateways take).
     pub fn send_dtmf_info(
@@ -1008,9 +1023,15 @@ impl<E: Entropy> Uac<E> {
                         }
                         session.send_response(response);
                     }
-                    Output::Event(SessionEvent::Refer { request, .. }) => {
-                        session.send_response(Response::from_request(&request, StatusCode::NOT_IMPLEMENTED));
-                    }
+                    // A transfer (RFC 3515): accepted at once (202, then a NOTIFY of 100
+                    // Trying, both taken in this loop); the application places the call
+                    // and reports how it went (`transfer_progress`).
+                    Output::Event(SessionEvent::Refer { target, request }) => match session.accept_refer(&request) {
+                        Ok(()) => events.push(CallEvent::TransferRequested { target }),
+                        Err(_) => {
+                            session.send_response(Response::from_request(&request, StatusCode::SERVER_INTERNAL_ERROR))
+                        }
+                    },
                     // This side's BYE: the call is over when the BYE is answered.
                     Output::Event(SessionEvent::Ended(EndReason::ByeSent)) => c.hangup_wanted = true,
                     Output::Event(SessionEvent::Ended(reason)) => {

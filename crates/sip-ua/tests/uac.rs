@@ -12,12 +12,14 @@ mod common;
 use common::{Notifier, Registrar};
 
 use sip_auth::DigestClient;
-use sip_dialog::SubscriptionState;
-use sip_dialog::{EndReason, SessionConfig};
+use sip_dialog::{
+    Dialog, EndReason, InviteSession, Output, SessionConfig, SessionEvent, StdEntropy, SubscriptionState,
+};
 use sip_message::header::{Authorization, MediaType, NameAddr, Transport as TransportName};
 use sip_message::{HeaderName, Message, Method, Request, Response, StatusCode};
 use sip_sdp::attr::Direction;
-use sip_transaction::{Config, Event, TransactionLayer};
+use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator};
+use sip_transaction::{Config, Event, TransactionKey, TransactionLayer};
 use sip_transport::Target;
 use sip_transport::rules::stamp_sent_by;
 use sip_ua::answer::{self, AnswerPolicy, Answerer, CallReport};
@@ -42,7 +44,48 @@ enum Far {
     Answerer(Box<Answerer>),
     Registrar(Box<Registrar>),
     Notifier(Box<Notifier>),
+    Session(Box<FarSession>),
     Nobody,
+}
+
+/// A UAS made of sip-dialog's session alone, driven by the test: it answers the INVITE
+/// and keeps the session, to send requests in the call (a REFER) and see what comes back.
+#[derive(Default)]
+struct FarSession {
+    session: Option<InviteSession>,
+    /// The server transaction of each request taken (by CSeq), for the session's response.
+    serving: Vec<(u32, Method, TransactionKey)>,
+    events: Vec<SessionEvent>,
+}
+
+impl FarSession {
+    fn request(&mut self, now: Instant, key: Option<TransactionKey>, request: Request) {
+        if let Some(key) = key {
+            let cseq = request.headers.cseq().unwrap().unwrap();
+            self.serving.push((cseq.seq, cseq.method, key));
+        }
+        match &mut self.session {
+            Some(session) => session.receive_request(now, &request),
+            None => {
+                let contact: sip_message::Uri = "sip:bob@192.0.2.2:5090".parse().unwrap();
+                let dialog = Dialog::new_uas_early(&request, "bob1", &contact).unwrap();
+                let caps = Capabilities::new(
+                    IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
+                    vec![MediaCapability::audio(30000, vec![Codec::pcmu()])],
+                );
+                let config = SessionConfig { session_expires: None, ..SessionConfig::default() };
+                let negotiator = Negotiator::new(caps, 7);
+                let mut session =
+                    InviteSession::uas(dialog, request, negotiator, config, StdEntropy::default()).unwrap();
+                session.accept(now).unwrap();
+                self.session = Some(session);
+            }
+        }
+    }
+
+    fn session(&mut self) -> &mut InviteSession {
+        self.session.as_mut().expect("the call was answered")
+    }
 }
 
 /// The UAC at ALICE and the far side at BOB, each behind a transaction layer, wired by
@@ -100,7 +143,7 @@ impl Net {
             "sip:bob@192.0.2.2:5090".parse().unwrap(),
             IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
             session,
-            sip_dialog::StdEntropy::default(),
+            StdEntropy::default(),
         )))
     }
 
@@ -175,7 +218,29 @@ impl Net {
                         Event::Response { response, .. } => n.receive_response(now, &response),
                         _ => {}
                     },
+                    Far::Session(f) => match event {
+                        Event::Request { key, request, .. } => f.request(now, key, request),
+                        Event::Response { response, .. } => f.session().receive_response(now, &response).unwrap(),
+                        _ => {}
+                    },
                     Far::Nobody => {}
+                }
+            }
+            if let Far::Session(f) = &mut self.far {
+                while let Some(output) = f.session.as_mut().and_then(InviteSession::poll_output) {
+                    busy = true;
+                    match output {
+                        Output::Response(response) => {
+                            let cseq = response.headers.cseq().unwrap().unwrap();
+                            let at = f.serving.iter().position(|(n, m, _)| *n == cseq.seq && *m == cseq.method);
+                            let (_, _, key) = f.serving.remove(at.expect("a request to answer"));
+                            self.far_layer.send_response(now, &key, response).unwrap();
+                        }
+                        Output::Request(request) => {
+                            self.far_layer.send_request(now, stamped(request, BOB), udp(ALICE), false).unwrap();
+                        }
+                        Output::Event(event) => f.events.push(event),
+                    }
                 }
             }
             if let Far::Answerer(a) = &mut self.far {
@@ -358,6 +423,47 @@ fn an_answered_call_takes_new_offers_dtmf_and_a_refused_transfer() {
     assert_eq!(
         net.events_of(call).last(),
         Some(&CallEvent::RequestFailed { method: Method::REFER, status: StatusCode::NOT_IMPLEMENTED })
+    );
+    net.uac.hangup(net.now, call).unwrap();
+    net.pump();
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::Ended(CallEnd::HungUp)));
+}
+
+#[test]
+fn a_transfer_the_peer_asks_for_is_accepted_and_told_how_it_went() {
+    let mut net = Net::new(Far::Session(Box::default()));
+    let call = net.uac.call(net.now, net.peer("sip:bob@192.0.2.2:5090")).unwrap();
+    net.pump();
+    assert!(matches!(net.events_of(call).last(), Some(CallEvent::Answered(_))), "{:?}", net.events_of(call));
+    assert!(net.uac.transfer_progress(net.now, call, StatusCode::OK).is_err(), "no transfer asked for yet");
+
+    // Bob transfers Alice to Carol.
+    let carol: sip_message::Uri = "sip:carol@192.0.2.3".parse().unwrap();
+    let Far::Session(bob) = &mut net.far else { unreachable!() };
+    bob.session().refer(&carol).unwrap();
+    net.pump();
+    assert_eq!(net.events_of(call).last(), Some(&CallEvent::TransferRequested { target: carol.clone() }));
+    let accepted = net.wire.iter().find_map(|(alice, m)| match m {
+        Message::Response(r) if *alice && r.headers.cseq().unwrap().unwrap().method == Method::REFER => Some(r.clone()),
+        _ => None,
+    });
+    assert_eq!(accepted.expect("the REFER is answered").status, StatusCode::ACCEPTED);
+    let trying = net.sent_by_alice(&Method::NOTIFY);
+    assert_eq!(trying.len(), 1);
+    assert_eq!(&trying[0].body[..], b"SIP/2.0 100 Trying\r\n");
+    let Far::Session(bob) = &mut net.far else { unreachable!() };
+    assert_eq!(bob.events.last(), Some(&SessionEvent::ReferProgress { status: StatusCode::TRYING, done: false }));
+
+    // Alice's call to Carol is answered: the last NOTIFY says so, and ends the transfer.
+    net.uac.transfer_progress(net.now, call, StatusCode::OK).unwrap();
+    net.pump();
+    let Far::Session(bob) = &mut net.far else { unreachable!() };
+    assert_eq!(bob.events.last(), Some(&SessionEvent::ReferProgress { status: StatusCode::OK, done: true }));
+    assert!(net.uac.transfer_progress(net.now, call, StatusCode::OK).is_err(), "the transfer is over");
+    assert!(
+        !net.events_of(call).iter().any(|e| matches!(e, CallEvent::RequestFailed { .. })),
+        "every NOTIFY is taken: {:?}",
+        net.events_of(call)
     );
     net.uac.hangup(net.now, call).unwrap();
     net.pump();
