@@ -9,6 +9,10 @@
 //! - `sipkit register` against `scenarios/register-digest.xml`, a registrar that
 //!   challenges with 401 and checks the credentials (SIPp's `verifyauth`): accepted with
 //!   the right password, refused (and failed on both sides) with a wrong one.
+//! - `sipkit subscribe` against `scenarios/notifier.xml`, a presence notifier.
+//! - `sipkit call` against `scenarios/transferor.xml`, a UAS that answers and then
+//!   transfers the caller with a REFER: accepted with 202, its NOTIFYs (100, then the
+//!   603 that declines it: `sipkit call` places one call), then the caller's BYE.
 //!
 //! Everything runs on 127.0.0.1, on ports the system hands out, each run bounded in time
 //! and in calls.
@@ -338,6 +342,9 @@ pub(crate) fn run(root: &Path, load: Load) -> bool {
     let notifier = root.join("xtask/scenarios/notifier.xml");
     let notifier = notifier.to_string_lossy().into_owned();
     let subscribe = ["subscribe", "--event", "presence", "--expires", "300", "--duration", "0.5"];
+    let transferor = root.join("xtask/scenarios/transferor.xml");
+    let transferor = transferor.to_string_lossy().into_owned();
+    let transferred = ["call", "--no-hold", "--duration", "0.5"];
     let register = ["register", "--user", "alice", "--password", "wonderland"];
     let wrong = ["register", "--user", "alice", "--password", "looking-glass"];
     let check = |name, scenario, transport, args, user, succeeds| ClientCheck {
@@ -361,6 +368,14 @@ pub(crate) fn run(root: &Path, load: Load) -> bool {
             false,
         ),
         check("sipkit subscribe -> sipp presence notifier", ["-sf", &notifier], "u1", &subscribe[..], "bob@", true),
+        check(
+            "sipkit call -> sipp transferor (REFER accepted, then declined)",
+            ["-sf", &transferor],
+            "u1",
+            &transferred[..],
+            "service@",
+            true,
+        ),
     ];
     for ClientCheck { name, scenario, transport, args: words, user, succeeds: expect_success } in checks {
         let command = |port: u16| {

@@ -14,7 +14,7 @@ use rustls::pki_types::pem::PemObject;
 use sip_auth::DigestClient;
 use sip_dialog::SubscriptionState;
 use sip_message::header::{MediaType, NameAddr};
-use sip_message::{Message, Method, Uri};
+use sip_message::{Message, Method, StatusCode, Uri};
 use sip_transaction::Config;
 use sip_transport::tls::TlsConfig;
 use sip_transport::{DEFAULT_INCOMING_CAPACITY, TransportSet, incoming_channel};
@@ -305,6 +305,12 @@ async fn wait_for(
         match runner.next_event(until).await {
             Some(UacEvent::Call { event, .. }) if wanted(&event) => return Ok(event),
             Some(UacEvent::Call { event: CallEvent::Ended(end), .. }) => return Err(Some(end)),
+            // `sipkit call` places one call: a transfer the peer asks for is declined, in
+            // the NOTIFY that ends it (RFC 3515 §2.4.5).
+            Some(UacEvent::Call { call, event: CallEvent::TransferRequested { target } }) => {
+                println!("sipkit call: the peer asks for a transfer to {target}: declined (603)");
+                let _ = runner.uac().transfer_progress(now(), call, StatusCode::DECLINE);
+            }
             Some(_) => {}
             None => return Err(None),
         }
