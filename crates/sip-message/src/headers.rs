@@ -307,12 +307,7 @@ impl Headers {
         if is_decoded_once(field.name()) {
             self.decoded = OnceLock::new();
         }
-        if let Some(slot) = field.name.kind().and_then(hot_slot) {
-            if self.index[slot] == NONE {
-                self.index[slot] = u16::try_from(self.fields.len()).unwrap_or(NONE);
-            }
-        }
-        self.fields.push(field);
+        self.push_parsed(field);
     }
 
     /// Appends a field read from input while the set is being parsed: nothing is decoded
