@@ -10,7 +10,8 @@
 //! - `1`: a request to send: `u16` LE length, then the bytes.
 //! - `2`: time passes: `u16` LE, in units of 10 ms.
 //! - `3`: the layer above answers server transaction `u8` with status `u16` LE.
-//! - `4`: a transport error for transaction `u8`.
+//! - `4`: a transport error for transaction `u8`; with `op & 0x80`, the layer above
+//!   abandons client transaction `u8` instead.
 //! - `5`: the peer answers client transaction `u8` with status `u16` LE.
 
 #![no_main]
@@ -115,6 +116,14 @@ fuzz_target!(|data: &[u8]| {
                 let (Some(i), Some(s)) = (input.u8(), input.u16()) else { break };
                 if let Some((key, request)) = world.servers.get(usize::from(i) % world.servers.len().max(1)).cloned() {
                     let _ = world.layer.send_response(world.now, &key, answer(&request, status(s)));
+                }
+            }
+            o if o % 6 == 4 && op & 0x80 != 0 => {
+                let Some(i) = input.u8() else { break };
+                if let Some((key, _)) = world.clients.get(usize::from(i) % world.clients.len().max(1)).cloned() {
+                    // Refused only for a transaction already gone.
+                    let known = world.layer.contains(&key);
+                    assert_eq!(world.layer.abandon(&key).is_ok(), known, "abandon of a live client transaction");
                 }
             }
             o if o % 6 == 4 => {
