@@ -63,6 +63,6 @@ pub use session::{
     session_timer_headers,
 };
 pub use subscription::{
-    DEFAULT_SUBSCRIPTION_EXPIRES, Subscription, SubscriptionConfig, SubscriptionEvent, SubscriptionRole,
-    SubscriptionState,
+    DEFAULT_SUBSCRIPTION_EXPIRES, MIN_RETRY_WINDOW, Subscription, SubscriptionConfig, SubscriptionEvent,
+    SubscriptionRole, SubscriptionState,
 };

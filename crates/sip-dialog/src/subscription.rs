@@ -99,6 +99,9 @@ pub struct Subscription<E = StdEntropy> {
     events: VecDeque<SubscriptionEvent>,
 }
 
+/// A refused refresh is not tried again when less than this is left of the subscription.
+pub const MIN_RETRY_WINDOW: Duration = Duration::from_secs(4);
+
 /// Whether a refresh refused with `status` ends the subscription: the codes RFC 6665
 /// §4.1.2.2 names, and 408 (the refresh timed out).
 fn ends_subscription(status: StatusCode) -> bool {
@@ -398,6 +401,21 @@ impl<E: Entropy> Subscription<E> {
 
     // ---- subscriber --------------------------------------------------------------------
 
+    /// After a refresh refused without ending the subscription: it is tried again half
+    /// way to the expiry, or after the Retry-After asked for when that comes sooner (a
+    /// subscriber answering a challenge refreshes at once instead). Not within the
+    /// expiry's last [`MIN_RETRY_WINDOW`].
+    fn refresh_again(&mut self, now: Instant, headers: &sip_message::Headers) {
+        let left = self.expires_at.saturating_duration_since(now);
+        if left < MIN_RETRY_WINDOW {
+            return;
+        }
+        let half_way = now + left / 2;
+        let asked = headers.typed::<header::RetryAfter>().and_then(Result::ok);
+        let after = asked.map(|r| now + Duration::from_secs(u64::from(r.seconds)));
+        self.refresh_at = Some(after.filter(|&t| t < half_way).unwrap_or(half_way));
+    }
+
     fn schedule_refresh(&mut self, now: Instant, expires: u32) {
         // Refresh ahead of the expiry: half way for short ones, a minute before otherwise.
         let ahead = (expires / 2).min(60);
@@ -468,8 +486,9 @@ impl<E: Entropy> Subscription<E> {
     /// new expiry; a refresh refused with one of the codes RFC 6665 §4.1.2.2 lists (404,
     /// 405, 410, 416, 480–485, 489, 501, 604), or timed out (408, §4.1.2's state diagram),
     /// ends the subscription; any other refusal (a 401 or 407 to answer with credentials,
-    /// a 423, a 500) leaves it valid until the expiry last known, and the subscriber may
-    /// [`refresh`](Self::refresh) again. A NOTIFY answered 481 or 408 ends it at the
+    /// a 423, a 500) leaves it valid until the expiry last known, and the refresh is tried
+    /// again before (half way there, or after a sooner Retry-After), unless the subscriber
+    /// [`refresh`](Self::refresh)es first. A NOTIFY answered 481 or 408 ends it at the
     /// notifier.
     pub fn receive_response(&mut self, now: Instant, response: &Response) {
         let Some(Ok(cseq)) = response.headers.cseq() else { return };
@@ -493,6 +512,8 @@ impl<E: Entropy> Subscription<E> {
                 }
             } else if ends_subscription(status) {
                 self.finish(Some(format!("refresh failed: {}", status.as_u16())));
+            } else {
+                self.refresh_again(now, &response.headers);
             }
         } else if matches!(status.as_u16(), 481 | 408) || self.dialog.state() == DialogState::Terminated {
             self.finish(Some("dialog gone".into()));
@@ -523,7 +544,8 @@ impl<E: Entropy> Subscription<E> {
         }
         if self.refresh_at.is_some_and(|t| t <= now) {
             let expires = u32::try_from(self.expires_at.saturating_duration_since(now).as_secs()).unwrap_or(0);
-            let ask = expires.max(self.config.default_expires);
+            // An unsubscribe tried again stays one.
+            let ask = if self.unsubscribing { 0 } else { expires.max(self.config.default_expires) };
             let _ = self.refresh(ask);
         }
     }

@@ -254,9 +254,8 @@ fn refusals() {
 #[test]
 fn a_refused_refresh_ends_the_subscription_only_for_the_codes_rfc_6665_names() {
     let t0 = Instant::now();
-    let at_refresh = t0 + Duration::from_secs(540);
-    let refused = |alice: &mut Sub, code: u16| {
-        alice.handle_timeout(at_refresh);
+    let at = |secs| t0 + Duration::from_secs(secs);
+    let refused = |alice: &mut Sub, code: u16, retry_after: Option<&'static str>| {
         let (refresh, _) = outputs(alice);
         let mut r = Response::from_request(&refresh[0], StatusCode::new(code).unwrap());
         if code == 401 {
@@ -264,26 +263,46 @@ fn a_refused_refresh_ends_the_subscription_only_for_the_codes_rfc_6665_names() {
                 sip_message::Header::new(HeaderName::WWW_AUTHENTICATE, "Digest realm=\"b\", nonce=\"n\"").unwrap(),
             );
         }
-        alice.receive_response(at_refresh, &r);
+        if let Some(seconds) = retry_after {
+            r.headers.push(sip_message::Header::new(HeaderName::RETRY_AFTER, seconds).unwrap());
+        }
+        alice.receive_response(at(540), &r);
     };
     // §4.1.2.2: a challenge, a 500 or a 503 leaves the subscription valid for the expiry
-    // last known (600 s); it lapses then, unless a refresh is answered 2xx first.
-    for code in [401, 500, 503] {
+    // last known (600 s). The refresh is tried again half way there (570 s), or after a
+    // sooner Retry-After; unanswered, the subscription lapses at 600 s.
+    for (code, retry_after, again) in
+        [(401, None, 570), (500, None, 570), (503, Some("10"), 550), (503, Some("45"), 570)]
+    {
         let (_bob, mut alice) = subscribed(t0, 600);
-        refused(&mut alice, code);
+        alice.handle_timeout(at(540));
+        refused(&mut alice, code, retry_after);
         assert!(!alice.is_terminated(), "{code}");
         assert_eq!(sub_events(&mut alice), [], "{code}");
-        assert_eq!(alice.poll_timeout(), Some(t0 + Duration::from_secs(600)), "{code}");
-        // It may be refreshed again (as a UA does with credentials for the 401).
-        alice.refresh(600).unwrap();
-        assert_eq!(outputs(&mut alice).0[0].method, Method::SUBSCRIBE);
-        alice.handle_timeout(t0 + Duration::from_secs(600));
+        assert_eq!(alice.poll_timeout(), Some(at(again)), "{code} {retry_after:?}");
+        alice.handle_timeout(at(again));
+        let (retried, _) = outputs(&mut alice);
+        assert_eq!(retried.len(), 1, "{code}: tried again");
+        assert_eq!(value(&retried[0].headers, HeaderName::EXPIRES).as_deref(), Some("3600"));
+        assert_eq!(alice.poll_timeout(), Some(at(600)));
+        alice.handle_timeout(at(600));
         assert_eq!(sub_events(&mut alice), [SubscriptionEvent::Terminated(Some("expired".into()))]);
     }
+    // An unsubscribe refused so is tried again as one (Expires 0); none close to the end.
+    let (_bob, mut alice) = subscribed(t0, 600);
+    alice.unsubscribe().unwrap();
+    refused(&mut alice, 500, None);
+    alice.handle_timeout(at(570));
+    let (retried, _) = outputs(&mut alice);
+    assert_eq!(value(&retried[0].headers, HeaderName::EXPIRES).as_deref(), Some("0"));
+    let r = Response::from_request(&retried[0], StatusCode::SERVER_INTERNAL_ERROR);
+    alice.receive_response(at(598), &r);
+    assert_eq!(alice.poll_timeout(), Some(at(600)), "no retry within MIN_RETRY_WINDOW of the end");
     // The codes it names, and a refresh that timed out, end it at once.
     for code in [404, 405, 408, 410, 416, 480, 481, 485, 489, 501, 604] {
         let (_bob, mut alice) = subscribed(t0, 600);
-        refused(&mut alice, code);
+        alice.handle_timeout(at(540));
+        refused(&mut alice, code, None);
         assert!(alice.is_terminated(), "{code}");
         assert_eq!(sub_events(&mut alice), [SubscriptionEvent::Terminated(Some(format!("refresh failed: {code}")))]);
     }
