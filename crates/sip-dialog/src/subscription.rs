@@ -93,10 +93,21 @@ pub struct Subscription<E = StdEntropy> {
     notify_deadline: Option<Instant>,
     /// Subscriber: a SUBSCRIBE with Expires 0 went.
     unsubscribing: bool,
+    /// Subscriber: the expiry the last refresh asked for.
+    refresh_asked: u32,
     config: SubscriptionConfig,
     entropy: E,
     outputs: VecDeque<Output>,
     events: VecDeque<SubscriptionEvent>,
+}
+
+/// The Min-Expires of a 423 when it is more than `asked` (and `asked` is no unsubscribe).
+fn longer_min_expires(response: &Response, asked: u32) -> Option<u32> {
+    if response.status != StatusCode::INTERVAL_TOO_BRIEF || asked == 0 {
+        return None;
+    }
+    let min = response.headers.typed::<header::MinExpires>().and_then(Result::ok)?.0;
+    (min > asked).then_some(min)
 }
 
 /// A refused refresh is not tried again when less than this is left of the subscription.
@@ -217,6 +228,7 @@ impl<E: Entropy> Subscription<E> {
             refresh_at: None,
             notify_deadline: None,
             unsubscribing: false,
+            refresh_asked: expires,
             config,
             entropy,
             outputs: VecDeque::new(),
@@ -473,6 +485,7 @@ impl<E: Entropy> Subscription<E> {
         }
         self.refresh_at = None;
         self.unsubscribing |= expires == 0;
+        self.refresh_asked = expires;
         self.outputs.push_back(Output::Request(subscribe));
         Ok(())
     }
@@ -486,9 +499,10 @@ impl<E: Entropy> Subscription<E> {
     /// new expiry; a refresh refused with one of the codes RFC 6665 §4.1.2.2 lists (404,
     /// 405, 410, 416, 480–485, 489, 501, 604), or timed out (408, §4.1.2's state diagram),
     /// ends the subscription; any other refusal (a 401 or 407 to answer with credentials,
-    /// a 423, a 500) leaves it valid until the expiry last known, and the refresh is tried
-    /// again before (half way there, or after a sooner Retry-After), unless the subscriber
-    /// [`refresh`](Self::refresh)es first. A NOTIFY answered 481 or 408 ends it at the
+    /// a 500) leaves it valid until the expiry last known, and the refresh is tried again
+    /// before (half way there, or after a sooner Retry-After), unless the subscriber
+    /// [`refresh`](Self::refresh)es first; a 423 is answered at once with a refresh asking
+    /// for its Min-Expires (§4.1.2.1). A NOTIFY answered 481 or 408 ends it at the
     /// notifier.
     pub fn receive_response(&mut self, now: Instant, response: &Response) {
         let Some(Ok(cseq)) = response.headers.cseq() else { return };
@@ -512,6 +526,9 @@ impl<E: Entropy> Subscription<E> {
                 }
             } else if ends_subscription(status) {
                 self.finish(Some(format!("refresh failed: {}", status.as_u16())));
+            } else if let Some(min) = longer_min_expires(response, self.refresh_asked) {
+                // §4.1.2.1: too brief; asked again at once for the Min-Expires.
+                let _ = self.refresh(min);
             } else {
                 self.refresh_again(now, &response.headers);
             }

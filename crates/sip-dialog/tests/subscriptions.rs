@@ -298,6 +298,16 @@ fn a_refused_refresh_ends_the_subscription_only_for_the_codes_rfc_6665_names() {
     let r = Response::from_request(&retried[0], StatusCode::SERVER_INTERNAL_ERROR);
     alice.receive_response(at(598), &r);
     assert_eq!(alice.poll_timeout(), Some(at(600)), "no retry within MIN_RETRY_WINDOW of the end");
+    // §4.1.2.1: too brief, with a longer Min-Expires: asked again at once for it.
+    let (_bob, mut alice) = subscribed(t0, 600);
+    alice.handle_timeout(at(540));
+    let (refresh, _) = outputs(&mut alice);
+    let mut brief = Response::from_request(&refresh[0], StatusCode::INTERVAL_TOO_BRIEF);
+    brief.headers.push(sip_message::Header::new(HeaderName::MIN_EXPIRES, "7200").unwrap());
+    alice.receive_response(at(540), &brief);
+    let (again, _) = outputs(&mut alice);
+    assert_eq!(value(&again[0].headers, HeaderName::EXPIRES).as_deref(), Some("7200"));
+    assert!(!alice.is_terminated());
     // The codes it names, and a refresh that timed out, end it at once.
     for code in [404, 405, 408, 410, 416, 480, 481, 485, 489, 501, 604] {
         let (_bob, mut alice) = subscribed(t0, 600);
