@@ -1026,12 +1026,13 @@ impl<E: Entropy> Uac<E> {
                     // A transfer (RFC 3515): accepted at once (202, then a NOTIFY of 100
                     // Trying, both taken in this loop); the application places the call
                     // and reports how it went (`transfer_progress`).
-                    Output::Event(SessionEvent::Refer { target, request }) => match session.accept_refer(&request) {
-                        Ok(()) => events.push(CallEvent::TransferRequested { target }),
-                        Err(_) => {
-                            session.send_response(Response::from_request(&request, StatusCode::SERVER_INTERNAL_ERROR))
+                    // (The 202 goes first; only the NOTIFY can fail, in a dialog that can
+                    // send nothing more.)
+                    Output::Event(SessionEvent::Refer { target, request }) => {
+                        if session.accept_refer(&request).is_ok() {
+                            events.push(CallEvent::TransferRequested { target });
                         }
-                    },
+                    }
                     // This side's BYE: the call is over when the BYE is answered.
                     Output::Event(SessionEvent::Ended(EndReason::ByeSent)) => c.hangup_wanted = true,
                     Output::Event(SessionEvent::Ended(reason)) => {
@@ -1392,8 +1393,8 @@ impl<E: Entropy> Uac<E> {
     /// A refresh (or unsubscribe) of subscription `id` answered `response`. A 2xx ends a
     /// run of challenges; a 401 or 407 the credentials can answer (at most
     /// [`MAX_AUTH_ATTEMPTS`] in a row) is answered with the refresh again, credentials in
-    /// it (RFC 6665 §4.1.2.2 keeps the subscription meanwhile). A refusal left unanswered
-    /// lets the subscription run out at its expiry.
+    /// it (RFC 6665 §4.1.2.2 keeps the subscription meanwhile). Other refusals are the
+    /// subscription's own to handle (it ends, asks again, or tries later).
     fn refresh_refused(&mut self, id: u64, sent: &Request, response: &Response, cnonce: &str) {
         let Some(Outstanding::Subscription(s)) = self.outstanding.get_mut(&id) else { return };
         if response.status.is_success() {

@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 #[test]
 fn a_signal_stops_the_answerer_after_it_writes_the_pending_call_lines() {
@@ -21,7 +22,18 @@ fn a_signal_stops_the_answerer_after_it_writes_the_pending_call_lines() {
         // At once: the call's line is still waiting for its batch.
         let killed = Command::new("kill").arg(signal).arg(child.id().to_string()).status().unwrap();
         assert!(killed.success());
-        let status = child.wait().unwrap();
+        // Bounded: an answerer that does not stop is killed and fails the test.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{signal}: sipkit answer did not stop");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
         let mut rest = String::new();
         stdout.read_to_string(&mut rest).unwrap();
         let call = call.unwrap();
