@@ -424,7 +424,7 @@ impl<E: Entropy> Subscription<E> {
         }
         let half_way = now + left / 2;
         let asked = headers.typed::<header::RetryAfter>().and_then(Result::ok);
-        let after = asked.map(|r| now + Duration::from_secs(u64::from(r.seconds)));
+        let after = asked.and_then(|r| now.checked_add(Duration::from_secs(u64::from(r.seconds))));
         self.refresh_at = Some(after.filter(|&t| t < half_way).unwrap_or(half_way));
     }
 

@@ -283,6 +283,13 @@ impl Net {
         }
     }
 
+    fn far_session(&mut self) -> &mut FarSession {
+        match &mut self.far {
+            Far::Session(f) => f,
+            _ => panic!("the far side is no bare session"),
+        }
+    }
+
     fn notifier(&mut self) -> &mut Notifier {
         match &mut self.far {
             Far::Notifier(n) => n,
@@ -439,8 +446,7 @@ fn a_transfer_the_peer_asks_for_is_accepted_and_told_how_it_went() {
 
     // Bob transfers Alice to Carol.
     let carol: sip_message::Uri = "sip:carol@192.0.2.3".parse().unwrap();
-    let Far::Session(bob) = &mut net.far else { unreachable!() };
-    bob.session().refer(&carol).unwrap();
+    net.far_session().session().refer(&carol).unwrap();
     net.pump();
     assert_eq!(net.events_of(call).last(), Some(&CallEvent::TransferRequested { target: carol.clone() }));
     let accepted = net.wire.iter().find_map(|(alice, m)| match m {
@@ -451,14 +457,14 @@ fn a_transfer_the_peer_asks_for_is_accepted_and_told_how_it_went() {
     let trying = net.sent_by_alice(&Method::NOTIFY);
     assert_eq!(trying.len(), 1);
     assert_eq!(&trying[0].body[..], b"SIP/2.0 100 Trying\r\n");
-    let Far::Session(bob) = &mut net.far else { unreachable!() };
-    assert_eq!(bob.events.last(), Some(&SessionEvent::ReferProgress { status: StatusCode::TRYING, done: false }));
+    let first_progress = SessionEvent::ReferProgress { status: StatusCode::TRYING, done: false };
+    assert_eq!(net.far_session().events.last(), Some(&first_progress));
 
     // Alice's call to Carol is answered: the last NOTIFY says so, and ends the transfer.
     net.uac.transfer_progress(net.now, call, StatusCode::OK).unwrap();
     net.pump();
-    let Far::Session(bob) = &mut net.far else { unreachable!() };
-    assert_eq!(bob.events.last(), Some(&SessionEvent::ReferProgress { status: StatusCode::OK, done: true }));
+    let last_progress = SessionEvent::ReferProgress { status: StatusCode::OK, done: true };
+    assert_eq!(net.far_session().events.last(), Some(&last_progress));
     assert!(net.uac.transfer_progress(net.now, call, StatusCode::OK).is_err(), "the transfer is over");
     assert!(
         !net.events_of(call).iter().any(|e| matches!(e, CallEvent::RequestFailed { .. })),
