@@ -310,8 +310,8 @@ impl Headers {
         self.push_parsed(field);
     }
 
-    /// Appends a field read from input while the set is being parsed: nothing is decoded
-    /// yet, so there is no cache to forget.
+    /// Appends a field without forgetting the decode-once cache: for a set being parsed,
+    /// where nothing is decoded yet (and for [`push`](Self::push), once it has forgotten).
     pub(crate) fn push_parsed(&mut self, field: Header) {
         if let Some(slot) = field.name.kind().and_then(hot_slot) {
             if self.index[slot] == NONE {
