@@ -47,9 +47,10 @@ pub const DEFAULT_MAX_ASKED: usize = 1024;
 pub struct AnswerPolicy {
     /// Leave each INVITE to the application: it is reported as [`Action::Offered`] and
     /// answered with [`Answerer::ring`], [`Answerer::accept`], [`Answerer::reject`] or
-    /// [`Answerer::respond`] (`ring` and `reject` below then do nothing); and each OPTIONS
-    /// and MESSAGE outside a call, reported as [`Action::Asked`] and answered with
-    /// [`Answerer::answer_request`].
+    /// [`Answerer::respond`] (`ring` and `reject` below then do nothing); and each other
+    /// request outside a dialog of a method this side knows that needs no dialog (OPTIONS,
+    /// MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH, REFER), reported as
+    /// [`Action::Asked`] and answered with [`Answerer::answer_request`].
     pub ask: bool,
     /// With `ask`: how long a request outside a call waits for the application's answer
     /// before it gets the default one ([`Answerer::answer_request_by_default`]).
@@ -107,8 +108,9 @@ pub enum Action {
         /// Its INVITE (with the caller's offer, when it made one).
         invite: Box<Request>,
     },
-    /// With [`AnswerPolicy::ask`]: a request outside a call (OPTIONS, MESSAGE) waits for
-    /// the application's answer, through `handle`.
+    /// With [`AnswerPolicy::ask`]: a request outside a call (OPTIONS, MESSAGE, SUBSCRIBE,
+    /// ...: any this side knows but INVITE and those that need a dialog) waits for the application's
+    /// answer, through `handle`.
     Asked {
         /// The request's handle.
         handle: RequestHandle,
@@ -190,10 +192,30 @@ pub struct Answerer<E: Entropy = StdEntropy> {
 /// The RTP port the answers offer (no media flows: the answerer only signals).
 const MEDIA_PORT: u16 = 40_000;
 
-/// The answer to a request outside a call the application does not give: OPTIONS
-/// with 200 (and what this side can do), anything else 480 Temporarily Unavailable.
+/// How this side answers a request outside any call that it does not leave to the
+/// application: 200 for OPTIONS (with what this side can do) and MESSAGE, 405 (with
+/// Allow) for a method it has no use for alone.
+fn own_status(method: &Method) -> StatusCode {
+    match *method {
+        Method::OPTIONS | Method::MESSAGE => StatusCode::OK,
+        _ => StatusCode::METHOD_NOT_ALLOWED,
+    }
+}
+
+/// How this side answers a request outside any call that the application leaves
+/// unanswered: as [`own_status`], but a MESSAGE nobody read gets 480 Temporarily
+/// Unavailable (a 200 would say it was delivered).
 fn default_status(method: &Method) -> StatusCode {
-    if *method == Method::OPTIONS { StatusCode::OK } else { StatusCode::TEMPORARILY_UNAVAILABLE }
+    match *method {
+        Method::MESSAGE => StatusCode::TEMPORARILY_UNAVAILABLE,
+        _ => own_status(method),
+    }
+}
+
+/// Whether a 2xx to `method` outside a dialog would make a subscription (RFC 6665 §4.2.1,
+/// RFC 3515 §2.4.4): its NOTIFYs would then be owed in a dialog this side does not keep.
+pub(crate) fn makes_subscription(method: &Method) -> bool {
+    *method == Method::SUBSCRIBE || *method == Method::REFER
 }
 
 fn cseq_of(headers: &sip_message::Headers) -> Option<(u32, Method)> {
@@ -419,22 +441,21 @@ impl<E: Entropy> Answerer<E> {
         }
         match request.method {
             Method::INVITE => self.offered(now, key, request, from),
-            Method::OPTIONS | Method::MESSAGE if self.policy.ask && self.asked.len() >= self.policy.max_asked => {
+            // Out of any dialog: nothing to end or acknowledge (§15.1.2, RFC 3262 §4).
+            Method::BYE | Method::PRACK | Method::UPDATE | Method::INFO => {
+                self.respond_status(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST)
+            }
+            _ if self.policy.ask && self.asked.len() >= self.policy.max_asked => {
                 self.respond_status(key, &request, default_status(&request.method))
             }
-            Method::OPTIONS | Method::MESSAGE if self.policy.ask => {
+            _ if self.policy.ask => {
                 let id = self.next_call;
                 self.next_call += 1;
                 self.deadlines.file(id, Some(now + self.policy.answer_within));
                 self.actions.push_back(Action::Asked { handle: RequestHandle(id), request: Box::new(request.clone()) });
                 self.asked.insert(id, (key, request));
             }
-            Method::OPTIONS | Method::MESSAGE => self.respond_status(key, &request, StatusCode::OK),
-            // Out of any dialog: nothing to end or acknowledge (§15.1.2, RFC 3262 §4).
-            Method::BYE | Method::PRACK | Method::UPDATE | Method::INFO => {
-                self.respond_status(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST)
-            }
-            _ => self.respond_status(key, &request, StatusCode::METHOD_NOT_ALLOWED),
+            _ => self.respond_status(key, &request, own_status(&request.method)),
         }
     }
 
@@ -617,16 +638,22 @@ impl<E: Entropy> Answerer<E> {
         if !status.is_final() {
             return Err(sip_dialog::SessionError::State("a request outside a call takes a 200-699 status"));
         }
-        let (key, request) =
-            self.asked.remove(&handle.0).ok_or(sip_dialog::SessionError::State("no such request, or answered"))?;
+        const UNKNOWN: sip_dialog::SessionError = sip_dialog::SessionError::State("no such request, or answered");
+        let (_, request) = self.asked.get(&handle.0).ok_or(UNKNOWN)?;
+        if status.is_success() && makes_subscription(&request.method) {
+            return Err(sip_dialog::SessionError::State(
+                "a 2xx to SUBSCRIBE or REFER makes a subscription, whose NOTIFYs this side cannot send",
+            ));
+        }
+        let (key, request) = self.asked.remove(&handle.0).ok_or(UNKNOWN)?;
         self.deadlines.file(handle.0, None);
         self.respond_with(key, &request, status, extra);
         Ok(())
     }
 
     /// Answers the request `handle` names as this side does when the application does
-    /// not: OPTIONS with 200 and what this side can do, anything else with 480 Temporarily
-    /// Unavailable (nobody took it).
+    /// not: OPTIONS with 200 and what this side can do, MESSAGE with 480 Temporarily
+    /// Unavailable (nobody read it), any other method with 405 and Allow.
     pub fn answer_request_by_default(&mut self, handle: RequestHandle) -> Result<(), sip_dialog::SessionError> {
         let Some((_, request)) = self.asked.get(&handle.0) else {
             return Err(sip_dialog::SessionError::State("no such request, or answered"));
@@ -717,8 +744,14 @@ fn refusal(request: &Request) -> Option<(StatusCode, Vec<Header>)> {
         }
     }
     // MESSAGE carries any type (RFC 3428), and so does INFO (RFC 6086; DTMF relay and
-    // other legacy uses): only the bodies of the session's requests must be SDP.
-    if !request.body.is_empty() && !matches!(request.method, Method::MESSAGE | Method::INFO) {
+    // other legacy uses); the requests of event packages (RFC 6665, RFC 3903, RFC 3515)
+    // carry their package's types, for the application to judge: only the bodies of the
+    // session's requests must be SDP.
+    let any_type = matches!(
+        request.method,
+        Method::MESSAGE | Method::INFO | Method::SUBSCRIBE | Method::NOTIFY | Method::PUBLISH | Method::REFER
+    );
+    if !request.body.is_empty() && !any_type {
         let sdp = request.headers.content_type().and_then(Result::ok).is_some_and(|ct| ct.0.is("application", "sdp"));
         if !sdp {
             return Some((StatusCode::UNSUPPORTED_MEDIA_TYPE, header(HeaderName::ACCEPT, "application/sdp")));

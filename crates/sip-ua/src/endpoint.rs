@@ -2,7 +2,7 @@
 //! transaction driver; one task runs the UAC core ([`Uac`]) and the UAS core
 //! ([`Answerer`], asking the application about each call) over it. Calls, registrations
 //! and requests are started through the `Endpoint`; calls offered to it and the requests
-//! outside a call it is asked (OPTIONS, MESSAGE) come out of [`Endpoint::incoming`].
+//! outside a call it is asked (OPTIONS, MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH, REFER) come out of [`Endpoint::incoming`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sip_ua::endpoint::EndpointError> {
@@ -459,10 +459,11 @@ impl IncomingCall {
     }
 }
 
-/// A request outside a call (OPTIONS, MESSAGE), from [`Endpoint::incoming`], waiting
-/// for this side's answer. Left unanswered for [`AnswerPolicy::answer_within`], or
-/// dropped unanswered, it gets the default answer: 200 with what this side can do for
-/// OPTIONS, 480 Temporarily Unavailable for anything else.
+/// A request outside a call (OPTIONS, MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH, REFER), from
+/// [`Endpoint::incoming`], waiting for this side's answer. Left
+/// unanswered for [`AnswerPolicy::answer_within`], or dropped unanswered, it gets the
+/// default answer: 200 with what this side can do for OPTIONS, 480 Temporarily
+/// Unavailable for MESSAGE, 405 with Allow for any other method.
 #[derive(Debug)]
 pub struct IncomingRequest {
     handle: RequestHandle,
@@ -477,8 +478,16 @@ impl IncomingRequest {
         &self.request
     }
 
-    /// Answers with `status` (200–699) and the `extra` headers.
+    /// Answers with `status` (200–699) and the `extra` headers. A SUBSCRIBE or REFER
+    /// takes no 2xx here (it would make a subscription, and this side has no NOTIFYs to
+    /// send in it): that is refused, and the request gets its default answer (405).
     pub async fn respond(mut self, status: StatusCode, extra: Vec<Header>) -> Result<(), EndpointError> {
+        let method = &self.request.method;
+        if status.is_success() && answer::makes_subscription(method) {
+            return Err(EndpointError::Invalid(format!(
+                "a 2xx to {method} would make a subscription this side cannot serve"
+            )));
+        }
         self.answered = true;
         let (reply, answer) = oneshot::channel();
         let command = Command::AnswerRequest { handle: self.handle, answer: Some((status, extra)), reply: Some(reply) };
@@ -514,7 +523,8 @@ impl Drop for IncomingRequest {
 pub enum Incoming {
     /// An INVITE outside any dialog: accept, reject, redirect or answer it.
     Call(IncomingCall),
-    /// An OPTIONS or MESSAGE: answer it.
+    /// Any other request outside a dialog of a method this side knows (an unknown one
+    /// gets 501), but those that need a dialog (BYE, PRACK, UPDATE, INFO: 481): answer it.
     Request(IncomingRequest),
 }
 
@@ -787,7 +797,7 @@ impl Endpoint {
     }
 
     /// The next call offered to this side (answer it with `accept`, `reject`, ...) or
-    /// request outside a call (OPTIONS, MESSAGE; answer it with `respond`); `None` once the
+    /// request outside a call (OPTIONS, MESSAGE, SUBSCRIBE, ...; answer it with `respond`); `None` once the
     /// endpoint has stopped. They wait in a queue until taken (a full queue declines with
     /// 480); a call nobody takes rings on until the caller gives up, a request gets the
     /// default answer after [`AnswerPolicy::answer_within`].

@@ -452,3 +452,51 @@ fn requests_beyond_the_asked_cap_get_their_default_answer_at_once() {
     assert!(uas.receive(t0, &request("MESSAGE", "z9hG4bKm4")).is_empty());
     assert_eq!(uas.asked.len(), 2);
 }
+
+#[test]
+fn asking_leaves_every_request_outside_a_dialog_to_the_application() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
+    // An unsolicited NOTIFY (RFC 3842) whose body is its package's, not SDP.
+    let summary =
+        "Event: message-summary\nSubscription-State: active\nContent-Type: application/simple-message-summary\n";
+    let requests = [
+        outside_a_call("SUBSCRIBE", "z9hG4bKs1", "Event: presence\nExpires: 600\n"),
+        outside_a_call("NOTIFY", "z9hG4bKs2", summary)
+            .replace("Content-Length: 0\n\n", "Content-Length: 23\n\nMessages-Waiting: yes\n"),
+        outside_a_call("PUBLISH", "z9hG4bKs3", "Event: presence\nExpires: 600\n"),
+        outside_a_call("REFER", "z9hG4bKs4", "Refer-To: <sip:carol@192.0.2.3>\n"),
+    ];
+    for request in &requests {
+        let out = uas.receive(t0, request);
+        assert!(out.is_empty(), "left to the application: {:?}\n{request}", statuses(&out));
+    }
+    // Those that need a dialog are still answered here, and a method this side does not
+    // know (§8.2.1).
+    assert_eq!(statuses(&uas.receive(t0, &outside_a_call("BYE", "z9hG4bKs5", ""))), [481]);
+    assert_eq!(statuses(&uas.receive(t0, &outside_a_call("FROBNICATE", "z9hG4bKs6", ""))), [501]);
+    let methods: Vec<&str> = uas.asked.iter().map(|(_, r)| r.method.as_str()).collect();
+    assert_eq!(methods, ["SUBSCRIBE", "NOTIFY", "PUBLISH", "REFER"]);
+    assert_eq!(&uas.asked[1].1.body[..], b"Messages-Waiting: yes\r\n");
+    let handles: Vec<RequestHandle> = uas.asked.iter().map(|(h, _)| *h).collect();
+    let [subscribe, notify, publish, refer] = handles.try_into().unwrap();
+
+    // A 2xx to SUBSCRIBE or REFER would make a subscription nobody here can NOTIFY in.
+    assert!(uas.answerer.answer_request(subscribe, StatusCode::OK, Vec::new()).is_err());
+    assert!(uas.answerer.answer_request(refer, StatusCode::ACCEPTED, Vec::new()).is_err());
+    assert!(uas.pump(t0).is_empty(), "a refused answer sends nothing");
+    uas.answerer.answer_request(subscribe, StatusCode::BAD_EVENT, Vec::new()).unwrap();
+    uas.answerer.answer_request(notify, StatusCode::OK, Vec::new()).unwrap();
+    uas.answerer.answer_request(publish, StatusCode::FORBIDDEN, Vec::new()).unwrap();
+    let out = uas.pump(t0);
+    assert_eq!(statuses(&out), [489, 200, 403]);
+    assert!(out.iter().all(|m| response(m).headers.to().unwrap().unwrap().tag().is_some()), "with a To tag");
+
+    // The REFER nobody answers: 405, with what this side allows.
+    let sent = uas.advance(t0 + Duration::from_secs(9));
+    let answers: Vec<(u16, bool)> = sent
+        .iter()
+        .map(|(_, m)| (response(m).status.as_u16(), response(m).headers.contains(&HeaderName::ALLOW)))
+        .collect();
+    assert_eq!(answers, [(405, true)]);
+}

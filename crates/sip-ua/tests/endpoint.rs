@@ -129,6 +129,19 @@ async fn a_rejected_call_and_requests_outside_a_dialog() {
     assert!(options.headers.contains(&HeaderName::ALLOW), "the default answer says what Bob can do");
     assert_eq!(alice.message(bob_uri.clone(), "hello").await.unwrap().status, StatusCode::ACCEPTED);
     let bob = taker.await.unwrap();
+    // A SUBSCRIBE reaches Bob too, but he cannot take it: a 2xx would make a subscription
+    // whose NOTIFYs nobody sends. The refusal leaves it to the default answer, 405.
+    let taker = tokio::spawn(async move {
+        let Some(Incoming::Request(asked)) = timeout(STEP, bob.incoming()).await.unwrap() else {
+            panic!("a request outside a call")
+        };
+        assert_eq!(asked.request().method, Method::SUBSCRIBE);
+        assert!(matches!(asked.respond(StatusCode::OK, Vec::new()).await, Err(EndpointError::Invalid(_))));
+        bob
+    });
+    let refused = alice.subscribe(bob_uri.clone(), "presence", 600).await;
+    assert!(matches!(refused, Err(EndpointError::Rejected(StatusCode::METHOD_NOT_ALLOWED))), "{refused:?}");
+    let bob = taker.await.unwrap();
     // Nobody takes this one within answer_within: 480.
     assert_eq!(alice.message(bob_uri, "anyone?").await.unwrap().status, StatusCode::TEMPORARILY_UNAVAILABLE);
     bob.shutdown().await;
