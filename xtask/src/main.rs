@@ -8,8 +8,9 @@
 //!   corpora (10 s each by default: a smoke run).
 //! - `cargo xtask bench` runs the criterion benches and the allocation count.
 //! - `cargo xtask interop [--calls N] [--rate R]` runs sipkit against SIPp on loopback;
-//!   `--measure [--seconds S] [--max-rate R]` loads `sipkit answer` and SIPp's own UAS
-//!   side by side at rising rates and reports failures and CPU per 1000 calls.
+//!   `--measure [--seconds S] [--max-rate R] [--repeat N]` loads `sipkit answer` and SIPp's
+//!   own UAS side by side at rising rates and reports failures and CPU per 1000 calls (the
+//!   median of N runs).
 
 #![forbid(unsafe_code)]
 
@@ -24,7 +25,7 @@ mod uas;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  cargo xtask conformance [--corpus DIR]... [--uas]\n  cargo xtask fuzz [--seconds N] [TARGET]...\n  cargo xtask bench\n  cargo xtask interop [--calls N] [--rate R]\n  cargo xtask interop --measure [--seconds S] [--max-rate R]"
+        "usage:\n  cargo xtask conformance [--corpus DIR]... [--uas]\n  cargo xtask fuzz [--seconds N] [TARGET]...\n  cargo xtask bench\n  cargo xtask interop [--calls N] [--rate R]\n  cargo xtask interop --measure [--seconds S] [--max-rate R] [--repeat N]"
     );
     ExitCode::from(2)
 }
@@ -100,7 +101,7 @@ fn conformance_task(args: &[String]) -> ExitCode {
 
 fn interop_task(args: &[String]) -> ExitCode {
     let mut load = interop::Load { calls: 1000, rate: 100 };
-    let (mut measuring, mut seconds, mut max_rate) = (false, 5, 16_000);
+    let (mut measuring, mut seconds, mut max_rate, mut repeat) = (false, 5, 16_000, 1);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--measure" {
@@ -113,13 +114,14 @@ fn interop_task(args: &[String]) -> ExitCode {
             ("--rate", Some(r)) => load.rate = r,
             ("--seconds", Some(s)) => seconds = s,
             ("--max-rate", Some(r)) => max_rate = r,
+            ("--repeat", Some(n)) => repeat = n,
             _ => return usage(),
         }
     }
     let root = workspace_root();
     let passed = if measuring {
         match interop::build_sipkit(&root) {
-            Ok(sipkit) => measure::run(&sipkit, seconds, max_rate),
+            Ok(sipkit) => measure::run(&sipkit, seconds, max_rate, repeat),
             Err(e) => {
                 eprintln!("{e}");
                 false

@@ -118,45 +118,74 @@ fn step(uas: Uas, sipkit: &Path, load: Load, ticks: f64) -> Result<Step, String>
     Ok(Step { successful: counts.successful, failed: counts.failed, cpu: (after.0 - before.0, after.1 - before.1) })
 }
 
-/// Runs the ladder of rates (each for `seconds` of calls) up to `max_rate`; prints a row
-/// per rate and the highest rate each UAS sustained without a failure.
-pub(crate) fn run(sipkit: &Path, seconds: u32, max_rate: u32) -> bool {
+/// The median of `values` (the lower middle one of an even count); `None` for none.
+fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len().saturating_sub(1) / 2).copied()
+}
+
+/// Runs the ladder of rates (each for `seconds` of calls, `repeat` times over, the two
+/// UASes taking turns so a slow spell of the machine falls on both) up to `max_rate`;
+/// prints a row per rate, with the median CPU per 1000 calls and its range over the runs,
+/// and the highest rate each UAS sustained without a failure in any run.
+pub(crate) fn run(sipkit: &Path, seconds: u32, max_rate: u32, repeat: u32) -> bool {
     let ticks = ticks_per_second();
     let uases = [Uas::Sipkit, Uas::Sipp];
     let mut best = [None::<u32>; 2];
     let mut failing = [false; 2];
-    println!("SIPp uac over UDP on 127.0.0.1, {seconds} s of calls per rate; CPU of the UAS process per 1000 calls");
     println!(
-        "{:>8}  {:>8}  {:>36}  {:>36}",
+        "SIPp uac over UDP on 127.0.0.1, {seconds} s of calls per rate, {repeat} run(s) each; \
+         CPU of the UAS process per 1000 calls (median, user part, range)"
+    );
+    println!(
+        "{:>8}  {:>8}  {:>44}  {:>44}",
         "rate/s", "calls", "sipkit answer: ok/failed, cpu", "sipp uas: ok/failed, cpu"
     );
     let mut rate = 500;
     while rate <= max_rate && failing.iter().any(|f| !f) {
         let load = Load { calls: rate * seconds, rate };
-        let mut cells = Vec::new();
-        for (i, uas) in uases.iter().enumerate() {
-            if failing[i] {
-                cells.push("-".to_owned());
-                continue;
-            }
-            match step(*uas, sipkit, load, ticks) {
-                Ok(s) => {
-                    let per_1000 = |seconds: f64| seconds * 1000.0 / s.successful.max(1) as f64;
-                    let (user, system) = (per_1000(s.cpu.0), per_1000(s.cpu.1));
-                    cells.push(format!("{}/{}, {:.3} s ({user:.3} user)", s.successful, s.failed, user + system));
-                    if s.failed == 0 && s.successful == u64::from(load.calls) {
-                        best[i] = Some(rate);
-                    } else {
-                        failing[i] = true;
-                    }
+        // Per UAS: (calls completed, calls failed, total and user CPU per 1000 calls) of each run.
+        let mut runs: [Vec<(u64, u64, f64, f64)>; 2] = [Vec::new(), Vec::new()];
+        for _ in 0..repeat {
+            for (i, uas) in uases.iter().enumerate() {
+                if failing[i] {
+                    continue;
                 }
-                Err(e) => {
-                    println!("{}: {e}", uas.name());
-                    return false;
+                match step(*uas, sipkit, load, ticks) {
+                    Ok(s) => {
+                        let per_1000 = |seconds: f64| seconds * 1000.0 / s.successful.max(1) as f64;
+                        let (user, system) = (per_1000(s.cpu.0), per_1000(s.cpu.1));
+                        runs[i].push((s.successful, s.failed, user + system, user));
+                    }
+                    Err(e) => {
+                        println!("{}: {e}", uas.name());
+                        return false;
+                    }
                 }
             }
         }
-        println!("{rate:>8}  {:>8}  {:>36}  {:>36}", load.calls, cells[0], cells[1]);
+        let mut cells = Vec::new();
+        for i in 0..uases.len() {
+            let r = &runs[i];
+            if r.is_empty() {
+                cells.push("-".to_owned());
+                continue;
+            }
+            let ok = r.iter().map(|x| x.0).min().unwrap_or(0);
+            let failed = r.iter().map(|x| x.1).max().unwrap_or(0);
+            let mut totals: Vec<f64> = r.iter().map(|x| x.2).collect();
+            let mut users: Vec<f64> = r.iter().map(|x| x.3).collect();
+            let (low, high) = totals.iter().fold((f64::MAX, f64::MIN), |(l, h), t| (l.min(*t), h.max(*t)));
+            let (total, user) = (median(&mut totals).unwrap_or(0.0), median(&mut users).unwrap_or(0.0));
+            let range = if r.len() > 1 { format!(", {low:.3}-{high:.3}") } else { String::new() };
+            cells.push(format!("{ok}/{failed}, {total:.3} s ({user:.3} user{range})"));
+            if r.iter().all(|x| x.1 == 0 && x.0 == u64::from(load.calls)) {
+                best[i] = Some(rate);
+            } else {
+                failing[i] = true;
+            }
+        }
+        println!("{rate:>8}  {:>8}  {:>44}  {:>44}", load.calls, cells[0], cells[1]);
         rate *= 2;
     }
     let say = |b: Option<u32>| b.map_or("none".to_owned(), |r| format!("{r}/s"));
@@ -166,4 +195,17 @@ pub(crate) fn run(sipkit: &Path, seconds: u32, max_rate: u32) -> bool {
         say(best[1])
     );
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn the_median_is_the_middle_run() {
+        assert_eq!(median(&mut [0.3, 0.1, 0.2]), Some(0.2));
+        assert_eq!(median(&mut [0.4, 0.1, 0.3, 0.2]), Some(0.2), "the lower middle of an even count");
+        assert_eq!(median(&mut [0.5]), Some(0.5));
+        assert_eq!(median(&mut []), None);
+    }
 }
