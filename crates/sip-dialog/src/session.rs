@@ -465,10 +465,7 @@ impl<E: Entropy> InviteSession<E> {
             for rr in request.headers.get_all(&HeaderName::RECORD_ROUTE) {
                 r.headers.push(rr.clone());
             }
-            let contact = header::Contact::Address(header::NameAddr::new(self.dialog.local_target().clone()));
-            if let Ok(h) = Header::typed(&contact) {
-                r.headers.push(h);
-            }
+            r.headers.push(Header::contact(self.dialog.local_target()));
         }
         r
     }
@@ -653,10 +650,7 @@ impl<E: Entropy> InviteSession<E> {
         if targets.is_empty() {
             return Err(SessionError::State("a redirection names where to go"));
         }
-        let contacts = targets
-            .iter()
-            .filter_map(|t| Header::typed(&header::Contact::Address(header::NameAddr::new(t.clone()))).ok())
-            .collect();
+        let contacts = targets.iter().map(Header::contact).collect();
         self.reject_with(status, contacts)
     }
 
@@ -1059,10 +1053,7 @@ impl<E: Entropy> InviteSession<E> {
             };
             Self::with_sdp(&mut ok, &answer, |m, t, b| m.set_body(Some(t), b));
         }
-        let contact = header::Contact::Address(header::NameAddr::new(self.dialog.local_target().clone()));
-        if let Ok(h) = Header::typed(&contact) {
-            ok.headers.push(h);
-        }
+        ok.headers.push(Header::contact(self.dialog.local_target()));
         self.grant_session_timer(now, update, &mut ok);
         self.outputs.push_back(Output::Response(ok));
     }

@@ -283,10 +283,7 @@ impl<E: Entropy> Subscription<E> {
         let tag = String::from_utf8_lossy(self.dialog.id().local_tag()).into_owned();
         if subscribe.headers.to().and_then(Result::ok).is_none_or(|t| t.tag().is_none()) {
             r = r.clone().with_to_tag(&tag).unwrap_or(r);
-            let contact = header::Contact::Address(header::NameAddr::new(self.dialog.local_target().clone()));
-            if let Ok(h) = Header::typed(&contact) {
-                r.headers.push(h);
-            }
+            r.headers.push(Header::contact(self.dialog.local_target()));
         }
         if let Ok(h) = Header::new(HeaderName::EXPIRES, granted.to_string()) {
             r.headers.push(h);

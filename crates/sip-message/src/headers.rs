@@ -38,6 +38,13 @@ impl Header {
         Ok(Self { name: H::NAME, value })
     }
 
+    /// A Contact of `uri` alone (`<uri>`): this side's address in a dialog or a
+    /// registration. A [`Uri`](crate::Uri) is valid by construction, so unlike
+    /// [`Header::typed`] this does not decode the value again to check it.
+    pub fn contact(uri: &crate::Uri) -> Self {
+        Self::typed_trusted(&header::Contact::Address(header::NameAddr::new(uri.clone())))
+    }
+
     /// A field from a typed value the crate built itself and knows to be valid.
     pub(crate) fn typed_trusted<H: TypedHeader>(h: &H) -> Self {
         Self { name: H::NAME, value: h.to_bytes() }
@@ -466,14 +473,29 @@ impl Headers {
     /// ([`NameAddr::tag_of`](header::NameAddr::tag_of)), once however often asked for:
     /// every layer matching a request to its dialog reads it. `None` without a From.
     pub fn from_tag(&self) -> Option<Result<Option<Bytes>, DecodeError>> {
-        let tag = || self.get(&HeaderName::FROM).map(|f| header::NameAddr::tag_of(&f.value));
-        self.decoded().from_tag.get_or_init(tag).clone()
+        let d = self.decoded();
+        let decoded = || d.from.get().and_then(|f| f.as_ref()?.as_ref().ok()).map(|f| &f.0);
+        d.from_tag.get_or_init(|| self.tag_of(&HeaderName::FROM, decoded())).clone()
     }
 
     /// The `tag` of `To`, as [`from_tag`](Self::from_tag) finds that of From.
     pub fn to_tag(&self) -> Option<Result<Option<Bytes>, DecodeError>> {
-        let tag = || self.get(&HeaderName::TO).map(|f| header::NameAddr::tag_of(&f.value));
-        self.decoded().to_tag.get_or_init(tag).clone()
+        let d = self.decoded();
+        let decoded = || d.to.get().and_then(|t| t.as_ref()?.as_ref().ok()).map(|t| &t.0);
+        d.to_tag.get_or_init(|| self.tag_of(&HeaderName::TO, decoded())).clone()
+    }
+
+    /// The tag of the first field `name` (From or To): taken from `decoded`, that field
+    /// already decoded, when it is; else found without decoding.
+    fn tag_of(
+        &self,
+        name: &HeaderName,
+        decoded: Option<&header::NameAddr>,
+    ) -> Option<Result<Option<Bytes>, DecodeError>> {
+        if let Some(address) = decoded {
+            return Some(Ok(address.tag().map(|tag| address.as_bytes().slice_ref(tag.as_bytes()))));
+        }
+        self.get(name).map(|f| header::NameAddr::tag_of(&f.value))
     }
 
     /// `Call-ID` (decoded once, however often asked for).
@@ -665,6 +687,45 @@ mod tests {
 
     fn h(name: &'static str, value: &'static str) -> Header {
         Header::new(HeaderName::from_static(name), Bytes::from_static(value.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn a_contact_of_a_uri_is_what_the_checked_typed_one_is() {
+        for text in [
+            "sip:alice@192.0.2.1:5060",
+            "sips:[2001:db8::1]:5061;transport=tcp;lr",
+            "sip:bob%20x@example.com;user=phone?subject=hi&priority=urgent",
+            "tel:+1-201-555-0123;ext=12",
+            "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6",
+        ] {
+            let uri = crate::Uri::parse(text).unwrap();
+            let checked = Header::typed(&Contact::Address(header::NameAddr::new(uri.clone()))).unwrap();
+            let contact = Header::contact(&uri);
+            assert_eq!(contact, checked, "{text}");
+            assert_eq!(Contact::decode(contact.value()).unwrap(), Contact::Address(header::NameAddr::new(uri)));
+        }
+    }
+
+    #[test]
+    fn a_tag_is_the_same_whether_its_address_was_decoded_first() {
+        for value in [
+            "\"Alice; A\" <sip:alice@example.com;tag=not-this>;tag=1928301774",
+            "<sip:bob@example.com>",
+            "sip:carol@example.com;tag=x-1;other",
+            "Dave <sip:dave@example.com>;TAG=Mixed.Case;tag=second",
+            "<sip:eve@example.com>;tag=\"quoted\"",
+        ] {
+            let fields = |name| {
+                let mut hs = Headers::new();
+                hs.push(h(name, value));
+                hs
+            };
+            let (from, to) = (fields("From"), fields("To"));
+            let (from_first, to_first) = (fields("From"), fields("To"));
+            assert!(from_first.from().unwrap().is_ok() && to_first.to().unwrap().is_ok(), "{value}");
+            assert_eq!(from_first.from_tag(), from.from_tag(), "{value}");
+            assert_eq!(to_first.to_tag(), to.to_tag(), "{value}");
+        }
     }
 
     #[test]

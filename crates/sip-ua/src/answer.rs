@@ -373,10 +373,10 @@ impl<E: Entropy> Answerer<E> {
         from: Target,
         cancels: Option<Box<TransactionKey>>,
     ) {
-        let dialog_id = DialogId::of_request(&request).ok().flatten();
         let Some(key) = key else {
             // An ACK for a 2xx whose transaction is gone, or a stray one: its dialog takes it.
             if request.method == Method::ACK {
+                let dialog_id = DialogId::of_request(&request).ok().flatten();
                 if let Some(&id) = dialog_id.as_ref().and_then(|d| self.by_dialog.get(d)) {
                     if let Some(call) = self.calls.get_mut(&id) {
                         call.session.receive_request(now, &request);
@@ -410,6 +410,8 @@ impl<E: Entropy> Answerer<E> {
             self.respond_with(key, &request, status, headers);
             return;
         }
+        // After the validation, which decoded From and To: their tags come from there.
+        let dialog_id = DialogId::of_request(&request).ok().flatten();
         if request.method == Method::CANCEL {
             let Some(id) = cancels.and_then(|k| self.by_invite.get(&k).copied()) else {
                 // §9.2: a CANCEL matching no transaction gets 481.

@@ -643,8 +643,7 @@ impl<E: Entropy> Uac<E> {
         let call_id = self.call_id()?;
         let seq = 1;
         let mut invite = self.new_request(Method::INVITE, &peer, NameAddr::new(peer.uri.clone()), call_id, seq)?;
-        let contact = header::Contact::Address(NameAddr::new(self.config.contact.clone()));
-        invite.headers.push_typed(&contact).map_err(|e| UacError::Invalid(e.to_string()))?;
+        invite.headers.push(Header::contact(&self.config.contact));
         for (name, value) in [(HeaderName::ALLOW, ALLOWED_METHODS), (HeaderName::SUPPORTED, SUPPORTED_OPTION_TAGS)] {
             if let Ok(h) = Header::new(name, value) {
                 invite.headers.push(h);
@@ -1233,8 +1232,7 @@ impl<E: Entropy> Uac<E> {
         let id = self.admit()?;
         let call_id = self.call_id()?;
         let mut request = self.new_request(Method::SUBSCRIBE, &peer, NameAddr::new(peer.uri.clone()), call_id, 1)?;
-        let contact = header::Contact::Address(NameAddr::new(self.config.contact.clone()));
-        request.headers.push_typed(&contact).map_err(invalid)?;
+        request.headers.push(Header::contact(&self.config.contact));
         request.headers.push_typed(&event).map_err(invalid)?;
         request.headers.push_typed(&header::Expires(expires)).map_err(invalid)?;
         if let Some(kind) = accept {
