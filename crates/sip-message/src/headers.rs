@@ -45,6 +45,15 @@ impl Header {
         Self::typed_trusted(&header::Contact::Address(header::NameAddr::new(uri.clone())))
     }
 
+    /// A Content-Length of `len`; for 0, the length of most bodies a stack sends (none),
+    /// without encoding or allocating anything.
+    pub fn content_length(len: u32) -> Self {
+        if len == 0 {
+            return Self { name: HeaderName::CONTENT_LENGTH, value: Bytes::from_static(b"0") };
+        }
+        Self::typed_trusted(&header::ContentLength(len))
+    }
+
     /// A field from a typed value the crate built itself and knows to be valid.
     pub(crate) fn typed_trusted<H: TypedHeader>(h: &H) -> Self {
         Self { name: H::NAME, value: h.to_bytes() }
@@ -725,6 +734,13 @@ mod tests {
             assert!(from_first.from().unwrap().is_ok() && to_first.to().unwrap().is_ok(), "{value}");
             assert_eq!(from_first.from_tag(), from.from_tag(), "{value}");
             assert_eq!(to_first.to_tag(), to.to_tag(), "{value}");
+        }
+    }
+
+    #[test]
+    fn a_content_length_is_what_the_typed_one_is() {
+        for len in [0, 1, 300, u32::MAX] {
+            assert_eq!(Header::content_length(len), Header::typed(&header::ContentLength(len)).unwrap());
         }
     }
 

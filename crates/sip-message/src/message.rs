@@ -268,7 +268,7 @@ impl Response {
                 r.headers.push(f.clone());
             }
         }
-        r.headers.push(Header::typed_trusted(&ContentLength(0)));
+        r.headers.push(Header::content_length(0));
         r
     }
 
@@ -364,7 +364,7 @@ fn set_body(headers: &mut Headers, slot: &mut Bytes, content_type: Option<header
         }
     }
     let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
-    headers.set(Header::typed_trusted(&ContentLength(len)));
+    headers.set(Header::content_length(len));
     *slot = body;
 }
 
@@ -454,7 +454,7 @@ impl RequestBuilder {
         }
         if !self.request.headers.contains(&HeaderName::CONTENT_LENGTH) {
             let len = u32::try_from(self.request.body.len()).unwrap_or(u32::MAX);
-            self.request.headers.push(Header::typed_trusted(&ContentLength(len)));
+            self.request.headers.push(Header::content_length(len));
         }
         check_semantics(Some(&self.request.method), &self.request.headers, true, None)?;
         Ok(self.request)

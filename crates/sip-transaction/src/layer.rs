@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hashbrown::HashTable;
-use sip_message::header::{CSeq, ContentLength, MaxForwards};
+use sip_message::header::{CSeq, MaxForwards};
 use sip_message::{Header, HeaderName, Headers, Message, Method, Request, Response, StatusCode};
 
 use crate::deadlines::{Deadline, Deadlines};
@@ -528,7 +528,7 @@ impl<P: Clone> TransactionLayer<P> {
         if !headers.contains(&HeaderName::MAX_FORWARDS) {
             let _ = headers.push_typed(&MaxForwards(70));
         }
-        let _ = headers.push_typed(&ContentLength(0));
+        headers.push(Header::content_length(0));
         Ok(Request { method: Method::CANCEL, uri: invite.uri, headers, body: Bytes::new() })
     }
 }
@@ -576,7 +576,7 @@ fn build_ack(invite: &Bytes, response: &Response) -> Option<Bytes> {
     if !headers.contains(&HeaderName::MAX_FORWARDS) {
         headers.push_typed(&MaxForwards(70)).ok()?;
     }
-    headers.push_typed(&ContentLength(0)).ok()?;
+    headers.push(Header::content_length(0));
     Some(Request { method: Method::ACK, uri: invite.uri, headers, body: Bytes::new() }.to_bytes())
 }
 

@@ -496,7 +496,7 @@ fn cancel_of(invite: &Request) -> Option<Request> {
     let (seq, _) = cseq_of(&invite.headers)?;
     headers.push_typed(&header::CSeq::new(seq, Method::CANCEL).ok()?).ok()?;
     headers.push_typed(&header::MaxForwards(70)).ok()?;
-    headers.push_typed(&header::ContentLength(0)).ok()?;
+    headers.push(Header::content_length(0));
     Some(Request { method: Method::CANCEL, uri: invite.uri.clone(), headers, body: Bytes::new() })
 }
 
