@@ -126,7 +126,10 @@ pub struct EndpointBuilder {
     session: SessionConfig,
     max_calls: usize,
     max_outstanding: usize,
+    max_asked: usize,
     answer_within: Duration,
+    udp: UdpSettings,
+    streams: StreamSettings,
     credentials: Option<(String, String)>,
     outbound_proxy: Option<Uri>,
     instance: Option<String>,
@@ -185,6 +188,29 @@ impl EndpointBuilder {
         self
     }
 
+    /// Requests outside a call ([`Incoming::Request`]) waiting for the application at
+    /// most at once; one beyond them gets its default answer at once (default
+    /// [`answer::DEFAULT_MAX_ASKED`]).
+    pub fn max_asked(mut self, max: usize) -> Self {
+        self.max_asked = max;
+        self
+    }
+
+    /// The limits every datagram the UDP listeners receive is parsed with (message and
+    /// body size, header count, line length, ...).
+    pub fn udp_settings(mut self, settings: UdpSettings) -> Self {
+        self.udp = settings;
+        self
+    }
+
+    /// The limits and timers of the stream listeners (TCP, TLS, WS, WSS) and of the
+    /// connections this side opens: connections at most, in all and per remote address,
+    /// idle and framing timeouts, the framing and parse limits.
+    pub fn stream_settings(mut self, settings: StreamSettings) -> Self {
+        self.streams = settings;
+        self
+    }
+
     /// The user name and password for the digest challenges this side's requests meet.
     pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
         self.credentials = Some((user.into(), password.into()));
@@ -218,10 +244,10 @@ impl EndpointBuilder {
         let mut local = Vec::new();
         let listen_error = |addr: &SocketAddr, e: TransportError| EndpointError::Listen(format!("{addr}: {e}"));
         for listener in &self.listeners {
-            let settings = StreamSettings::default();
+            let settings = self.streams;
             let shared: std::sync::Arc<dyn Transport> = match listener {
                 Listener::Udp(a) => std::sync::Arc::new(
-                    UdpTransport::bind(*a, UdpSettings::default(), incoming_tx.clone())
+                    UdpTransport::bind(*a, self.udp, incoming_tx.clone())
                         .await
                         .map_err(|e| listen_error(a, e))?,
                 ),
@@ -281,6 +307,7 @@ impl EndpointBuilder {
         let policy = AnswerPolicy {
             ask: true,
             max_calls: self.max_calls,
+            max_asked: self.max_asked,
             answer_within: self.answer_within,
             ..AnswerPolicy::default()
         };
@@ -724,7 +751,10 @@ impl Endpoint {
             session: SessionConfig::default(),
             max_calls: answer::DEFAULT_MAX_CALLS,
             max_outstanding: uac::DEFAULT_MAX_OUTSTANDING,
+            max_asked: answer::DEFAULT_MAX_ASKED,
             answer_within: answer::DEFAULT_ANSWER_WITHIN,
+            udp: UdpSettings::default(),
+            streams: StreamSettings::default(),
             credentials: None,
             outbound_proxy: None,
             instance: None,

@@ -11,10 +11,13 @@ mod common;
 use common::{Notifier, Registrar};
 
 use sip_dialog::EndReason;
-use sip_message::{Header, HeaderName, Message, Method, Request, StatusCode, Uri};
+use sip_message::{Header, HeaderName, Message, Method, ParseLimits, Request, StatusCode, Uri};
 use sip_transport::rules::stamp_sent_by;
+use sip_transport::stream::StreamSettings;
+use sip_transport::udp::UdpSettings;
 use sip_ua::endpoint::{Endpoint, EndpointError, Incoming, Listener};
 use sip_ua::uac::{CallEnd, CallEvent, SubscriptionEvent, UacError};
+use tokio::io::AsyncReadExt;
 use tokio::net::UdpSocket;
 use tokio::time::timeout;
 
@@ -280,5 +283,44 @@ async fn a_subscription_is_challenged_notified_and_ended() {
     let subscribes = timeout(STEP, notified).await.unwrap().unwrap();
     let expiries: Vec<u32> = subscribes.iter().map(|s| s.headers.expires().unwrap().unwrap().0).collect();
     assert_eq!(expiries, [3600, 3600, 0], "challenged, accepted, ended");
+    alice.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_builders_limits_reach_the_listeners_and_the_answerer() {
+    // Datagrams parsed with at most 4 header fields, one stream connection at a time.
+    let bob = Endpoint::builder()
+        .listen(Listener::Udp("127.0.0.1:0".parse().unwrap()))
+        .listen(Listener::Tcp("127.0.0.1:0".parse().unwrap()))
+        .udp_settings(UdpSettings { parse: ParseLimits { max_headers: 4, ..ParseLimits::default() } })
+        .stream_settings(StreamSettings { max_connections: 1, ..StreamSettings::default() })
+        .build()
+        .await
+        .unwrap();
+    let alice = endpoint("alice").await;
+    let refused = alice.options(uri_of(&bob, "bob")).await.unwrap();
+    assert_eq!(refused.status, StatusCode::MESSAGE_TOO_LARGE, "more header fields than bob takes");
+    let tcp = bob.local_addrs()[1].1;
+    let mut first = tokio::net::TcpStream::connect(tcp).await.unwrap();
+    let mut second = tokio::net::TcpStream::connect(tcp).await.unwrap();
+    let mut buf = [0u8; 16];
+    let closed = timeout(STEP, second.read(&mut buf)).await.expect("the second connection is closed");
+    assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
+    let open = timeout(Duration::from_millis(300), first.read(&mut buf)).await;
+    assert!(open.is_err(), "the first connection stays open: {open:?}");
+    bob.shutdown().await;
+
+    // No request outside a call may wait for the application: a MESSAGE gets its default
+    // answer (480) at once, not after answer_within.
+    let carol = Endpoint::builder()
+        .listen(Listener::Udp("127.0.0.1:0".parse().unwrap()))
+        .answer_within(Duration::from_secs(60))
+        .max_asked(0)
+        .build()
+        .await
+        .unwrap();
+    let answer = timeout(STEP, alice.message(uri_of(&carol, "carol"), "anyone?")).await.expect("answered at once");
+    assert_eq!(answer.unwrap().status, StatusCode::TEMPORARILY_UNAVAILABLE);
+    carol.shutdown().await;
     alice.shutdown().await;
 }
