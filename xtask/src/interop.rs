@@ -17,7 +17,7 @@
 //! Everything runs on 127.0.0.1, on ports the system hands out, each run bounded in time
 //! and in calls.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -134,18 +134,60 @@ pub(crate) fn run_sipp(
     let local = free_port()?;
     // Long enough for every call at the rate, plus the tail of the last ones.
     let limit = load.calls / load.rate.max(1) + 30;
-    let output = Command::new("sipp")
+    let mut child = Command::new("sipp")
         .args(["-sn", scenario, &format!("127.0.0.1:{port}"), "-i", "127.0.0.1", "-p", &local.to_string()])
         .args(["-t", transport, "-m", &load.calls.to_string(), "-r", &load.rate.to_string()])
         .args(["-timeout", &format!("{limit}s"), "-timeout_error", "-nostdin"])
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("running sipp (install Debian's sip-tester): {e}"))?;
-    let screen = String::from_utf8_lossy(&output.stdout);
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    // SIPp's own -timeout runs in its main loop; one seen hung in a futex at 2000 calls/s
+    // never ended, so the run also has a bound of its own.
+    let bound = Duration::from_secs(u64::from(limit) + SIPP_GRACE_SECONDS);
+    let (status, hung) = wait_bounded(&mut child, bound)?;
+    let screen = stdout.join().unwrap_or_default();
+    let screen = String::from_utf8_lossy(&screen);
     let tail: Vec<&str> = screen.lines().rev().take(40).collect();
     let tail: Vec<&str> = tail.into_iter().rev().collect();
-    let text = format!("{}\n{}", tail.join("\n"), String::from_utf8_lossy(&output.stderr));
-    Ok((counts_of(&screen), output.status.success(), text))
+    let mut text = format!("{}\n{}", tail.join("\n"), String::from_utf8_lossy(&stderr.join().unwrap_or_default()));
+    if hung {
+        text.push_str(&format!("\nsipp did not exit within {} s: killed", bound.as_secs()));
+    }
+    Ok((counts_of(&screen), status.is_some_and(|s| s.success()), text))
+}
+
+/// Reads `pipe` to its end on a thread of its own (so a full pipe never blocks the child).
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut text);
+        }
+        text
+    })
+}
+
+/// How long past its own -timeout a SIPp run may take before it is killed.
+const SIPP_GRACE_SECONDS: u64 = 30;
+
+/// Waits for `child` at most `bound`; past it, kills it. The exit status (`None` when
+/// killed), and whether it had to be killed.
+fn wait_bounded(child: &mut Child, bound: Duration) -> Result<(Option<std::process::ExitStatus>, bool), String> {
+    let deadline = std::time::Instant::now() + bound;
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| format!("waiting for sipp: {e}"))? {
+            return Ok((Some(status), false));
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok((None, true));
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// [`run_sipp`], failing unless SIPp exited with success.
@@ -392,4 +434,21 @@ pub(crate) fn run(root: &Path, load: Load) -> bool {
         }
     }
     ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_past_its_bound_is_killed_and_one_within_it_is_not() {
+        let mut quick = Command::new("true").spawn().unwrap();
+        let (status, hung) = wait_bounded(&mut quick, Duration::from_secs(10)).unwrap();
+        assert!(status.is_some_and(|s| s.success()) && !hung);
+        let mut stuck = Command::new("sleep").arg("30").spawn().unwrap();
+        let started = std::time::Instant::now();
+        let (status, hung) = wait_bounded(&mut stuck, Duration::from_millis(300)).unwrap();
+        assert!(status.is_none() && hung);
+        assert!(started.elapsed() < Duration::from_secs(10), "killed at the bound, not after the sleep");
+    }
 }

@@ -171,14 +171,24 @@ pub(crate) fn run(sipkit: &Path, seconds: u32, max_rate: u32, repeat: u32) -> bo
                 cells.push("-".to_owned());
                 continue;
             }
+            // The worst run's counts; the CPU of the runs that completed calls (one with
+            // none, a SIPp that hung and was killed, has no CPU per call).
             let ok = r.iter().map(|x| x.0).min().unwrap_or(0);
             let failed = r.iter().map(|x| x.1).max().unwrap_or(0);
-            let mut totals: Vec<f64> = r.iter().map(|x| x.2).collect();
-            let mut users: Vec<f64> = r.iter().map(|x| x.3).collect();
+            let counted: Vec<_> = r.iter().filter(|x| x.0 > 0).collect();
+            let mut totals: Vec<f64> = counted.iter().map(|x| x.2).collect();
+            let mut users: Vec<f64> = counted.iter().map(|x| x.3).collect();
             let (low, high) = totals.iter().fold((f64::MAX, f64::MIN), |(l, h), t| (l.min(*t), h.max(*t)));
-            let (total, user) = (median(&mut totals).unwrap_or(0.0), median(&mut users).unwrap_or(0.0));
-            let range = if r.len() > 1 { format!(", {low:.3}-{high:.3}") } else { String::new() };
-            cells.push(format!("{ok}/{failed}, {total:.3} s ({user:.3} user{range})"));
+            let cpu = match (median(&mut totals), median(&mut users)) {
+                (Some(total), Some(user)) if counted.len() > 1 => {
+                    format!("{total:.3} s ({user:.3} user, {low:.3}-{high:.3})")
+                }
+                (Some(total), Some(user)) => format!("{total:.3} s ({user:.3} user)"),
+                _ => "no calls completed".to_owned(),
+            };
+            let uncounted = r.len() - counted.len();
+            let note = if uncounted > 0 { format!(", {uncounted} run(s) without calls") } else { String::new() };
+            cells.push(format!("{ok}/{failed}, {cpu}{note}"));
             if r.iter().all(|x| x.1 == 0 && x.0 == u64::from(load.calls)) {
                 best[i] = Some(rate);
             } else {
