@@ -162,7 +162,10 @@ impl World {
                             Err(_) => self.uas.request_failed(now, call, &request),
                         }
                     }
-                    answer::Action::Report(_) | answer::Action::Offered { .. } | answer::Action::Asked { .. } => {}
+                    answer::Action::Report(_)
+                    | answer::Action::Offered { .. }
+                    | answer::Action::Asked { .. }
+                    | answer::Action::TransferRequested { .. } => {}
                 }
             }
             while let Some(t) = self.uac_layer.poll_transmit() {

@@ -27,6 +27,15 @@ use crate::{Deadlines, Serving};
 /// The methods the answerer accepts, for Allow.
 pub const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, PRACK, INFO";
 
+/// The methods the answerer accepts with [`AnswerPolicy::ask`], for Allow: REFER too (a
+/// transfer goes to the application, [`Action::TransferRequested`]).
+pub const ALLOWED_METHODS_ASKING: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, PRACK, INFO, REFER";
+
+/// The Allow value of an answerer that does or does not `ask`.
+fn allowed_methods(ask: bool) -> &'static str {
+    if ask { ALLOWED_METHODS_ASKING } else { ALLOWED_METHODS }
+}
+
 /// The option tags the answerer supports (RFC 3262, RFC 4028): a request requiring
 /// any other gets 420.
 pub const SUPPORTED_OPTION_TAGS: [&str; 2] = ["100rel", "timer"];
@@ -116,6 +125,17 @@ pub enum Action {
         handle: RequestHandle,
         /// The request.
         request: Box<Request>,
+    },
+    /// With [`AnswerPolicy::ask`]: the peer of a call asks this side to call `target`
+    /// instead (a REFER, RFC 3515: a blind transfer of this side). It was accepted (202)
+    /// and the peer told the call is being tried; tell it how the new call goes with
+    /// [`Answerer::transfer_progress`] (a final status ends the transfer; decline it with
+    /// one that says so, as 603).
+    TransferRequested {
+        /// The call.
+        call: CallHandle,
+        /// The Refer-To URI.
+        target: Uri,
     },
     /// A call ended: one line for a log.
     Report(CallReport),
@@ -361,7 +381,7 @@ impl<E: Entropy> Answerer<E> {
         }
         let capabilities = matches!(status, StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED)
             || request.method == Method::OPTIONS;
-        decorate(&mut response, &self.user_agent, capabilities);
+        decorate(&mut response, &self.user_agent, capabilities.then(|| allowed_methods(self.policy.ask)));
         self.actions.push_back(Action::Respond { key, response });
     }
 
@@ -541,7 +561,7 @@ impl<E: Entropy> Answerer<E> {
                     if to_invite && response.status.is_final() {
                         call.expires_at = None;
                     }
-                    decorate(&mut response, &self.user_agent, false);
+                    decorate(&mut response, &self.user_agent, None);
                     self.actions.push_back(Action::Respond { key, response });
                 }
                 Output::Request(request) => {
@@ -556,8 +576,20 @@ impl<E: Entropy> Answerer<E> {
                     // INFO and MESSAGE are taken, anything else is not allowed.
                     let status = crate::in_dialog_status(&request.method);
                     let mut response = Response::from_request(&request, status);
-                    decorate(&mut response, &self.user_agent, status == StatusCode::METHOD_NOT_ALLOWED);
+                    let allow = (status == StatusCode::METHOD_NOT_ALLOWED).then(|| allowed_methods(self.policy.ask));
+                    decorate(&mut response, &self.user_agent, allow);
                     call.session.send_response(response);
+                }
+                // A transfer (RFC 3515) goes to the application, accepted at once (202,
+                // then a NOTIFY of 100 Trying, both taken in this loop); without one to
+                // place the new call, this side does not take transfers.
+                Output::Event(SessionEvent::Refer { target, request }) if self.policy.ask => {
+                    match call.session.accept_refer(&request) {
+                        Ok(()) => self.actions.push_back(Action::TransferRequested { call: CallHandle(id), target }),
+                        Err(_) => call
+                            .session
+                            .send_response(Response::from_request(&request, StatusCode::SERVER_INTERNAL_ERROR)),
+                    }
                 }
                 Output::Event(SessionEvent::Refer { request, .. }) => {
                     call.session.send_response(Response::from_request(&request, StatusCode::NOT_IMPLEMENTED));
@@ -669,6 +701,13 @@ impl<E: Entropy> Answerer<E> {
         self.answer(call, InviteSession::bye)
     }
 
+    /// Tells the peer of `call` that asked for a transfer ([`Action::TransferRequested`])
+    /// how the call to its target goes: a NOTIFY with `status` (RFC 3515 §2.4.5); a final
+    /// status is the last.
+    pub fn transfer_progress(&mut self, call: CallHandle, status: StatusCode) -> Result<(), sip_dialog::SessionError> {
+        self.answer(call, |session| session.refer_progress(status))
+    }
+
     fn answer(
         &mut self,
         call: CallHandle,
@@ -701,17 +740,17 @@ impl<E: Entropy> Answerer<E> {
     }
 }
 
-/// Adds Server (when absent) and, where `capabilities`, what this side can do: Allow,
-/// Accept and Supported.
-fn decorate(response: &mut Response, user_agent: &str, capabilities: bool) {
+/// Adds Server (when absent) and, given `allow` (the methods this side takes), what this
+/// side can do: Allow, Accept and Supported.
+fn decorate(response: &mut Response, user_agent: &str, allow: Option<&str>) {
     let has_server = response.headers.contains(&HeaderName::SERVER);
     let mut add = |name, value: &str| {
         if let Ok(h) = Header::new(name, value.to_owned()) {
             response.headers.push(h);
         }
     };
-    if capabilities {
-        add(HeaderName::ALLOW, ALLOWED_METHODS);
+    if let Some(allow) = allow {
+        add(HeaderName::ALLOW, allow);
         add(HeaderName::ACCEPT, "application/sdp");
         add(HeaderName::SUPPORTED, &SUPPORTED_OPTION_TAGS.join(", "));
     }
@@ -858,7 +897,7 @@ pub async fn serve(
                     }
                     Action::Report(report) => log(&report),
                     // Not with the policies `serve` is for: with `ask`, use the Endpoint.
-                    Action::Offered { .. } | Action::Asked { .. } => {}
+                    Action::Offered { .. } | Action::Asked { .. } | Action::TransferRequested { .. } => {}
                 }
             }
             if !busy {

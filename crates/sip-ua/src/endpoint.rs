@@ -247,9 +247,7 @@ impl EndpointBuilder {
             let settings = self.streams;
             let shared: std::sync::Arc<dyn Transport> = match listener {
                 Listener::Udp(a) => std::sync::Arc::new(
-                    UdpTransport::bind(*a, self.udp, incoming_tx.clone())
-                        .await
-                        .map_err(|e| listen_error(a, e))?,
+                    UdpTransport::bind(*a, self.udp, incoming_tx.clone()).await.map_err(|e| listen_error(a, e))?,
                 ),
                 Listener::Tcp(a) => std::sync::Arc::new(
                     TcpTransport::bind(*a, settings, incoming_tx.clone()).await.map_err(|e| listen_error(a, e))?,
@@ -331,6 +329,7 @@ impl EndpointBuilder {
             offered: offered_tx,
             calls: HashMap::new(),
             incoming_calls: HashMap::new(),
+            transfers: HashMap::new(),
             registrations: HashMap::new(),
             requests: HashMap::new(),
             first_outcome: HashMap::new(),
@@ -431,7 +430,12 @@ pub struct IncomingCall {
     invite: Box<Request>,
     commands: mpsc::Sender<Command>,
     ended: Option<oneshot::Receiver<EndReason>>,
+    transfers: mpsc::Receiver<Uri>,
 }
+
+/// Transfers of one incoming call that may wait for the application at once; one beyond
+/// them is declined (603).
+const TRANSFERS_WAITING: usize = 4;
 
 impl IncomingCall {
     /// The INVITE, with the caller's offer when it made one.
@@ -477,6 +481,21 @@ impl IncomingCall {
     /// Redirects the caller to `targets` (302 Moved Temporarily, a Contact for each).
     pub async fn redirect(&self, targets: Vec<Uri>) -> Result<(), EndpointError> {
         self.act(IncomingAction::Redirect(targets)).await
+    }
+
+    /// Waits for the caller to ask this side to call someone else instead (a REFER, RFC
+    /// 3515: a blind transfer): the Refer-To URI. The transfer is accepted already (202,
+    /// and a NOTIFY that the call is being tried); place the new call and say how it went
+    /// with [`transfer_progress`](Self::transfer_progress). `None` once the call is over.
+    pub async fn transfer_requested(&mut self) -> Option<Uri> {
+        self.transfers.recv().await
+    }
+
+    /// Tells the caller that asked for a transfer how the new call goes: a NOTIFY with
+    /// `status` (RFC 3515 §2.4.5: 100 trying, 200 answered, 603 declined, ...); a final
+    /// status is the last.
+    pub async fn transfer_progress(&self, status: StatusCode) -> Result<(), EndpointError> {
+        self.act(IncomingAction::TransferProgress(status)).await
     }
 
     /// Waits for the call to end; why it ended.
@@ -663,6 +682,7 @@ enum IncomingAction {
     Respond(StatusCode, Vec<Header>),
     Redirect(Vec<Uri>),
     Hangup,
+    TransferProgress(StatusCode),
 }
 
 type Reply<T> = oneshot::Sender<Result<T, EndpointError>>;
@@ -895,6 +915,8 @@ struct Core {
     calls: HashMap<Handle, mpsc::Sender<CallEvent>>,
     /// How to tell an incoming call's owner it ended.
     incoming_calls: HashMap<CallHandle, oneshot::Sender<EndReason>>,
+    /// Where each incoming call's transfer requests go ([`IncomingCall::transfer_requested`]).
+    transfers: HashMap<CallHandle, mpsc::Sender<Uri>>,
     registrations: HashMap<Handle, mpsc::Sender<RegistrationEvent>>,
     /// Requests waiting for their final response.
     requests: HashMap<Handle, Reply<Response>>,
@@ -1009,6 +1031,7 @@ impl Core {
                         self.uas.redirect(call, StatusCode::MOVED_TEMPORARILY, &targets)
                     }
                     IncomingAction::Hangup => self.uas.hangup(call),
+                    IncomingAction::TransferProgress(status) => self.uas.transfer_progress(call, status),
                 };
                 let _ = reply.send(done.map_err(|e| EndpointError::Invalid(e.to_string())));
             }
@@ -1101,11 +1124,14 @@ impl Core {
                     answer::Action::Offered { call, invite } => {
                         let (tx, ended) = oneshot::channel();
                         self.incoming_calls.insert(call, tx);
+                        let (transfer_tx, transfers) = mpsc::channel(TRANSFERS_WAITING);
+                        self.transfers.insert(call, transfer_tx);
                         let offer = IncomingCall {
                             handle: call,
                             invite,
                             commands: self.own_commands.clone(),
                             ended: Some(ended),
+                            transfers,
                         };
                         if self.offered.try_send(Incoming::Call(offer)).is_err() {
                             // Nobody takes calls (or too many wait): decline this one.
@@ -1123,10 +1149,18 @@ impl Core {
                             let _ = self.uas.answer_request_by_default(handle);
                         }
                     }
+                    answer::Action::TransferRequested { call, target } => {
+                        let taken = self.transfers.get(&call).is_some_and(|tx| tx.try_send(target).is_ok());
+                        if !taken {
+                            // Nobody takes it (the call's handle is gone, or too many wait).
+                            let _ = self.uas.transfer_progress(call, StatusCode::DECLINE);
+                        }
+                    }
                     answer::Action::Report(report) => {
                         if let Some(tx) = self.incoming_calls.remove(&report.call) {
                             let _ = tx.send(report.ended);
                         }
+                        self.transfers.remove(&report.call);
                     }
                 }
             }

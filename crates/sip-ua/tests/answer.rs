@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use sip_dialog::{EndReason, Entropy, SessionConfig};
 use sip_message::header::Transport as TransportName;
-use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode};
+use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::SessionDescription;
 use sip_transaction::{Config, TransactionLayer};
 use sip_transport::Target;
@@ -34,6 +34,8 @@ struct Uas {
     /// With the `ask` policy: the calls and requests left to the application.
     offered: Vec<CallHandle>,
     asked: Vec<(RequestHandle, Request)>,
+    /// With the `ask` policy: the transfers the peers asked for.
+    transfers: Vec<(CallHandle, Uri)>,
 }
 
 impl Uas {
@@ -54,6 +56,7 @@ impl Uas {
             reports: Vec::new(),
             offered: Vec::new(),
             asked: Vec::new(),
+            transfers: Vec::new(),
         }
     }
 
@@ -79,6 +82,7 @@ impl Uas {
                     Action::Report(report) => self.reports.push(report),
                     Action::Offered { call, .. } => self.offered.push(call),
                     Action::Asked { handle, request } => self.asked.push((handle, *request)),
+                    Action::TransferRequested { call, target } => self.transfers.push((call, target)),
                 }
             }
             if !busy {
@@ -499,4 +503,47 @@ fn asking_leaves_every_request_outside_a_dialog_to_the_application() {
         .map(|(_, m)| (response(m).status.as_u16(), response(m).headers.contains(&HeaderName::ALLOW)))
         .collect();
     assert_eq!(answers, [(405, true)]);
+}
+
+/// The REFER of the peer of an answered call `call` (whose 200 had To tag `tag`).
+fn refer(call: &str, tag: &str) -> String {
+    in_dialog("REFER", call, tag, 2, "z9hG4bKr1")
+        .replace("Content-Length: 0", "Refer-To: <sip:carol@192.0.2.3>\nContent-Length: 0")
+}
+
+#[test]
+fn a_transfer_goes_to_the_application_when_it_is_asked_and_is_refused_otherwise() {
+    let t0 = Instant::now();
+    // Answering by itself, nobody can place the new call: 501, as before.
+    let mut uas = Uas::new(AnswerPolicy::default());
+    let ok = uas.receive(t0, &invite("c1@192.0.2.1", "z9hG4bKt1"));
+    let tag = to_tag(response(&ok[0]));
+    uas.receive(t0, &in_dialog("ACK", "c1@192.0.2.1", &tag, 1, "z9hG4bKt2"));
+    assert_eq!(statuses(&uas.receive(t0, &refer("c1@192.0.2.1", &tag))), [501]);
+
+    // Asking: 202, a NOTIFY that the call is tried, and the application is told.
+    let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
+    uas.receive(t0, &invite("c2@192.0.2.1", "z9hG4bKt3"));
+    let call = uas.offered[0];
+    uas.answerer.accept(t0, call).unwrap();
+    let ok = uas.pump(t0);
+    let tag = to_tag(response(&ok[0]));
+    uas.receive(t0, &in_dialog("ACK", "c2@192.0.2.1", &tag, 1, "z9hG4bKt4"));
+    let out = uas.receive(t0, &refer("c2@192.0.2.1", &tag));
+    let notify = |m: &Message| match m {
+        Message::Request(r) if r.method == Method::NOTIFY => {
+            let state = r.headers.get(&HeaderName::from_static("Subscription-State")).unwrap().value().clone();
+            Some((String::from_utf8_lossy(&r.body).into_owned(), String::from_utf8_lossy(&state).into_owned()))
+        }
+        _ => None,
+    };
+    assert_eq!(response(&out[0]).status, StatusCode::ACCEPTED);
+    let (body, state) = notify(&out[1]).expect("a NOTIFY");
+    assert!(body.starts_with("SIP/2.0 100") && state.starts_with("active"), "{body} / {state}");
+    assert_eq!(uas.transfers, [(call, "sip:carol@192.0.2.3".parse().unwrap())]);
+    // The new call is declined: the last NOTIFY says so and ends the subscription.
+    uas.answerer.transfer_progress(call, StatusCode::DECLINE).unwrap();
+    let out = uas.pump(t0);
+    let (body, state) = notify(&out[0]).expect("a NOTIFY");
+    assert!(body.starts_with("SIP/2.0 603") && state.starts_with("terminated"), "{body} / {state}");
 }

@@ -324,3 +324,40 @@ async fn the_builders_limits_reach_the_listeners_and_the_answerer() {
     carol.shutdown().await;
     alice.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_transfer_the_caller_asks_of_an_answered_call_reaches_the_application() {
+    let alice = endpoint("alice").await;
+    let bob = endpoint("bob").await;
+    let bob_uri = uri_of(&bob, "bob");
+    let carol: Uri = "sip:carol@192.0.2.3".parse().unwrap();
+    let callee = tokio::spawn(async move {
+        let Some(Incoming::Call(mut offered)) = timeout(STEP, bob.incoming()).await.unwrap() else { panic!("a call") };
+        offered.accept().await.unwrap();
+        let target = timeout(STEP, offered.transfer_requested()).await.expect("a transfer in time");
+        // Bob calls Carol, and the call is answered.
+        offered.transfer_progress(StatusCode::OK).await.unwrap();
+        let ended = timeout(STEP, offered.ended()).await.unwrap().unwrap();
+        assert_eq!(timeout(STEP, offered.transfer_requested()).await.unwrap(), None, "no more once the call is over");
+        (bob, target, ended)
+    });
+    let mut call = alice.call(bob_uri).await.unwrap();
+    until(&mut call, |e| matches!(e, CallEvent::Answered(_))).await;
+    call.refer(carol.clone()).await.unwrap();
+    // The NOTIFYs of Bob's progress: the 100 Trying of the acceptance, then the 200.
+    let mut progress = Vec::new();
+    while progress.last() != Some(&(StatusCode::OK, true)) {
+        match next(&mut call).await {
+            CallEvent::TransferProgress { status, done } => progress.push((status, done)),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(progress, [(StatusCode::TRYING, false), (StatusCode::OK, true)]);
+    call.hangup().await.unwrap();
+    assert_eq!(next(&mut call).await, CallEvent::Ended(CallEnd::HungUp));
+    let (bob, target, ended) = callee.await.unwrap();
+    assert_eq!(target, Some(carol));
+    assert_eq!(ended, EndReason::ByeReceived);
+    alice.shutdown().await;
+    bob.shutdown().await;
+}

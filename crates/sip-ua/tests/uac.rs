@@ -256,7 +256,9 @@ impl Net {
                             a.request_sent(call, request, key);
                         }
                         answer::Action::Report(report) => self.reports.push(report),
-                        answer::Action::Offered { .. } | answer::Action::Asked { .. } => {
+                        answer::Action::Offered { .. }
+                        | answer::Action::Asked { .. }
+                        | answer::Action::TransferRequested { .. } => {
                             unreachable!("the policy answers by itself")
                         }
                     }
