@@ -576,13 +576,17 @@ impl<E: Entropy> Answerer<E> {
                     // INFO and MESSAGE are taken, anything else is not allowed.
                     let status = crate::in_dialog_status(&request.method);
                     let mut response = Response::from_request(&request, status);
-                    let allow = (status == StatusCode::METHOD_NOT_ALLOWED).then(|| allowed_methods(self.policy.ask));
+                    // An OPTIONS in a call is answered as one outside (§11.2): with what
+                    // this side can do, as a 405 is.
+                    let capabilities = status == StatusCode::METHOD_NOT_ALLOWED || request.method == Method::OPTIONS;
+                    let allow = capabilities.then(|| allowed_methods(self.policy.ask));
                     decorate(&mut response, &self.user_agent, allow);
                     call.session.send_response(response);
                 }
                 // A transfer (RFC 3515) goes to the application, accepted at once (202,
                 // then a NOTIFY of 100 Trying, both taken in this loop); without one to
-                // place the new call, this side does not take transfers.
+                // place the new call, this side does not take transfers: 405 (§8.2.1, a
+                // method it knows but does not take), with Allow.
                 Output::Event(SessionEvent::Refer { target, request }) if self.policy.ask => {
                     match call.session.accept_refer(&request) {
                         Ok(()) => self.actions.push_back(Action::TransferRequested { call: CallHandle(id), target }),
@@ -592,7 +596,9 @@ impl<E: Entropy> Answerer<E> {
                     }
                 }
                 Output::Event(SessionEvent::Refer { request, .. }) => {
-                    call.session.send_response(Response::from_request(&request, StatusCode::NOT_IMPLEMENTED));
+                    let mut response = Response::from_request(&request, StatusCode::METHOD_NOT_ALLOWED);
+                    decorate(&mut response, &self.user_agent, Some(allowed_methods(self.policy.ask)));
+                    call.session.send_response(response);
                 }
                 Output::Event(SessionEvent::Ended(reason)) => {
                     tracing::info!(call_id = %String::from_utf8_lossy(call.session.dialog().id().call_id()), ?reason, "call ended");

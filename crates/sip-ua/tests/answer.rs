@@ -514,12 +514,15 @@ fn refer(call: &str, tag: &str) -> String {
 #[test]
 fn a_transfer_goes_to_the_application_when_it_is_asked_and_is_refused_otherwise() {
     let t0 = Instant::now();
-    // Answering by itself, nobody can place the new call: 501, as before.
+    // Answering by itself, nobody can place the new call: 405 with Allow (§8.2.1).
     let mut uas = Uas::new(AnswerPolicy::default());
     let ok = uas.receive(t0, &invite("c1@192.0.2.1", "z9hG4bKt1"));
     let tag = to_tag(response(&ok[0]));
     uas.receive(t0, &in_dialog("ACK", "c1@192.0.2.1", &tag, 1, "z9hG4bKt2"));
-    assert_eq!(statuses(&uas.receive(t0, &refer("c1@192.0.2.1", &tag))), [501]);
+    let out = uas.receive(t0, &refer("c1@192.0.2.1", &tag));
+    assert_eq!(statuses(&out), [405]);
+    let allow = response(&out[0]).headers.get(&HeaderName::ALLOW).unwrap().value().clone();
+    assert!(!String::from_utf8_lossy(&allow).contains("REFER"), "{allow:?}");
 
     // Asking: 202, a NOTIFY that the call is tried, and the application is told.
     let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
@@ -539,6 +542,9 @@ fn a_transfer_goes_to_the_application_when_it_is_asked_and_is_refused_otherwise(
     };
     assert_eq!(response(&out[0]).status, StatusCode::ACCEPTED);
     let (body, state) = notify(&out[1]).expect("a NOTIFY");
+    let options = uas.receive(t0, &in_dialog("OPTIONS", "c2@192.0.2.1", &tag, 3, "z9hG4bKt5"));
+    let allow = response(&options[0]).headers.get(&HeaderName::ALLOW).map(|h| h.value().clone());
+    assert!(allow.is_some_and(|a| String::from_utf8_lossy(&a).contains("REFER")), "asking, REFER is allowed");
     assert!(body.starts_with("SIP/2.0 100") && state.starts_with("active"), "{body} / {state}");
     assert_eq!(uas.transfers, [(call, "sip:carol@192.0.2.3".parse().unwrap())]);
     // The new call is declined: the last NOTIFY says so and ends the subscription.

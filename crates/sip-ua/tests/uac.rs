@@ -424,14 +424,15 @@ fn an_answered_call_takes_new_offers_dtmf_and_a_refused_transfer() {
     assert_eq!(net.events_of(call).last(), Some(&CallEvent::Renegotiated), "the INFO is taken");
     assert!(net.uac.send_dtmf_info(net.now, call, 'x', Duration::from_millis(160)).is_err());
 
-    // The answering UAS takes no transfer: the REFER fails, the call goes on.
+    // The answering UAS takes no transfer (405, it knows the method): the REFER fails,
+    // the call goes on.
     net.uac.refer(net.now, call, &"sip:carol@192.0.2.3".parse().unwrap()).unwrap();
     net.pump();
     let refer = net.sent_by_alice(&Method::REFER).pop().unwrap();
     assert!(refer.headers.contains(&HeaderName::REFER_TO));
     assert_eq!(
         net.events_of(call).last(),
-        Some(&CallEvent::RequestFailed { method: Method::REFER, status: StatusCode::NOT_IMPLEMENTED })
+        Some(&CallEvent::RequestFailed { method: Method::REFER, status: StatusCode::METHOD_NOT_ALLOWED })
     );
     net.uac.hangup(net.now, call).unwrap();
     net.pump();
