@@ -2,14 +2,14 @@
 //! [`Incoming`] stream and the commands of the layer above, sends every transmit, and
 //! sleeps until the layer's next deadline — one task and one timer for all transactions.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
 use bytes::Bytes;
 use sip_dialog::StdEntropy;
-use sip_message::header::Transport as TransportName;
-use sip_message::{Message, Method, Request, Response, StatusCode};
+use sip_message::header::{self, Transport as TransportName};
+use sip_message::{Host, Message, Method, Request, Response, StatusCode, Uri};
 use sip_transaction::{Config, Event, TransactionError, TransactionKey, TransactionLayer};
 use sip_transport::rules::{ResponseRoute, request_response_route, response_to_unparsed, stamp_sent_by};
 use sip_transport::{Incoming, Received, Sent, Target, Transport, TransportError, TransportSet};
@@ -160,10 +160,30 @@ impl TransactionDriver {
 
 /// §18.1.1, once the transport for `target` is ready: the request's top Via names that
 /// transport and the address the request leaves from, and the target the connection it
-/// goes over.
+/// goes over. A Contact naming a wildcard address gets that address instead
+/// ([`reachable_contact`]).
 pub(crate) fn address_request(request: &mut Request, target: Target, ready: &Sent) -> Result<Target, DriverError> {
     stamp_sent_by(request, &ready.transport, ready.sent_by).map_err(|_| DriverError::NoVia)?;
+    reachable_contact(request, ready.local.ip());
     Ok(Target { connection: ready.connection, ..target })
+}
+
+/// A listener bound to a wildcard address (0.0.0.0, ::) gives this side a Contact no peer
+/// can send to (§8.1.1.8 asks for one it can: the registrar would keep it, the callee
+/// would send its BYE there). When the request's Contact names such a host, the address
+/// the request leaves from (`local`, the interface toward the peer) takes its place; the
+/// port and every parameter stay.
+fn reachable_contact(request: &mut Request, local: IpAddr) {
+    if local.is_unspecified() {
+        return;
+    }
+    let Some(Ok(header::Contact::Address(address))) = request.headers.contact().next() else { return };
+    let Uri::Sip(uri) = address.uri() else { return };
+    if !uri.host().ip().is_some_and(|ip| ip.is_unspecified()) {
+        return;
+    }
+    let reachable = address.with_uri(uri.with_host(&Host::from(local)));
+    let _ = request.headers.set_typed(&header::Contact::Address(reachable));
 }
 
 /// The layer's clock: tokio's (paused in tests), as the std `Instant` the layer takes.

@@ -361,3 +361,27 @@ async fn a_transfer_the_caller_asks_of_an_answered_call_reaches_the_application(
     alice.shutdown().await;
     bob.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_listener_on_a_wildcard_address_gives_a_contact_the_peer_can_reach() {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let registrar_uri: Uri = format!("sip:{}", socket.local_addr().unwrap()).parse().unwrap();
+    let registered = tokio::spawn(registrar(socket, 2));
+    let alice = Endpoint::builder()
+        .listen(Listener::Udp("0.0.0.0:0".parse().unwrap()))
+        .identity("sip:alice@127.0.0.1".parse().unwrap())
+        .credentials("alice", "wonderland")
+        .instance("urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6")
+        .build()
+        .await
+        .unwrap();
+    let port = alice.local_addrs()[0].1.port();
+    let registration = alice.register(registrar_uri, 600).await.unwrap();
+    registration.unregister().await.unwrap();
+    let (seen, _) = timeout(STEP, registered).await.unwrap().unwrap();
+    for (_, contact) in &seen {
+        assert!(contact.contains(&format!("@127.0.0.1:{port}>")), "the interface toward the registrar: {contact}");
+        assert!(contact.contains("reg-id=1"), "the parameters stay: {contact}");
+    }
+    alice.shutdown().await;
+}
