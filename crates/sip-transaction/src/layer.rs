@@ -231,6 +231,12 @@ impl<P: Clone> TransactionLayer<P> {
         self.slot_of(key).is_some()
     }
 
+    /// Where the live transaction with `key` sends: the peer its request came from (a
+    /// server transaction) or went to (a client one).
+    pub fn peer_of(&self, key: &TransactionKey) -> Option<&P> {
+        self.slot_of(key).and_then(|s| self.slots.get(s)).map(|t| &t.peer)
+    }
+
     /// The slot of the live transaction with `key`.
     fn slot_of(&self, key: &TransactionKey) -> Option<usize> {
         self.index.find(key.hash_value(), |&s| self.slots.get(s).is_some_and(|t| t.key == *key)).copied()

@@ -21,7 +21,7 @@ use sip_transaction::{Config, Event, TransactionKey, TransactionLayer};
 use sip_transport::{Incoming, Sent, Target, Transport, TransportError, TransportSet};
 use tokio::sync::mpsc;
 
-use crate::driver::{DEFAULT_QUEUE, Pump, address_request, now, receive};
+use crate::driver::{DEFAULT_QUEUE, Pump, address_request, address_response, now, receive};
 use crate::{Deadlines, Serving};
 
 /// The methods the answerer accepts, for Allow.
@@ -842,7 +842,7 @@ pub async fn serve(
     mut log: impl FnMut(&CallReport),
 ) {
     let mut layer = TransactionLayer::new(config);
-    let pump = Pump { transports, tap: None };
+    let pump = Pump::new(transports, None);
     let mut tags = StdEntropy::default();
     let (prepared_tx, mut prepared) = mpsc::channel::<Preparing>(DEFAULT_QUEUE);
     loop {
@@ -890,7 +890,8 @@ pub async fn serve(
             while let Some(action) = answerer.poll_action() {
                 busy = true;
                 match action {
-                    Action::Respond { key, response } => {
+                    Action::Respond { key, mut response } => {
+                        address_response(&layer, &pump, &key, &mut response).await;
                         // The transaction may have ended (a CANCEL raced the answer): nothing to send.
                         let _ = layer.send_response(now(), &key, response);
                     }

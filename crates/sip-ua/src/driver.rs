@@ -9,7 +9,7 @@ use std::time::Instant as StdInstant;
 use bytes::Bytes;
 use sip_dialog::StdEntropy;
 use sip_message::header::{self, Transport as TransportName};
-use sip_message::{Host, Message, Method, Request, Response, StatusCode, Uri};
+use sip_message::{Headers, Host, Message, Method, Request, Response, SipUri, StatusCode, Uri};
 use sip_transaction::{Config, Event, TransactionError, TransactionKey, TransactionLayer};
 use sip_transport::rules::{ResponseRoute, request_response_route, response_to_unparsed, stamp_sent_by};
 use sip_transport::{Incoming, Received, Sent, Target, Transport, TransportError, TransportSet};
@@ -111,7 +111,7 @@ impl TransactionDriver {
     ) -> (Self, Events, JoinHandle<()>) {
         let (commands, command_rx) = mpsc::channel(DEFAULT_QUEUE);
         let (event_tx, events) = mpsc::channel(DEFAULT_QUEUE);
-        let pump = Pump { transports: transports.clone(), tap: tap.clone() };
+        let pump = Pump::new(transports.clone(), tap.clone());
         let task = tokio::spawn(run(TransactionLayer::new(config), pump, incoming, command_rx, event_tx));
         (Self { commands, transports, tap }, events, task)
     }
@@ -164,8 +164,34 @@ impl TransactionDriver {
 /// ([`reachable_contact`]).
 pub(crate) fn address_request(request: &mut Request, target: Target, ready: &Sent) -> Result<Target, DriverError> {
     stamp_sent_by(request, &ready.transport, ready.sent_by).map_err(|_| DriverError::NoVia)?;
-    reachable_contact(request, ready.local.ip());
+    reachable_contact(&mut request.headers, ready.local.ip());
     Ok(Target { connection: ready.connection, ..target })
+}
+
+/// A response of server transaction `key` (a 2xx to an INVITE, a 3xx, ...) whose Contact
+/// names a wildcard address gets the interface address toward the peer instead, as a
+/// request does ([`reachable_contact`]); the transport is asked for it only then.
+pub(crate) async fn address_response(
+    layer: &TransactionLayer<Target>,
+    pump: &Pump,
+    key: &TransactionKey,
+    response: &mut Response,
+) {
+    if !pump.wildcard || wildcard_contact(&response.headers).is_none() {
+        return;
+    }
+    let Some(peer) = layer.peer_of(key) else { return };
+    if let Ok(ready) = pump.transports.prepare(peer).await {
+        reachable_contact(&mut response.headers, ready.local.ip());
+    }
+}
+
+/// The first Contact's SIP URI, when its host is a wildcard address (0.0.0.0, ::).
+fn wildcard_contact(headers: &Headers) -> Option<(header::NameAddr, SipUri)> {
+    let Some(Ok(header::Contact::Address(address))) = headers.contact().next() else { return None };
+    let Uri::Sip(uri) = address.uri() else { return None };
+    let uri = uri.clone();
+    uri.host().ip().is_some_and(|ip| ip.is_unspecified()).then_some((address, uri))
 }
 
 /// A listener bound to a wildcard address (0.0.0.0, ::) gives this side a Contact no peer
@@ -173,17 +199,13 @@ pub(crate) fn address_request(request: &mut Request, target: Target, ready: &Sen
 /// would send its BYE there). When the request's Contact names such a host, the address
 /// the request leaves from (`local`, the interface toward the peer) takes its place; the
 /// port and every parameter stay.
-fn reachable_contact(request: &mut Request, local: IpAddr) {
+fn reachable_contact(headers: &mut Headers, local: IpAddr) {
     if local.is_unspecified() {
         return;
     }
-    let Some(Ok(header::Contact::Address(address))) = request.headers.contact().next() else { return };
-    let Uri::Sip(uri) = address.uri() else { return };
-    if !uri.host().ip().is_some_and(|ip| ip.is_unspecified()) {
-        return;
-    }
+    let Some((address, uri)) = wildcard_contact(headers) else { return };
     let reachable = address.with_uri(uri.with_host(&Host::from(local)));
-    let _ = request.headers.set_typed(&header::Contact::Address(reachable));
+    let _ = headers.set_typed(&header::Contact::Address(reachable));
 }
 
 /// The layer's clock: tokio's (paused in tests), as the std `Instant` the layer takes.
@@ -195,9 +217,17 @@ pub(crate) fn now() -> StdInstant {
 pub(crate) struct Pump {
     pub(crate) transports: TransportSet,
     pub(crate) tap: Option<Tap>,
+    /// Whether a listener is bound to a wildcard address, so this side's Contact may
+    /// name one ([`address_response`]).
+    wildcard: bool,
 }
 
 impl Pump {
+    pub(crate) fn new(transports: TransportSet, tap: Option<Tap>) -> Self {
+        let wildcard = transports.local_addrs().iter().any(|(_, a)| a.ip().is_unspecified());
+        Self { transports, tap, wildcard }
+    }
+
     pub(crate) async fn send(&self, to: &Target, bytes: Bytes) -> Result<(), TransportError> {
         trace(self.tap.as_ref(), Direction::Sent, &to.transport, to.remote, &bytes);
         tracing::debug!(transport = %to.transport, peer = %to.remote, bytes = bytes.len(), "sending");
@@ -248,7 +278,8 @@ async fn run(
                         let reliable = target.transport.is_reliable();
                         let _ = reply.send(layer.send_request(now(), request, target, reliable).map_err(Into::into));
                     }
-                    Command::Response { key, response, reply } => {
+                    Command::Response { key, mut response, reply } => {
+                        address_response(&layer, &pump, &key, &mut response).await;
                         let sent = layer.send_response(now(), &key, response).map_err(Into::into);
                         if let Some(reply) = reply {
                             let _ = reply.send(sent);

@@ -5,16 +5,18 @@
 //! removes it; a subscription with the test notifier (over a plain socket) that challenges,
 //! accepts, notifies and ends it; shutdown hanging up a call still up.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod common;
 use common::{Notifier, Registrar};
 
 use sip_dialog::EndReason;
-use sip_message::{Header, HeaderName, Message, Method, ParseLimits, Request, StatusCode, Uri};
+use sip_message::{Header, HeaderName, Message, Method, ParseLimits, Request, Response, StatusCode, Uri};
 use sip_transport::rules::stamp_sent_by;
 use sip_transport::stream::StreamSettings;
 use sip_transport::udp::UdpSettings;
+use sip_ua::driver::{Direction, Tap, Traced};
 use sip_ua::endpoint::{Endpoint, EndpointError, Incoming, Listener};
 use sip_ua::uac::{CallEnd, CallEvent, SubscriptionEvent, UacError};
 use tokio::io::AsyncReadExt;
@@ -384,4 +386,49 @@ async fn a_listener_on_a_wildcard_address_gives_a_contact_the_peer_can_reach() {
         assert!(contact.contains("reg-id=1"), "the parameters stay: {contact}");
     }
     alice.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_answer_from_a_wildcard_listener_names_the_interface_toward_the_caller() {
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&sent);
+    let tap: Tap = Arc::new(move |m: &Traced| {
+        if m.direction == Direction::Sent {
+            seen.lock().unwrap().push(m.bytes.clone());
+        }
+    });
+    let bob = Endpoint::builder().listen(Listener::Udp("0.0.0.0:0".parse().unwrap())).trace(tap).build().await.unwrap();
+    let port = bob.local_addrs()[0].1.port();
+    let bob_uri: Uri = format!("sip:bob@127.0.0.1:{port}").parse().unwrap();
+    let alice = endpoint("alice").await;
+    let callee = tokio::spawn(async move {
+        let Some(Incoming::Call(mut offered)) = timeout(STEP, bob.incoming()).await.unwrap() else { panic!("a call") };
+        offered.accept().await.unwrap();
+        assert_eq!(timeout(STEP, offered.ended()).await.unwrap().unwrap(), EndReason::ByeReceived);
+        bob
+    });
+    let mut call = alice.call(bob_uri).await.unwrap();
+    until(&mut call, |e| matches!(e, CallEvent::Answered(_))).await;
+    call.hangup().await.unwrap();
+    assert_eq!(next(&mut call).await, CallEvent::Ended(CallEnd::HungUp));
+    let bob = callee.await.unwrap();
+    let answers: Vec<Response> = sent
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|b| match Message::parse(b.clone()) {
+            Ok(Message::Response(r)) if r.status == StatusCode::OK && r.headers.contains(&HeaderName::CONTACT) => {
+                Some(r)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(!answers.is_empty(), "the 200 to the INVITE was sent");
+    for answer in answers {
+        let contact = answer.headers.get(&HeaderName::CONTACT).unwrap().value().clone();
+        let contact = String::from_utf8_lossy(&contact).into_owned();
+        assert!(contact.contains(&format!("@127.0.0.1:{port}>")), "the interface toward Alice: {contact}");
+    }
+    alice.shutdown().await;
+    bob.shutdown().await;
 }
