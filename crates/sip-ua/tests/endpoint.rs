@@ -194,19 +194,28 @@ async fn registrar(socket: UdpSocket, count: usize) -> (Vec<(u32, String)>, Vec<
     (accepted, registrar.registers)
 }
 
-#[tokio::test]
-async fn a_registration_is_challenged_accepted_and_removed() {
+/// The test registrar on loopback, taking two REGISTERs (a binding and its removal), and
+/// Alice, listening on UDP at `listen`, with an instance id (RFC 5626).
+async fn registrar_and_alice(
+    listen: &str,
+) -> (Uri, tokio::task::JoinHandle<(Vec<(u32, String)>, Vec<Request>)>, Endpoint) {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let registrar_uri: Uri = format!("sip:{}", socket.local_addr().unwrap()).parse().unwrap();
     let registered = tokio::spawn(registrar(socket, 2));
     let alice = Endpoint::builder()
-        .listen(Listener::Udp("127.0.0.1:0".parse().unwrap()))
+        .listen(Listener::Udp(listen.parse().unwrap()))
         .identity("sip:alice@127.0.0.1".parse().unwrap())
         .credentials("alice", "wonderland")
         .instance("urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6")
         .build()
         .await
         .unwrap();
+    (registrar_uri, registered, alice)
+}
+
+#[tokio::test]
+async fn a_registration_is_challenged_accepted_and_removed() {
+    let (registrar_uri, registered, alice) = registrar_and_alice("127.0.0.1:0").await;
     let registration = alice.register(registrar_uri, 600).await.unwrap();
     assert_eq!(registration.expires, 600);
     registration.unregister().await.unwrap();
@@ -366,17 +375,7 @@ async fn a_transfer_the_caller_asks_of_an_answered_call_reaches_the_application(
 
 #[tokio::test]
 async fn a_listener_on_a_wildcard_address_gives_a_contact_the_peer_can_reach() {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let registrar_uri: Uri = format!("sip:{}", socket.local_addr().unwrap()).parse().unwrap();
-    let registered = tokio::spawn(registrar(socket, 2));
-    let alice = Endpoint::builder()
-        .listen(Listener::Udp("0.0.0.0:0".parse().unwrap()))
-        .identity("sip:alice@127.0.0.1".parse().unwrap())
-        .credentials("alice", "wonderland")
-        .instance("urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6")
-        .build()
-        .await
-        .unwrap();
+    let (registrar_uri, registered, alice) = registrar_and_alice("0.0.0.0:0").await;
     let port = alice.local_addrs()[0].1.port();
     let registration = alice.register(registrar_uri, 600).await.unwrap();
     registration.unregister().await.unwrap();
