@@ -858,7 +858,7 @@ pub async fn serve(
             }
             // The loop holds a sender: this never ends.
             Some((call, mut request, target, ready)) = prepared.recv() => {
-                let target = ready.ok().and_then(|ready| address_request(&mut request, target, &ready).ok());
+                let target = ready.ok().and_then(|ready| address_request(&mut request, target, &ready, pump.wildcard).ok());
                 let key = target.and_then(|target| {
                     let reliable = target.transport.is_reliable();
                     layer.send_request(now(), request.clone(), target, reliable).ok()

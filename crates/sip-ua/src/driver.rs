@@ -76,6 +76,8 @@ pub struct TransactionDriver {
     commands: mpsc::Sender<Command>,
     transports: TransportSet,
     tap: Option<Tap>,
+    /// Whether a listener is on a wildcard address ([`on_wildcard`]).
+    wildcard: bool,
 }
 
 impl std::fmt::Debug for TransactionDriver {
@@ -112,8 +114,9 @@ impl TransactionDriver {
         let (commands, command_rx) = mpsc::channel(DEFAULT_QUEUE);
         let (event_tx, events) = mpsc::channel(DEFAULT_QUEUE);
         let pump = Pump::new(transports.clone(), tap.clone());
+        let wildcard = pump.wildcard;
         let task = tokio::spawn(run(TransactionLayer::new(config), pump, incoming, command_rx, event_tx));
-        (Self { commands, transports, tap }, events, task)
+        (Self { commands, transports, tap, wildcard }, events, task)
     }
 
     /// Sends `request` to `target` in a new client transaction. The transport is made
@@ -121,7 +124,7 @@ impl TransactionDriver {
     /// filled in with the transport and the address it leaves from (§18.1.1).
     pub async fn send_request(&self, mut request: Request, target: Target) -> Result<TransactionKey, DriverError> {
         let prepared = self.transports.prepare(&target).await?;
-        let target = address_request(&mut request, target, &prepared)?;
+        let target = address_request(&mut request, target, &prepared, self.wildcard)?;
         let (reply, answer) = oneshot::channel();
         self.commands.send(Command::Request { request, target, reply }).await.map_err(|_| DriverError::Stopped)?;
         answer.await.map_err(|_| DriverError::Stopped)?
@@ -160,12 +163,25 @@ impl TransactionDriver {
 
 /// §18.1.1, once the transport for `target` is ready: the request's top Via names that
 /// transport and the address the request leaves from, and the target the connection it
-/// goes over. A Contact naming a wildcard address gets that address instead
-/// ([`reachable_contact`]).
-pub(crate) fn address_request(request: &mut Request, target: Target, ready: &Sent) -> Result<Target, DriverError> {
+/// goes over. With a listener on a wildcard address (`wildcard`), a Contact naming that
+/// wildcard gets the address the request leaves from instead ([`reachable_contact`]).
+pub(crate) fn address_request(
+    request: &mut Request,
+    target: Target,
+    ready: &Sent,
+    wildcard: bool,
+) -> Result<Target, DriverError> {
     stamp_sent_by(request, &ready.transport, ready.sent_by).map_err(|_| DriverError::NoVia)?;
-    reachable_contact(&mut request.headers, ready.local.ip());
+    if wildcard {
+        reachable_contact(&mut request.headers, ready.local.ip());
+    }
     Ok(Target { connection: ready.connection, ..target })
+}
+
+/// Whether one of `transports`' listeners is bound to a wildcard address (0.0.0.0, ::),
+/// so this side's Contact may name one: only then are Contacts looked at on the way out.
+fn on_wildcard(transports: &TransportSet) -> bool {
+    transports.local_addrs().iter().any(|(_, a)| a.ip().is_unspecified())
 }
 
 /// A response of server transaction `key` (a 2xx to an INVITE, a 3xx, ...) whose Contact
@@ -186,12 +202,15 @@ pub(crate) async fn address_response(
     }
 }
 
-/// The first Contact's SIP URI, when its host is a wildcard address (0.0.0.0, ::).
+/// The first Contact and its SIP URI, when the URI's host is a wildcard address (0.0.0.0, ::).
 fn wildcard_contact(headers: &Headers) -> Option<(header::NameAddr, SipUri)> {
     let Some(Ok(header::Contact::Address(address))) = headers.contact().next() else { return None };
     let Uri::Sip(uri) = address.uri() else { return None };
+    if !uri.host().ip().is_some_and(|ip| ip.is_unspecified()) {
+        return None;
+    }
     let uri = uri.clone();
-    uri.host().ip().is_some_and(|ip| ip.is_unspecified()).then_some((address, uri))
+    Some((address, uri))
 }
 
 /// A listener bound to a wildcard address (0.0.0.0, ::) gives this side a Contact no peer
@@ -217,14 +236,13 @@ pub(crate) fn now() -> StdInstant {
 pub(crate) struct Pump {
     pub(crate) transports: TransportSet,
     pub(crate) tap: Option<Tap>,
-    /// Whether a listener is bound to a wildcard address, so this side's Contact may
-    /// name one ([`address_response`]).
-    wildcard: bool,
+    /// Whether a listener is on a wildcard address ([`on_wildcard`]).
+    pub(crate) wildcard: bool,
 }
 
 impl Pump {
     pub(crate) fn new(transports: TransportSet, tap: Option<Tap>) -> Self {
-        let wildcard = transports.local_addrs().iter().any(|(_, a)| a.ip().is_unspecified());
+        let wildcard = on_wildcard(&transports);
         Self { transports, tap, wildcard }
     }
 
