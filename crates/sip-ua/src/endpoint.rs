@@ -329,7 +329,6 @@ impl EndpointBuilder {
             offered: offered_tx,
             calls: HashMap::new(),
             incoming_calls: HashMap::new(),
-            transfers: HashMap::new(),
             registrations: HashMap::new(),
             requests: HashMap::new(),
             first_outcome: HashMap::new(),
@@ -436,6 +435,15 @@ pub struct IncomingCall {
 /// Transfers of one incoming call that may wait for the application at once; one beyond
 /// them is declined (603).
 const TRANSFERS_WAITING: usize = 4;
+
+/// The endpoint's ends of an [`IncomingCall`]'s channels.
+#[derive(Debug)]
+struct IncomingCallOwner {
+    /// Why the call ended, once.
+    ended: oneshot::Sender<EndReason>,
+    /// The transfers the caller asks for ([`IncomingCall::transfer_requested`]).
+    transfers: mpsc::Sender<Uri>,
+}
 
 impl IncomingCall {
     /// The INVITE, with the caller's offer when it made one.
@@ -913,10 +921,8 @@ struct Core {
     offered: mpsc::Sender<Incoming>,
     /// The event queues of this side's calls.
     calls: HashMap<Handle, mpsc::Sender<CallEvent>>,
-    /// How to tell an incoming call's owner it ended.
-    incoming_calls: HashMap<CallHandle, oneshot::Sender<EndReason>>,
-    /// Where each incoming call's transfer requests go ([`IncomingCall::transfer_requested`]).
-    transfers: HashMap<CallHandle, mpsc::Sender<Uri>>,
+    /// How to tell an incoming call's owner what happens to it.
+    incoming_calls: HashMap<CallHandle, IncomingCallOwner>,
     registrations: HashMap<Handle, mpsc::Sender<RegistrationEvent>>,
     /// Requests waiting for their final response.
     requests: HashMap<Handle, Reply<Response>>,
@@ -1122,10 +1128,10 @@ impl Core {
                         }
                     }
                     answer::Action::Offered { call, invite } => {
-                        let (tx, ended) = oneshot::channel();
-                        self.incoming_calls.insert(call, tx);
-                        let (transfer_tx, transfers) = mpsc::channel(TRANSFERS_WAITING);
-                        self.transfers.insert(call, transfer_tx);
+                        let (ended_tx, ended) = oneshot::channel();
+                        let (transfers_tx, transfers) = mpsc::channel(TRANSFERS_WAITING);
+                        self.incoming_calls
+                            .insert(call, IncomingCallOwner { ended: ended_tx, transfers: transfers_tx });
                         let offer = IncomingCall {
                             handle: call,
                             invite,
@@ -1150,17 +1156,17 @@ impl Core {
                         }
                     }
                     answer::Action::TransferRequested { call, target } => {
-                        let taken = self.transfers.get(&call).is_some_and(|tx| tx.try_send(target).is_ok());
+                        let taken =
+                            self.incoming_calls.get(&call).is_some_and(|o| o.transfers.try_send(target).is_ok());
                         if !taken {
                             // Nobody takes it (the call's handle is gone, or too many wait).
                             let _ = self.uas.transfer_progress(call, StatusCode::DECLINE);
                         }
                     }
                     answer::Action::Report(report) => {
-                        if let Some(tx) = self.incoming_calls.remove(&report.call) {
-                            let _ = tx.send(report.ended);
+                        if let Some(owner) = self.incoming_calls.remove(&report.call) {
+                            let _ = owner.ended.send(report.ended);
                         }
-                        self.transfers.remove(&report.call);
                     }
                 }
             }
