@@ -170,6 +170,9 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<Vec<u8
     })
 }
 
+/// The -timeout of a one-call SIPp server.
+const SERVER_TIMEOUT_SECONDS: u64 = 30;
+
 /// How long past its own -timeout a SIPp run may take before it is killed.
 const SIPP_GRACE_SECONDS: u64 = 30;
 
@@ -223,7 +226,7 @@ impl SippServer {
         let child = Command::new("sipp")
             .args(scenario)
             .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-t", transport, "-m", "1"])
-            .args(["-timeout", "30s", "-timeout_error", "-nostdin"])
+            .args(["-timeout", &format!("{SERVER_TIMEOUT_SECONDS}s"), "-timeout_error", "-nostdin"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -249,10 +252,16 @@ impl SippServer {
         Ok(server)
     }
 
-    /// Waits for SIPp to end (it stops after its one call, or at its timeout).
-    fn finish(self) -> Result<(Counts, String), String> {
-        let output = self.child.wait_with_output().map_err(|e| format!("waiting for sipp: {e}"))?;
-        let screen = String::from_utf8_lossy(&output.stdout).into_owned();
+    /// Waits for SIPp to end (it stops after its one call, or at its timeout; killed if
+    /// it is still there past that, as [`run_sipp`] does).
+    fn finish(mut self) -> Result<(Counts, String), String> {
+        let (stdout, _stderr) = (drain(self.child.stdout.take()), drain(self.child.stderr.take()));
+        let bound = Duration::from_secs(SERVER_TIMEOUT_SECONDS + SIPP_GRACE_SECONDS);
+        let (_, hung) = wait_bounded(&mut self.child, bound)?;
+        let mut screen = String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned();
+        if hung {
+            screen.push_str(&format!("\nsipp did not exit within {} s: killed", bound.as_secs()));
+        }
         Ok((counts_of(&screen), screen))
     }
 }
