@@ -190,13 +190,13 @@ impl Dialog {
             return Err(DialogError::NotDialogCreating(status));
         }
         let local = to(&response.headers)?.0;
-        if local.tag().is_none() {
+        let Some(local_tag) = local.tag().map(|t| copy(t.as_bytes())) else {
             return Err(DialogError::MissingHeader("To tag"));
-        }
+        };
         let Some(local_target) = contact(&response.headers)? else {
             return Err(DialogError::MissingHeader("Contact"));
         };
-        let mut dialog = Self::uas_parts(request, &local, local_target.uri())?;
+        let mut dialog = Self::uas_parts(request, &local, local_tag, local_target.uri())?;
         if status >= 200 {
             dialog.state = DialogState::Confirmed;
         }
@@ -211,15 +211,24 @@ impl Dialog {
             .0
             .with_tag(local_tag)
             .map_err(|error| DialogError::Malformed { header: "To tag", error })?;
-        Self::uas_parts(request, &local, local_target)
+        Self::uas_parts(request, &local, copy(local_tag.as_bytes()), local_target)
     }
 
-    /// A UAS's early dialog for `request`; `local` is the To with this UA's tag.
-    fn uas_parts(request: &Request, local: &NameAddr, local_target: &Uri) -> Result<Self, DialogError> {
+    /// A UAS's early dialog for `request`; `local` is the To with this UA's tag,
+    /// `local_tag`. The peer's tag is the one the request's headers found (and kept).
+    fn uas_parts(
+        request: &Request,
+        local: &NameAddr,
+        local_tag: Bytes,
+        local_target: &Uri,
+    ) -> Result<Self, DialogError> {
         let local = local.detached();
-        let local_tag = local.tag().map(|t| copy(t.as_bytes())).ok_or(DialogError::MissingHeader("To tag"))?;
         let remote = from(&request.headers)?.0.detached();
-        let remote_tag = copy(remote.tag().unwrap_or_default().as_bytes());
+        let remote_tag = match request.headers.from_tag() {
+            Some(Ok(tag)) => copy(&tag.unwrap_or_default()),
+            Some(Err(error)) => return Err(DialogError::Malformed { header: "From", error }),
+            None => return Err(DialogError::MissingHeader("From")),
+        };
         let id = DialogId::new(copy(call_id(&request.headers)?.0.as_ref()), local_tag, remote_tag);
         let remote_target = match contact(&request.headers)? {
             Some(c) => c.uri().detached(),
