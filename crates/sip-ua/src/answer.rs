@@ -22,7 +22,7 @@ use sip_transport::{Incoming, Sent, Target, Transport, TransportError, Transport
 use tokio::sync::mpsc;
 
 use crate::driver::{DEFAULT_QUEUE, Pump, address_request, address_response, now, receive};
-use crate::{Deadlines, Serving};
+use crate::{Deadlines, IdMap, Serving};
 
 /// The methods the answerer accepts, for Allow.
 pub const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, PRACK, INFO";
@@ -196,14 +196,14 @@ pub struct Answerer<E: Entropy = StdEntropy> {
     contacts: Vec<(sip_message::header::Transport, Uri)>,
     user_agent: String,
     entropy: E,
-    calls: HashMap<u64, Call>,
+    calls: IdMap<u64, Call>,
     by_dialog: HashMap<DialogId, u64>,
-    by_invite: HashMap<TransactionKey, u64>,
+    by_invite: IdMap<TransactionKey, u64>,
     /// Client transactions of the calls' own requests, to route their responses.
-    by_request: HashMap<TransactionKey, (u64, Request)>,
+    by_request: IdMap<TransactionKey, (u64, Request)>,
     /// Requests outside a call waiting for the application's answer, by handle (the
     /// numbers are the calls'; the deadlines too).
-    asked: HashMap<u64, (TransactionKey, Request)>,
+    asked: IdMap<u64, (TransactionKey, Request)>,
     deadlines: Deadlines,
     next_call: u64,
     actions: VecDeque<Action>,
@@ -266,11 +266,11 @@ impl<E: Entropy> Answerer<E> {
             contacts: Vec::new(),
             user_agent: concat!("sipkit/", env!("CARGO_PKG_VERSION")).to_owned(),
             entropy,
-            calls: HashMap::new(),
+            calls: IdMap::default(),
             by_dialog: HashMap::new(),
-            by_invite: HashMap::new(),
-            by_request: HashMap::new(),
-            asked: HashMap::new(),
+            by_invite: IdMap::default(),
+            by_request: IdMap::default(),
+            asked: IdMap::default(),
             deadlines: Deadlines::default(),
             next_call: 0,
             actions: VecDeque::new(),

@@ -24,7 +24,6 @@
 //! # }
 //! ```
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -46,6 +45,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
+use crate::IdMap;
 use crate::answer::{self, AnswerPolicy, Answerer, CallHandle, RequestHandle};
 use crate::driver::{Events, Tap, TransactionDriver};
 use crate::runner::now;
@@ -327,13 +327,13 @@ impl EndpointBuilder {
             events,
             commands: command_rx,
             offered: offered_tx,
-            calls: HashMap::new(),
-            incoming_calls: HashMap::new(),
-            registrations: HashMap::new(),
-            requests: HashMap::new(),
-            first_outcome: HashMap::new(),
-            subscriptions: HashMap::new(),
-            first_acceptance: HashMap::new(),
+            calls: IdMap::default(),
+            incoming_calls: IdMap::default(),
+            registrations: IdMap::default(),
+            requests: IdMap::default(),
+            first_outcome: IdMap::default(),
+            subscriptions: IdMap::default(),
+            first_acceptance: IdMap::default(),
             binding,
             own_commands: commands.clone(),
         };
@@ -920,18 +920,18 @@ struct Core {
     commands: mpsc::Receiver<Command>,
     offered: mpsc::Sender<Incoming>,
     /// The event queues of this side's calls.
-    calls: HashMap<Handle, mpsc::Sender<CallEvent>>,
+    calls: IdMap<Handle, mpsc::Sender<CallEvent>>,
     /// How to tell an incoming call's owner what happens to it.
-    incoming_calls: HashMap<CallHandle, IncomingCallOwner>,
-    registrations: HashMap<Handle, mpsc::Sender<RegistrationEvent>>,
+    incoming_calls: IdMap<CallHandle, IncomingCallOwner>,
+    registrations: IdMap<Handle, mpsc::Sender<RegistrationEvent>>,
     /// Requests waiting for their final response.
-    requests: HashMap<Handle, Reply<Response>>,
+    requests: IdMap<Handle, Reply<Response>>,
     /// Registrations waiting for their first outcome, with their event queue.
-    first_outcome: HashMap<Handle, Pending<Registration, RegistrationEvent>>,
-    subscriptions: HashMap<Handle, mpsc::Sender<SubscriptionEvent>>,
+    first_outcome: IdMap<Handle, Pending<Registration, RegistrationEvent>>,
+    subscriptions: IdMap<Handle, mpsc::Sender<SubscriptionEvent>>,
     /// Subscriptions waiting for their 2xx, with their event queue (a NOTIFY may come
     /// first).
-    first_acceptance: HashMap<Handle, Pending<Subscription, SubscriptionEvent>>,
+    first_acceptance: IdMap<Handle, Pending<Subscription, SubscriptionEvent>>,
     /// The Contact this side registers (with `+sip.instance` and `reg-id` when set).
     binding: NameAddr,
     /// For the handles given out (the endpoint's own sender: the task ends when aborted).

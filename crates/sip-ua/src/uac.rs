@@ -26,7 +26,7 @@ use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator, OfferAnswer, Ses
 use sip_transaction::{Event, TransactionKey};
 use sip_transport::Target;
 
-use crate::{Deadlines, Serving};
+use crate::{Deadlines, IdMap, Serving};
 
 /// How many times a request is sent again with credentials after a 401 or 407 before
 /// the UAC gives up with [`UacError::AuthFailed`].
@@ -461,9 +461,9 @@ enum Outstanding {
 pub struct Uac<E: Entropy = StdEntropy> {
     config: UacConfig,
     entropy: E,
-    outstanding: HashMap<u64, Outstanding>,
+    outstanding: IdMap<u64, Outstanding>,
     /// The client transactions in flight: whose, and the request as sent.
-    by_key: HashMap<TransactionKey, (u64, Request)>,
+    by_key: IdMap<TransactionKey, (u64, Request)>,
     by_dialog: HashMap<DialogId, u64>,
     deadlines: Deadlines,
     next: u64,
@@ -513,8 +513,8 @@ impl<E: Entropy> Uac<E> {
         Self {
             config,
             entropy,
-            outstanding: HashMap::new(),
-            by_key: HashMap::new(),
+            outstanding: IdMap::default(),
+            by_key: IdMap::default(),
             by_dialog: HashMap::new(),
             deadlines: Deadlines::default(),
             next: 0,
