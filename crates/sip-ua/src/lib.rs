@@ -80,6 +80,12 @@ pub(crate) fn in_dialog_status(method: &Method) -> StatusCode {
     }
 }
 
+/// A map whose keys hash as one number a peer cannot choose: an id this side hands out
+/// (a call's, a request's) or a [`TransactionKey`](sip_transaction::TransactionKey), whose
+/// hash is keyed when the key is made. Such keys need no SipHash, which costs several
+/// times more and guards the maps keyed by what a peer writes (Call-IDs, tags).
+pub(crate) type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The deadlines of a core's calls (or other things it keeps by number): at most one per
 /// thing, the earliest first.
 #[derive(Debug, Default)]
@@ -87,12 +93,6 @@ pub(crate) struct Deadlines {
     queue: BTreeSet<(Instant, u64)>,
     filed: IdMap<u64, Instant>,
 }
-
-/// A map whose keys hash as one number a peer cannot choose: an id this side hands out
-/// (a call's, a request's) or a [`TransactionKey`](sip_transaction::TransactionKey), whose
-/// hash is keyed when the key is made. Such keys need no SipHash, which costs several
-/// times more and guards the maps keyed by what a peer writes (Call-IDs, tags).
-pub(crate) type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 impl Deadlines {
     /// Files `id` under `at` (`None`: under nothing), replacing what it was filed under.
