@@ -7,6 +7,8 @@
 use bytes::{Bytes, BytesMut};
 use sip_message::Message;
 
+pub mod call;
+
 /// The benched messages: name and wire bytes.
 pub const MESSAGES: &[(&str, &[u8])] = &[
     ("invite", include_bytes!("../../crates/sip-message/tests/messages/invite.sip")),

@@ -82,6 +82,20 @@ pub(crate) fn transaction_table(dir: &Path) -> Result<String, String> {
     Ok(out)
 }
 
+/// Whole calls per second through the answering cores (`benches/benches/call.rs`).
+pub(crate) fn call_table(dir: &Path) -> Result<String, String> {
+    // One iteration runs a batch of 200 calls (the bench's BATCH).
+    let each = median_at(&dir.join("call").join("sipkit_answer"))? / 200.0;
+    Ok(format!(
+        "{:<24} {:>16} {:>12}\n{:<24} {:>16.0} {each:>12.0}\n",
+        "calls",
+        "per second",
+        "ns each",
+        "sipkit_answer",
+        1e9 / each
+    ))
+}
+
 /// A table of full parse, parse only, rsip and serialize times per message.
 pub(crate) fn message_table(dir: &Path) -> Result<String, String> {
     let mut out = String::new();

@@ -196,6 +196,7 @@ fn bench_task(args: &[String]) -> ExitCode {
         && bench("sdp")
         && bench("transport")
         && bench("transaction")
+        && bench("call")
         && run(Command::new("cargo").args([
             "run",
             "--quiet",
@@ -215,11 +216,12 @@ fn bench_task(args: &[String]) -> ExitCode {
             bench_report::sdp_table(&dir)?,
             bench_report::transport_table(&dir)?,
             bench_report::transaction_table(&dir)?,
+            bench_report::call_table(&dir)?,
         ))
     });
     match tables {
-        Ok((messages, sdp, transport, transactions)) => {
-            println!("\n{messages}\n{sdp}\n{transport}\n{transactions}");
+        Ok((messages, sdp, transport, transactions, calls)) => {
+            println!("\n{messages}\n{sdp}\n{transport}\n{transactions}\n{calls}");
             ExitCode::SUCCESS
         }
         Err(e) => {
