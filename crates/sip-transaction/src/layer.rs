@@ -55,6 +55,9 @@ struct Transaction<P> {
     /// Server: the last response sent, to send again on a retransmitted request; client
     /// INVITE: the ACK for a non-2xx final response, to send again.
     response: Option<Bytes>,
+    /// Server INVITE: the 100 Trying to send if the layer above stays silent, encoded only
+    /// then (it answers first, most of the time).
+    trying: Option<Box<Response>>,
     /// The current retransmission interval of Timer A, E or G.
     interval: Duration,
     /// The running timers: at most two at once (A and B, E and F, G and H).
@@ -303,6 +306,7 @@ impl<P: Clone> TransactionLayer<P> {
             reliable,
             request: Bytes::new(),
             response: None,
+            trying: None,
             interval: self.core.config.t1,
             timers: Timers::default(),
         }
@@ -408,8 +412,9 @@ impl<P: Clone> TransactionLayer<P> {
         let cancels = key.cancelled_invite().filter(|k| self.slot_of(k).is_some()).map(Box::new);
         match config.trying_delay {
             Some(delay) if invite => {
-                // The 100 Trying is built now, sent only if the layer above is silent.
-                t.response = Some(Response::from_request(&request, StatusCode::TRYING).to_bytes());
+                // The 100 Trying is made now, while the request is at hand, and sent only
+                // if the layer above is silent.
+                t.trying = Some(Box::new(Response::from_request(&request, StatusCode::TRYING)));
                 self.insert(t, &[(Timer::Trying, now + delay)]);
             }
             _ => self.insert(t, &[]),
@@ -794,7 +799,10 @@ impl<P: Clone> Core<P> {
             }
             Timer::D | Timer::I | Timer::J | Timer::K | Timer::L | Timer::M => Next::Terminate,
             Timer::Trying => {
-                self.resend_response(t);
+                // From now on it is also the answer to a retransmitted INVITE.
+                if let Some(trying) = t.trying.take() {
+                    self.send(t, trying.to_bytes(), true);
+                }
                 Next::Stay
             }
         }
@@ -820,5 +828,9 @@ impl<P: Clone> Core<P> {
 
     fn cancel(&mut self, t: &mut Transaction<P>, timer: Timer) {
         t.timers.cancel(timer);
+        if timer == Timer::Trying {
+            // The layer above answered: the 100 Trying is not needed.
+            t.trying = None;
+        }
     }
 }
