@@ -6,6 +6,10 @@
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use sipkit_benches::call::{caller_side, run_calls};
 
+/// The allocator `sipkit` runs with, so the figure is `sipkit answer`'s.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Calls per measured batch (distinct Call-IDs, so they live side by side).
 const BATCH: u64 = 200;
 
