@@ -281,7 +281,15 @@ impl<P: Clone> TransactionLayer<P> {
         let per_entry = size_of::<Option<Transaction<P>>>() + size_of::<usize>();
         let keys: usize = self.slots.iter().map(|t| t.key.heap_bytes()).sum();
         let deadlines = self.core.deadlines.len() * size_of::<Deadline>();
-        self.index.len() * per_entry + keys + self.message_bytes() + deadlines
+        // A 100 Trying waiting for its timer: the response and its fields (their values
+        // are the request's, shared with the layer above).
+        let trying: usize = self
+            .slots
+            .iter()
+            .filter_map(|t| t.trying.as_ref())
+            .map(|r| size_of::<Response>() + r.headers.len() * size_of::<Header>())
+            .sum();
+        self.index.len() * per_entry + keys + self.message_bytes() + deadlines + trying
     }
 
     /// Bytes of the messages the live transactions keep to send again (requests, ACKs,

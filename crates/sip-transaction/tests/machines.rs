@@ -349,6 +349,20 @@ fn invite_server_sends_100_trying_when_the_layer_above_is_silent() {
 }
 
 #[test]
+fn a_100_trying_waiting_for_its_timer_counts_in_the_layers_memory() {
+    let start = Instant::now();
+    let held = |trying_delay| {
+        let mut layer = TransactionLayer::new(Config { trying_delay, ..Config::default() });
+        layer.handle_incoming(start, Message::Request(invite()), PEER.to_string(), false);
+        while layer.poll_event().is_some() {}
+        layer.memory_bytes()
+    };
+    // Beyond the timer's own deadline, at least the response it will send.
+    let waiting = held(Some(Duration::from_millis(200)));
+    assert!(waiting >= held(None) + size_of::<Response>(), "the waiting 100 Trying is memory the layer holds");
+}
+
+#[test]
 fn invite_server_proceeding_resends_the_last_provisional() {
     let mut run = Run::default();
     let inv = invite();
