@@ -12,10 +12,12 @@ use bytes::{BufMut, Bytes, BytesMut};
 use sip_message::header::Transport as TransportName;
 use sip_message::{Message, Method, StatusCode, Uri};
 use sip_transaction::{Config, TransactionLayer};
-use sip_transport::{Target, rules};
+use sip_transport::rules::{ResponseRoute, request_response_route};
+use sip_transport::{Received, Source, Target};
 use sip_ua::answer::{Action, AnswerPolicy, Answerer};
 
 const CALLER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5071);
+const ANSWERER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5090);
 
 /// The caller's request `method` of call `n`, in the form SIPp's `uac` scenario sends:
 /// the To tag (for ACK and BYE) goes between `head` and `tail`.
@@ -73,17 +75,26 @@ pub fn with_tag((head, tail): &(String, String), tag: &[u8]) -> Bytes {
     out.freeze()
 }
 
-/// Takes a datagram from the caller as `sipkit answer`'s loop does, and runs both cores
-/// until they are quiet. Returns the To tag of a 2xx the answerer sent, if any.
+/// Takes a datagram from the caller as `sipkit answer` does (the UDP transport's
+/// `Received::from_bytes`, then the responses' route from the top Via, §18.2.2), and runs
+/// both cores until they are quiet. Returns the To tag of a 2xx the answerer sent, if any.
 pub fn deliver(
     layer: &mut TransactionLayer<Target>,
     answerer: &mut Answerer,
     now: Instant,
     datagram: Bytes,
 ) -> Option<Bytes> {
-    let Ok(Message::Request(mut request)) = Message::parse(datagram) else { panic!("bench request") };
-    rules::stamp_received(&mut request, CALLER).expect("stamp");
-    layer.handle_incoming(now, Message::Request(request), Target::new(TransportName::UDP, CALLER), false);
+    let source = Source { transport: TransportName::UDP, local: ANSWERER, remote: CALLER, connection: None };
+    let Received::Message { message: Message::Request(request), source } =
+        Received::from_bytes(datagram, &sip_message::ParseLimits::default(), source)
+    else {
+        panic!("bench request")
+    };
+    let peer = match request_response_route(&request, &source) {
+        Ok(ResponseRoute::Target(target)) => target,
+        _ => Target::back_to(&source),
+    };
+    layer.handle_incoming(now, Message::Request(request), peer, false);
     let mut tag = None;
     loop {
         let mut busy = false;
