@@ -614,10 +614,13 @@ impl<P: Clone> Core<P> {
             }
             (Kind::InviteServer, State::Proceeding, false, true) => {
                 // RFC 6026: the layer above retransmits the 2xx; the transaction waits in
-                // Accepted for INVITE retransmissions and passes ACKs up.
+                // Accepted for INVITE retransmissions and passes ACKs up. It absorbs those
+                // retransmissions, so it keeps no response (its 2xx nor an earlier
+                // provisional) for the 32 s of Timer L.
                 self.cancel(t, Timer::Trying);
                 t.state = State::Accepted;
-                self.send(t, bytes, true);
+                t.response = None;
+                self.send(t, bytes, false);
                 self.set(t, Timer::L, now + self.config.t1 * 64);
                 Ok(Next::Stay)
             }

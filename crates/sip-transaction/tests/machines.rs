@@ -444,6 +444,23 @@ fn invite_server_accepted_passes_acks_up_until_timer_l() {
 }
 
 #[test]
+fn invite_server_accepted_keeps_no_response_for_timer_l() {
+    // The 2xx is the layer above's to retransmit and a retransmitted INVITE is absorbed, so
+    // for the 32 s of Timer L the transaction keeps no copy of what it sent.
+    let mut run = Run::default();
+    let inv = invite();
+    run.receive(inv.clone(), false);
+    let key = server_key(&run);
+    run.respond(&key, response(&inv, StatusCode::RINGING));
+    assert!(run.layer.message_bytes() > 0, "Proceeding keeps its provisional to send again");
+    run.respond(&key, response(&inv, StatusCode::OK));
+    assert_eq!(run.layer.message_bytes(), 0);
+    run.at(1.0);
+    run.receive(inv.clone(), false);
+    assert_eq!(run.take_sent(), lines(&[(0.0, "SIP/2.0 180 Ringing"), (0.0, "SIP/2.0 200 OK")]));
+}
+
+#[test]
 fn invite_server_refuses_responses_out_of_order() {
     let mut run = Run::default();
     let inv = invite();

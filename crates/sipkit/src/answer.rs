@@ -176,10 +176,13 @@ impl CallLog {
         let log = Self { pending: Arc::default(), wake: Arc::default() };
         let (pending, wake) = (Arc::clone(&log.pending), Arc::clone(&log.wake));
         tokio::spawn(async move {
+            // The batch written last, kept (emptied) for the next: the two buffers keep
+            // their capacity instead of growing anew for every batch.
+            let mut batch = Vec::new();
             loop {
                 wake.notified().await;
                 tokio::time::sleep(CALL_LOG_DELAY).await;
-                write_out(&pending);
+                write_out(&pending, &mut batch);
             }
         });
         log
@@ -199,16 +202,18 @@ impl CallLog {
 
     /// Writes out what is pending now.
     fn flush(&self) {
-        write_out(&self.pending);
+        write_out(&self.pending, &mut Vec::new());
     }
 }
 
-fn write_out(pending: &std::sync::Mutex<Vec<u8>>) {
+/// Swaps the pending lines with the empty `batch`, writes them, and leaves `batch` empty.
+fn write_out(pending: &std::sync::Mutex<Vec<u8>>, batch: &mut Vec<u8>) {
     use std::io::Write as _;
-    let batch = std::mem::take(&mut *pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    std::mem::swap(&mut *pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner), batch);
     if !batch.is_empty() {
         let mut out = std::io::stdout().lock();
         // Nobody to tell if standard output is gone.
-        let _ = out.write_all(&batch).and_then(|()| out.flush());
+        let _ = out.write_all(batch).and_then(|()| out.flush());
     }
+    batch.clear();
 }
