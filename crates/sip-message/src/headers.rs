@@ -125,7 +125,8 @@ fn check_field_value(v: &[u8]) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// The header fields that get an index slot for O(1) lookup of their first occurrence.
+/// The header fields that get an index slot: O(1) lookup of their first occurrence, and
+/// their last one, where a walk over all of their fields ends.
 const HOT: [Known; 12] = [
     Known::Via,
     Known::From,
@@ -168,6 +169,8 @@ fn hot_slot(k: Known) -> Option<usize> {
 pub struct Headers {
     fields: Vec<Header>,
     index: [u16; HOT.len()],
+    /// The last field of each indexed header (`NONE`: absent, or past `u16` indices).
+    last: [u16; HOT.len()],
     /// The headers every layer a message passes reads (the transport, the transaction
     /// key, the dialog), each decoded once; forgotten when a change may alter them.
     /// (Boxed: the values are large, and a header set being built never decodes them.)
@@ -216,7 +219,12 @@ impl Headers {
 
     /// No fields, with room for `n`.
     pub fn with_capacity(n: usize) -> Self {
-        Self { fields: Vec::with_capacity(n), index: [NONE; HOT.len()], decoded: OnceLock::new() }
+        Self {
+            fields: Vec::with_capacity(n),
+            index: [NONE; HOT.len()],
+            last: [NONE; HOT.len()],
+            decoded: OnceLock::new(),
+        }
     }
 
     /// Number of fields.
@@ -249,11 +257,14 @@ impl Headers {
     fn reindex(&mut self) {
         self.decoded = OnceLock::new();
         self.index = [NONE; HOT.len()];
+        self.last = [NONE; HOT.len()];
         for (i, f) in self.fields.iter().enumerate() {
             if let Some(slot) = f.name.kind().and_then(hot_slot) {
+                let i = u16::try_from(i).unwrap_or(NONE);
                 if self.index[slot] == NONE {
-                    self.index[slot] = u16::try_from(i).unwrap_or(NONE);
+                    self.index[slot] = i;
                 }
+                self.last[slot] = i;
             }
         }
     }
@@ -269,6 +280,15 @@ impl Headers {
             }
         }
         self.fields.iter().position(|f| f.name == *name)
+    }
+
+    /// Whether a field of the known header `k`, one with an index slot, is present.
+    pub(crate) fn has_hot(&self, k: Known) -> bool {
+        match hot_slot(k) {
+            Some(slot) if self.index[slot] != NONE => true,
+            Some(_) if self.fields.len() < usize::from(NONE) => false,
+            _ => self.contains(&HeaderName::known(k)),
+        }
     }
 
     /// The first field named `name`.
@@ -295,8 +315,13 @@ impl Headers {
 
     fn value_refs(&self, name: &HeaderName) -> ValueRefs<'_> {
         let start = self.position(name).unwrap_or(self.fields.len());
+        // An indexed header's fields end at its last one (unknown past `u16` indices).
+        let end = match name.kind().and_then(hot_slot).map(|slot| self.last[slot]) {
+            Some(last) if last != NONE && start < self.fields.len() => usize::from(last) + 1,
+            _ => self.fields.len(),
+        };
         ValueRefs {
-            fields: self.fields[start..].iter(),
+            fields: self.fields[start..end].iter(),
             split: name.multiplicity() == Multiplicity::List,
             may_be_empty: header::list_may_be_empty(name),
             matcher: Matcher::new(name),
@@ -330,9 +355,11 @@ impl Headers {
     /// where nothing is decoded yet (and for [`push`](Self::push), once it has forgotten).
     pub(crate) fn push_parsed(&mut self, field: Header) {
         if let Some(slot) = field.name.kind().and_then(hot_slot) {
+            let i = u16::try_from(self.fields.len()).unwrap_or(NONE);
             if self.index[slot] == NONE {
-                self.index[slot] = u16::try_from(self.fields.len()).unwrap_or(NONE);
+                self.index[slot] = i;
             }
+            self.last[slot] = i;
         }
         self.fields.push(field);
     }

@@ -300,7 +300,35 @@ pub(crate) fn skip_sws(buf: &[u8], mut i: usize) -> usize {
 
 /// The index after the run of `class` characters that starts at `i` of `buf`.
 #[inline]
-pub(crate) fn skip_class(buf: &[u8], i: usize, class: u32) -> usize {
+pub(crate) fn skip_class(buf: &[u8], mut i: usize, class: u32) -> usize {
+    // Eight bytes per step, with one bounds check for the eight: names, hosts, tokens and
+    // Call-IDs are runs of a class, and the scan over them is most of a parse.
+    while let Some(group) = buf.get(i..i + 8).and_then(|g| <&[u8; 8]>::try_from(g).ok()) {
+        // Written out: a loop over the eight is not unrolled, and the per-byte loop
+        // control is what this saves.
+        let [b0, b1, b2, b3, b4, b5, b6, b7] = *group;
+        let first_outside = if !is(b0, class) {
+            0
+        } else if !is(b1, class) {
+            1
+        } else if !is(b2, class) {
+            2
+        } else if !is(b3, class) {
+            3
+        } else if !is(b4, class) {
+            4
+        } else if !is(b5, class) {
+            5
+        } else if !is(b6, class) {
+            6
+        } else if !is(b7, class) {
+            7
+        } else {
+            i += 8;
+            continue;
+        };
+        return i + first_outside;
+    }
     match buf.get(i..) {
         Some(rest) => i + rest.iter().position(|&b| !is(b, class)).unwrap_or(rest.len()),
         None => i,

@@ -630,12 +630,12 @@ pub(crate) fn parse_header_section(buf: &Bytes, pos: usize, limits: &ParseLimits
     // Room for 14 fields: under the kilobyte where the allocator starts to work harder
     // (a field is 72 bytes), and enough for most messages.
     let mut headers = Headers::with_capacity(14);
-    let mut single_valued_seen: u128 = 0;
+    let mut single_valued_seen: u64 = 0;
     let mut repeats = false;
     let body_start = scan_fields(buf, pos, limits, |name, value| {
         let name = HeaderName::from_received(buf, name);
         if let Some(k) = name.kind().filter(|k| k.multiplicity() == Multiplicity::Single) {
-            let bit = 1u128 << (k as u32);
+            let bit = k.bit();
             repeats |= single_valued_seen & bit != 0;
             single_valued_seen |= bit;
         }
@@ -774,14 +774,14 @@ fn check_semantics(
     };
 
     // A single-valued header repeated with a different value.
-    let mut seen: u128 = 0;
+    let mut seen: u64 = 0;
     let fields = if may_repeat { headers.iter() } else { [].iter() };
     for (i, f) in fields.enumerate() {
         let Some(k) = f.name().kind() else { continue };
         if k.multiplicity() != Multiplicity::Single {
             continue;
         }
-        let bit = 1u128 << (k as u32);
+        let bit = k.bit();
         if seen & bit != 0 {
             let first = headers.iter().take(i).find(|g| g.name().kind() == Some(k));
             if first.is_some_and(|g| g.value() != f.value()) {
@@ -795,8 +795,10 @@ fn check_semantics(
         Some(f) => Ok(f),
         None => Err(ParseError::new(ParseErrorKind::MissingHeader(name), None)),
     };
-    for name in [HeaderName::VIA, HeaderName::FROM, HeaderName::TO, HeaderName::CALL_ID] {
-        first(name)?;
+    for name in [Known::Via, Known::From, Known::To, Known::CallId] {
+        if !headers.has_hot(name) {
+            return Err(ParseError::new(ParseErrorKind::MissingHeader(HeaderName::known(name)), None));
+        }
     }
     let cseq_field = first(HeaderName::CSEQ)?;
     // Decoded into the header set's cache, where validation and the layers above find it.

@@ -185,6 +185,13 @@ impl Known {
         }
     }
 
+    /// This header's bit in a set of known headers held as one `u64` (there are 64).
+    #[inline]
+    pub(crate) const fn bit(self) -> u64 {
+        const { assert!(CANONICAL.len() <= 64, "a set of known headers is one u64") };
+        1 << (self as u32)
+    }
+
     pub(crate) const fn multiplicity(self) -> Multiplicity {
         match self {
             Self::AuthenticationInfo
@@ -693,7 +700,7 @@ pub struct HeaderName {
 }
 
 impl HeaderName {
-    const fn known(k: Known) -> Self {
+    pub(crate) const fn known(k: Known) -> Self {
         Self { known: Some(k), spelling: None }
     }
 
