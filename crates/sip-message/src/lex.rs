@@ -216,6 +216,15 @@ pub(crate) fn check_escaped(s: &[u8], class: u32, non_empty: bool) -> bool {
 
 /// Trims leading and trailing linear white space (SP, HTAB, CR, LF) from a range of `buf`.
 pub(crate) fn trim_lws(buf: &[u8], mut r: Range<usize>) -> Range<usize> {
+    let lws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    // The common case, a header value after `: `: one space before, none after.
+    if let (Some(&b' '), Some(&second), Some(&last)) =
+        (buf.get(r.start), buf.get(r.start + 1), buf.get(r.end.wrapping_sub(1)))
+    {
+        if r.end > r.start + 1 && !lws(second) && !lws(last) {
+            return r.start + 1..r.end;
+        }
+    }
     while r.start < r.end && matches!(buf[r.start], b' ' | b'\t' | b'\r' | b'\n') {
         r.start += 1;
     }
