@@ -218,17 +218,13 @@ pub(crate) fn check_escaped(s: &[u8], class: u32, non_empty: bool) -> bool {
 pub(crate) fn trim_lws(buf: &[u8], mut r: Range<usize>) -> Range<usize> {
     let lws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     // The common case, a header value after `: `: one space before, none after.
-    if let (Some(&b' '), Some(&second), Some(&last)) =
-        (buf.get(r.start), buf.get(r.start + 1), buf.get(r.end.wrapping_sub(1)))
-    {
-        if r.end > r.start + 1 && !lws(second) && !lws(last) {
-            return r.start + 1..r.end;
-        }
+    if r.end > r.start + 1 && buf[r.start] == b' ' && !lws(buf[r.start + 1]) && !lws(buf[r.end - 1]) {
+        return r.start + 1..r.end;
     }
-    while r.start < r.end && matches!(buf[r.start], b' ' | b'\t' | b'\r' | b'\n') {
+    while r.start < r.end && lws(buf[r.start]) {
         r.start += 1;
     }
-    while r.end > r.start && matches!(buf[r.end - 1], b' ' | b'\t' | b'\r' | b'\n') {
+    while r.end > r.start && lws(buf[r.end - 1]) {
         r.end -= 1;
     }
     r
