@@ -20,6 +20,20 @@ fn median_at(bench_dir: &Path) -> Result<f64, String> {
     json["median"]["point_estimate"].as_f64().ok_or_else(|| format!("{}: no median", path.display()))
 }
 
+/// The median time in ns per element of the criterion result in `bench_dir`: the time of
+/// one iteration over the elements the bench's throughput says one iteration handles (a
+/// batch of calls, transactions or pipelined messages).
+fn median_per_element(bench_dir: &Path) -> Result<f64, String> {
+    let path = bench_dir.join("new/benchmark.json");
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let elements = json["throughput"]["Elements"]
+        .as_f64()
+        .filter(|&n| n > 0.0)
+        .ok_or_else(|| format!("{}: no throughput in elements", path.display()))?;
+    Ok(median_at(bench_dir)? / elements)
+}
+
 /// The benched session descriptions, in report order.
 const DESCRIPTIONS: [&str; 2] = ["audio_offer", "webrtc_offer"];
 
@@ -51,9 +65,8 @@ pub(crate) fn transport_table(dir: &Path) -> Result<String, String> {
     let mut out = String::new();
     let _ = writeln!(out, "{:<12} {:>26} {:>26}", "message", "UDP receive+parse+hand-off", "stream decode+parse");
     for m in ["options", "invite"] {
-        let udp = median_at(&dir.join("udp_receive").join(m))?;
-        // One iteration of the stream bench decodes 100 pipelined messages.
-        let stream = median_at(&dir.join("stream_decode").join(m))? / 100.0;
+        let udp = median_per_element(&dir.join("udp_receive").join(m))?;
+        let stream = median_per_element(&dir.join("stream_decode").join(m))?;
         let _ = writeln!(
             out,
             "{m:<12} {:>10.0} msg/s ({udp:>5.0} ns) {:>10.0} msg/s ({stream:>5.0} ns)",
@@ -75,8 +88,7 @@ pub(crate) fn transaction_table(dir: &Path) -> Result<String, String> {
         "non_invite_client_udp",
         "invite_client_udp",
     ] {
-        // One iteration runs a batch of 1000 transactions.
-        let each = median_at(&dir.join("transaction").join(name))? / 1000.0;
+        let each = median_per_element(&dir.join("transaction").join(name))?;
         let _ = writeln!(out, "{name:<24} {:>16.0} {each:>12.0}", 1e9 / each);
     }
     Ok(out)
@@ -84,8 +96,7 @@ pub(crate) fn transaction_table(dir: &Path) -> Result<String, String> {
 
 /// Whole calls per second through the answering cores (`benches/benches/call.rs`).
 pub(crate) fn call_table(dir: &Path) -> Result<String, String> {
-    // One iteration runs a batch of 200 calls (the bench's BATCH).
-    let each = median_at(&dir.join("call").join("sipkit_answer"))? / 200.0;
+    let each = median_per_element(&dir.join("call").join("sipkit_answer"))?;
     Ok(format!(
         "{:<24} {:>16} {:>12}\n{:<24} {:>16.0} {each:>12.0}\n",
         "calls",
@@ -113,4 +124,30 @@ pub(crate) fn message_table(dir: &Path) -> Result<String, String> {
             writeln!(out, "{m:<12} {full:>9.0} ns {only:>9.0} ns {rsip:>9.0} ns {:>9.1}x {ser:>9.0} ns", rsip / full);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes a criterion result (median `median` ns per iteration, `throughput` as
+    /// criterion records it) under `dir/name`.
+    fn result(dir: &Path, name: &str, median: f64, throughput: &str) -> std::path::PathBuf {
+        let bench = dir.join(name);
+        fs::create_dir_all(bench.join("new")).unwrap();
+        fs::write(bench.join("new/estimates.json"), format!(r#"{{"median":{{"point_estimate":{median}}}}}"#)).unwrap();
+        fs::write(bench.join("new/benchmark.json"), format!(r#"{{"throughput":{throughput}}}"#)).unwrap();
+        bench
+    }
+
+    #[test]
+    fn a_batch_bench_is_reported_per_element_of_its_throughput() {
+        let dir = std::env::temp_dir().join(format!("sipkit-bench-report-{}", std::process::id()));
+        let batch = result(&dir, "batch", 50_000.0, r#"{"Elements":200}"#);
+        assert_eq!(median_per_element(&batch), Ok(250.0));
+        // A bench that counts bytes (the message parses) has no elements to divide by.
+        let bytes = result(&dir, "bytes", 900.0, r#"{"Bytes":851}"#);
+        assert!(median_per_element(&bytes).unwrap_err().contains("no throughput in elements"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
