@@ -32,6 +32,10 @@ pub struct NameAddr {
     display: Span,
     uri: Uri,
     params: Span,
+    /// The value of the first `tag` parameter when it is not a quoted string (what
+    /// [`Param::token`](super::Param::token) gives), found once: From and To tags are read
+    /// for every message.
+    tag: Span,
 }
 
 impl NameAddr {
@@ -56,7 +60,9 @@ impl NameAddr {
         let params_start = out.len();
         out.put_slice(params);
         let params_span = Span::of(params_start..out.len());
-        Self { text: out.freeze(), display: display_span, uri: uri.clone(), params: params_span }
+        let text = out.freeze();
+        let tag = tag_span(&text, params_span);
+        Self { text, display: display_span, uri: uri.clone(), params: params_span, tag }
     }
 
     /// Decodes a whole value.
@@ -70,8 +76,17 @@ impl NameAddr {
         c: &mut Cursor<'_>,
         src: &Bytes,
         form: AddrForm,
-        check: impl FnMut(&[u8], Option<ScannedValue<'_>>) -> bool,
+        mut check: impl FnMut(&[u8], Option<ScannedValue<'_>>) -> bool,
     ) -> Result<Self, DecodeError> {
+        // The first `tag` parameter, noted as the parameters are scanned: its value when
+        // that is not a quoted string (what `Param::token` gives).
+        let mut tag = None;
+        let mut check = |name: &[u8], v: Option<ScannedValue<'_>>| {
+            if name.len() == 3 && tag.is_none() && name.eq_ignore_ascii_case(b"tag") {
+                tag = Some(token_span(v));
+            }
+            check(name, v)
+        };
         let start = c.pos;
         let mut display = Span::NONE;
         match c.peek() {
@@ -102,8 +117,8 @@ impl NameAddr {
                     }
                     let (uri, end) = scan_uri(src, c.pos, src.len(), UriContext::Unbracketed)?;
                     c.pos = end;
-                    let params = scan_params_checked(c, check)?;
-                    return Ok(Self { text: src.clone(), display, uri, params });
+                    let params = scan_params_checked(c, &mut check)?;
+                    return Ok(Self { text: src.clone(), display, uri, params, tag: tag.unwrap_or(Span::NONE) });
                 }
             }
         }
@@ -113,8 +128,8 @@ impl NameAddr {
             return Err(DecodeError::new("expected '>' after the URI", end));
         }
         c.pos = end + 1;
-        let params = scan_params_checked(c, check)?;
-        Ok(Self { text: src.clone(), display, uri, params })
+        let params = scan_params_checked(c, &mut check)?;
+        Ok(Self { text: src.clone(), display, uri, params, tag: tag.unwrap_or(Span::NONE) })
     }
 
     /// The `tag` parameter of a From or To field value, found without decoding the
@@ -180,7 +195,7 @@ impl NameAddr {
 
     /// The `tag` parameter (From, To).
     pub fn tag(&self) -> Option<&str> {
-        self.params().get("tag").and_then(|p| p.token())
+        self.tag.get(&self.text).map(lex::ascii)
     }
 
     /// The address as written.
@@ -196,6 +211,7 @@ impl NameAddr {
             display: self.display,
             uri: self.uri.detached(),
             params: self.params,
+            tag: self.tag,
         }
     }
 
@@ -237,6 +253,24 @@ impl NameAddr {
     pub fn encode(&self, out: &mut BytesMut) {
         out.put_slice(&self.text);
     }
+}
+
+/// The span of a parameter value that is not a quoted string (`Span::NONE` otherwise).
+fn token_span(v: Option<ScannedValue<'_>>) -> Span {
+    v.filter(|v| v.bytes.first() != Some(&b'"')).map_or(Span::NONE, |v| Span::of(v.at..v.at + v.bytes.len()))
+}
+
+/// The tag of an address `text` a builder wrote, whose parameters are at `params`.
+fn tag_span(text: &[u8], params: Span) -> Span {
+    let mut c = Cursor { buf: text, pos: params.start as usize };
+    let mut tag = None;
+    let scanned = scan_params_checked(&mut c, |name, v| {
+        if name.len() == 3 && tag.is_none() && name.eq_ignore_ascii_case(b"tag") {
+            tag = Some(token_span(v));
+        }
+        true
+    });
+    scanned.ok().and(tag).unwrap_or(Span::NONE)
 }
 
 /// Addresses are equal when their display names are the same text, their URIs are equal
@@ -448,6 +482,28 @@ impl TypedHeader for Contact {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_tag_noted_when_decoding_is_the_first_tag_parameter() {
+        for (value, tag) in [
+            ("<sip:a@b>;tag=1;tag=2", Some("1")),
+            ("<sip:a@b>;TaG=up;x", Some("up")),
+            ("<sip:a@b>;tag=\"quoted\";tag=2", None),
+            ("<sip:a@b>;tag;tag=2", None),
+            ("<sip:a@b;tag=uri-param>;tags=no;xtag=no", None),
+            ("sip:a@b;x=1;tag=bare", Some("bare")),
+        ] {
+            let decoded = NameAddr::decode_value(&Bytes::from(value), AddrForm::Any).unwrap();
+            assert_eq!(decoded.tag(), tag, "{value}");
+            // What a search of the parameters finds, as for an address that was built.
+            assert_eq!(decoded.params().get("tag").and_then(|p| p.token()), tag, "{value}");
+            assert_eq!(decoded.detached().tag(), tag, "{value}");
+        }
+        let built = NameAddr::new(Uri::parse("sip:a@b").unwrap()).with_tag("t9").unwrap();
+        assert_eq!(built.tag(), Some("t9"));
+        assert_eq!(built.with_tag("t10").unwrap().tag(), Some("t10"));
+        assert_eq!(built.without_param("tag").tag(), None);
+    }
 
     #[test]
     fn tag_of_finds_the_tag_the_decoder_finds() {

@@ -96,6 +96,13 @@ pub trait TypedHeader: Sized {
     /// The header field this type decodes.
     const NAME: HeaderName;
 
+    /// Whether every value of the type writes a value that decodes: its text is private
+    /// and only its decoder and its checked constructors make it. [`Header::typed`]
+    /// then does not decode the written value again to check it.
+    ///
+    /// [`Header::typed`]: crate::Header::typed
+    const WRITES_VALID: bool = false;
+
     /// Decodes one value: the whole field value, or one element of a list header.
     fn decode(value: &Bytes) -> Result<Self, DecodeError>;
 

@@ -175,16 +175,17 @@ pub struct SessionExpires {
 impl SessionExpires {
     /// `interval` with an optional refresher.
     pub fn new(interval: u32, refresher: Option<Refresher>) -> Self {
-        let mut text = interval.to_string();
+        let mut text = BytesMut::with_capacity(24);
+        lex::put_decimal(&mut text, interval);
+        let digits = text.len();
         if let Some(r) = refresher {
-            text.push_str(match r {
-                Refresher::Uac => ";refresher=uac",
-                Refresher::Uas => ";refresher=uas",
+            text.put_slice(match r {
+                Refresher::Uac => b";refresher=uac",
+                Refresher::Uas => b";refresher=uas",
             });
         }
         let len = text.len();
-        let digits = interval.to_string().len();
-        Self { interval, text: Bytes::from(text), params: Span::of(digits..len) }
+        Self { interval, text: text.freeze(), params: Span::of(digits..len) }
     }
 
     /// The parameters, `refresher` included.
@@ -194,14 +195,19 @@ impl SessionExpires {
 
     /// The `refresher` parameter.
     pub fn refresher(&self) -> Option<Refresher> {
-        let v = self.params().get("refresher")?.token()?;
-        if v.eq_ignore_ascii_case("uac") {
-            Some(Refresher::Uac)
-        } else if v.eq_ignore_ascii_case("uas") {
-            Some(Refresher::Uas)
-        } else {
-            None
-        }
+        refresher_of(self.params().get("refresher")?)
+    }
+}
+
+/// The side a `refresher` parameter names; `None` for any other value.
+fn refresher_of(p: super::Param<'_>) -> Option<Refresher> {
+    let v = p.token()?;
+    if v.eq_ignore_ascii_case("uac") {
+        Some(Refresher::Uac)
+    } else if v.eq_ignore_ascii_case("uas") {
+        Some(Refresher::Uas)
+    } else {
+        None
     }
 }
 
@@ -215,11 +221,13 @@ fn decode_interval(value: &Bytes, what: &'static str) -> Result<(u32, Span), Dec
 
 impl TypedHeader for SessionExpires {
     const NAME: HeaderName = HeaderName::SESSION_EXPIRES;
+    // The text is private: `new` writes it from numbers, or decoding checked it.
+    const WRITES_VALID: bool = true;
 
     fn decode(value: &Bytes) -> Result<Self, DecodeError> {
         let (interval, params) = decode_interval(value, "Session-Expires must be delta-seconds")?;
         let s = Self { interval, text: value.clone(), params };
-        if s.params().contains("refresher") && s.refresher().is_none() {
+        if s.params().get("refresher").is_some_and(|p| refresher_of(p).is_none()) {
             return Err(DecodeError::new("refresher must be uac or uas", params.start as usize));
         }
         Ok(s)
@@ -242,7 +250,9 @@ pub struct MinSe {
 impl MinSe {
     /// `interval` without parameters.
     pub fn new(interval: u32) -> Self {
-        let text = Bytes::from(interval.to_string());
+        let mut text = BytesMut::with_capacity(10);
+        lex::put_decimal(&mut text, interval);
+        let text = text.freeze();
         let len = text.len();
         Self { interval, text, params: Span::of(len..len) }
     }
@@ -255,6 +265,8 @@ impl MinSe {
 
 impl TypedHeader for MinSe {
     const NAME: HeaderName = HeaderName::MIN_SE;
+    // The text is private: `new` writes it from numbers, or decoding checked it.
+    const WRITES_VALID: bool = true;
 
     fn decode(value: &Bytes) -> Result<Self, DecodeError> {
         let (interval, params) = decode_interval(value, "Min-SE must be delta-seconds")?;
@@ -405,6 +417,29 @@ mod tests {
 
     fn b(s: &'static str) -> Bytes {
         Bytes::from_static(s.as_bytes())
+    }
+
+    /// Session-Expires and Min-SE write their numbers as the decoder reads them, so a field
+    /// made of one needs no second decode; a refresher other than uac or uas is refused.
+    #[test]
+    fn session_timer_values_write_what_decodes() {
+        for (interval, refresher, text) in [
+            (1800, Some(Refresher::Uac), "1800;refresher=uac"),
+            (90, Some(Refresher::Uas), "90;refresher=uas"),
+            (u32::MAX, None, "4294967295"),
+            (0, None, "0"),
+        ] {
+            let se = SessionExpires::new(interval, refresher);
+            assert_eq!(se.to_bytes(), text);
+            let again = SessionExpires::decode(&se.to_bytes()).unwrap();
+            assert_eq!((again.interval, again.refresher()), (interval, refresher));
+            assert!(again.params().get("refresher").is_some() == refresher.is_some());
+            let min = MinSe::new(interval);
+            assert_eq!(MinSe::decode(&min.to_bytes()).unwrap().interval, interval);
+        }
+        assert!(SessionExpires::decode(&b("1800;refresher=proxy")).is_err());
+        assert!(SessionExpires::decode(&b("1800;refresher")).is_err());
+        assert_eq!(SessionExpires::decode(&b("1800;REFRESHER=UAS;x")).unwrap().refresher(), Some(Refresher::Uas));
     }
 
     #[test]

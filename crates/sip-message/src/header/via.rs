@@ -139,8 +139,20 @@ pub struct Via {
     /// The first `branch` parameter's value, found when decoding: transaction matching
     /// reads it for every message.
     branch: Span,
+    /// The first `received`, `rport` and `maddr` parameters, found when decoding: the
+    /// transport reads them for every request and response.
+    well_known: WellKnownParams,
     port: Option<u16>,
     host_kind: HostKind,
+}
+
+/// The first of each parameter [`Via`] reads often, as decoding checked it.
+#[derive(Clone, Copy, Default)]
+struct WellKnownParams {
+    received: Option<IpAddr>,
+    /// `Some(None)`: present without a value.
+    rport: Option<Option<u16>>,
+    maddr: Option<Span>,
 }
 
 /// The magic cookie that starts every RFC 3261 branch (§8.1.1.7).
@@ -175,6 +187,7 @@ impl Via {
                 host: Span::of(12..19),
                 params: Span::of(19..19),
                 branch: Span::NONE,
+                well_known: WellKnownParams::default(),
                 port: None,
                 host_kind: HostKind::Domain,
             },
@@ -232,17 +245,19 @@ impl Via {
 
     /// The `received` parameter (§18.2.1), with or without brackets around IPv6.
     pub fn received(&self) -> Option<IpAddr> {
-        self.params().get("received").and_then(|p| p.value).and_then(parse_received)
+        self.well_known.received
     }
 
     /// The `rport` parameter (RFC 3581): `Some(None)` when present without a value.
     pub fn rport(&self) -> Option<Option<u16>> {
-        self.params().get("rport").map(|p| p.value.and_then(|v| lex::parse_u32(v).and_then(|p| u16::try_from(p).ok())))
+        self.well_known.rport
     }
 
     /// The `maddr` parameter.
     pub fn maddr(&self) -> Option<&str> {
-        self.params().get("maddr").and_then(|p| p.token())
+        // A quoted value is no token (as `Param::token` says).
+        let value = self.well_known.maddr?.get(&self.text)?;
+        (value.first() != Some(&b'"')).then(|| lex::ascii(value))
     }
 
     /// The `ttl` parameter.
@@ -287,28 +302,67 @@ fn parse_received(v: &[u8]) -> Option<IpAddr> {
     parse_ipv4(v).map(IpAddr::V4).or_else(|| parse_ipv6(v).map(IpAddr::V6))
 }
 
-/// Checks a Via parameter §20.42 gives a syntax.
-fn check_via_param(name: &[u8], value: Option<ScannedValue<'_>>) -> bool {
-    let v = value.map(|v| v.bytes);
-    match name.len() {
-        6 if name.eq_ignore_ascii_case(b"branch") => value.is_some_and(|v| v.is_token),
-        5 if name.eq_ignore_ascii_case(b"rport") => {
-            v.is_none_or(|v| lex::parse_u32(v).is_some_and(|p| p <= u32::from(u16::MAX)))
+/// The parameters of a Via being decoded: each checked where §20.42 gives it a syntax,
+/// and the first `branch`, `received`, `rport` and `maddr` noted.
+struct ViaParams {
+    branch: Span,
+    well_known: WellKnownParams,
+}
+
+impl ViaParams {
+    fn new() -> Self {
+        Self { branch: Span::NONE, well_known: WellKnownParams::default() }
+    }
+
+    /// Checks the parameter `name` with `value`, noting it when it is the first of its
+    /// name the Via reads; `false` when its value is malformed.
+    fn check(&mut self, name: &[u8], value: Option<ScannedValue<'_>>) -> bool {
+        let v = value.map(|v| v.bytes);
+        let span = |v: ScannedValue<'_>| Span::of(v.at..v.at + v.bytes.len());
+        let w = &mut self.well_known;
+        match name.len() {
+            6 if name.eq_ignore_ascii_case(b"branch") => {
+                let Some(v) = value.filter(|v| v.is_token) else { return false };
+                if !self.branch.is_some() {
+                    self.branch = span(v);
+                }
+            }
+            5 if name.eq_ignore_ascii_case(b"rport") => {
+                let port = match v {
+                    None => None,
+                    Some(v) => match lex::parse_u32(v).and_then(|p| u16::try_from(p).ok()) {
+                        Some(p) => Some(p),
+                        None => return false,
+                    },
+                };
+                w.rport.get_or_insert(port);
+            }
+            8 if name.eq_ignore_ascii_case(b"received") => {
+                let Some(ip) = v.and_then(parse_received) else { return false };
+                w.received.get_or_insert(ip);
+            }
+            3 if name.eq_ignore_ascii_case(b"ttl") => {
+                return v.is_some_and(|v| v.len() <= 3 && lex::parse_u32(v).is_some_and(|t| t <= 255));
+            }
+            5 if name.eq_ignore_ascii_case(b"maddr") => {
+                let Some(v) = value else { return false };
+                let mut c = Cursor::new(v.bytes);
+                if scan_host(&mut c).is_err() || !c.at_end() {
+                    return false;
+                }
+                w.maddr.get_or_insert(span(v));
+            }
+            _ => {}
         }
-        8 if name.eq_ignore_ascii_case(b"received") => v.is_some_and(|v| parse_received(v).is_some()),
-        3 if name.eq_ignore_ascii_case(b"ttl") => {
-            v.is_some_and(|v| v.len() <= 3 && lex::parse_u32(v).is_some_and(|t| t <= 255))
-        }
-        5 if name.eq_ignore_ascii_case(b"maddr") => v.is_some_and(|v| {
-            let mut c = Cursor::new(v);
-            scan_host(&mut c).is_ok() && c.at_end()
-        }),
-        _ => true,
+        true
     }
 }
 
 impl TypedHeader for Via {
     const NAME: HeaderName = HeaderName::VIA;
+    // The text is private: the builders write it from checked parts and decode it, or
+    // decoding checked it.
+    const WRITES_VALID: bool = true;
 
     fn decode(value: &Bytes) -> Result<Self, DecodeError> {
         decode_all(value, |c| {
@@ -337,13 +391,9 @@ impl TypedHeader for Via {
                         .ok_or(DecodeError::new("invalid port", r.start))?,
                 );
             }
-            let mut branch = Span::NONE;
-            let params = scan_params_checked(c, |name, v| {
-                if let Some(v) = v.filter(|_| !branch.is_some() && name.eq_ignore_ascii_case(b"branch")) {
-                    branch = Span::of(v.at..v.at + v.bytes.len());
-                }
-                check_via_param(name, v)
-            })?;
+            let mut scanned = ViaParams::new();
+            let params = scan_params_checked(c, |name, v| scanned.check(name, v))?;
+            let ViaParams { branch, well_known } = scanned;
             Ok(Self {
                 text: value.clone(),
                 protocol: Span::of(protocol),
@@ -352,6 +402,7 @@ impl TypedHeader for Via {
                 host,
                 params,
                 branch,
+                well_known,
                 port,
                 host_kind,
             })
@@ -402,6 +453,37 @@ mod tests {
         let v = via("SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8").unwrap();
         assert_eq!(v.host().as_str(), "spindle.example.com");
         assert!(v.has_rfc3261_branch());
+    }
+
+    /// `received`, `rport` and `maddr` are noted when decoding: each reads as the first
+    /// parameter of its name (in any case) says, as a search of the parameters finds it.
+    #[test]
+    fn well_known_parameters_are_the_first_of_their_name() {
+        /// Via text, then the received, rport and maddr it reads as.
+        type Case = (&'static str, Option<&'static str>, Option<Option<u16>>, Option<&'static str>);
+        let cases: [Case; 6] = [
+            ("SIP/2.0/UDP h;branch=z9hG4bK1", None, None, None),
+            ("SIP/2.0/UDP h;received=192.0.2.1;received=192.0.2.2", Some("192.0.2.1"), None, None),
+            ("SIP/2.0/UDP h;RPORT;rport=5070;MADDR=239.1.1.1", None, Some(None), Some("239.1.1.1")),
+            ("SIP/2.0/UDP h;rport=5070;rport", None, Some(Some(5070)), None),
+            (
+                "SIP/2.0/UDP h;Received=[2001:db8::1];maddr=a.example;maddr=b.example",
+                Some("2001:db8::1"),
+                None,
+                Some("a.example"),
+            ),
+            ("SIP/2.0/UDP h;rports=1;xreceived=2;maddrx=3", None, None, None),
+        ];
+        for (text, received, rport, maddr) in cases {
+            let v = via(text).unwrap();
+            assert_eq!(v.received(), received.map(|r| r.parse().unwrap()), "{text}");
+            assert_eq!(v.rport(), rport, "{text}");
+            assert_eq!(v.maddr(), maddr, "{text}");
+            assert_eq!(v.params().get("maddr").and_then(|p| p.token()), maddr, "{text}");
+            let rebuilt = v.with_param("rport", Some("9")).unwrap();
+            assert_eq!(rebuilt.rport(), Some(Some(9)), "{text}");
+            assert_eq!(rebuilt.received(), v.received(), "{text}");
+        }
     }
 
     #[test]
