@@ -107,6 +107,12 @@ impl Header {
         }
         out.put_slice(b"\r\n");
     }
+
+    /// How many bytes [`encode`](Self::encode) writes.
+    pub fn encoded_len(&self) -> usize {
+        let value = if self.value.is_empty() { 0 } else { 1 + self.value.len() };
+        self.name.spelling().len() + 1 + value + 2
+    }
 }
 
 impl fmt::Debug for Header {
@@ -451,6 +457,11 @@ impl Headers {
         for f in &self.fields {
             f.encode(out);
         }
+    }
+
+    /// How many bytes [`encode`](Self::encode) writes.
+    pub fn encoded_len(&self) -> usize {
+        self.fields.iter().map(Header::encoded_len).sum()
     }
 
     /// Checks every value of every header this crate knows against its grammar.

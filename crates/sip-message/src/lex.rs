@@ -142,6 +142,11 @@ pub(crate) fn is_digits(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(u8::is_ascii_digit)
 }
 
+/// How many digits [`put_decimal`] writes for `v`.
+pub(crate) fn decimal_len(v: u32) -> usize {
+    v.checked_ilog10().map_or(1, |digits| digits as usize + 1)
+}
+
 /// Writes `v` in decimal, without the allocation of `to_string`.
 pub(crate) fn put_decimal(out: &mut bytes::BytesMut, v: u32) {
     let mut digits = [0u8; 10];

@@ -163,9 +163,18 @@ impl Message {
 
     /// The message as bytes.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(encoded_len_hint(self.headers(), self.body()));
+        let mut out = BytesMut::with_capacity(self.encoded_len());
         self.encode(&mut out);
         out.freeze()
+    }
+
+    /// How many bytes [`encode`](Self::encode) writes: what [`to_bytes`](Self::to_bytes)
+    /// allocates, so a message kept for retransmission holds no spare room.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            Self::Request(r) => r.encoded_len(),
+            Self::Response(r) => r.encoded_len(),
+        }
     }
 }
 
@@ -218,9 +227,15 @@ impl Request {
 
     /// The request as bytes.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(encoded_len_hint(&self.headers, &self.body));
+        let mut out = BytesMut::with_capacity(self.encoded_len());
         self.encode(&mut out);
         out.freeze()
+    }
+
+    /// How many bytes [`encode`](Self::encode) writes.
+    pub fn encoded_len(&self) -> usize {
+        let start_line = self.method.as_bytes().len() + 1 + self.uri.as_bytes().len() + b" SIP/2.0\r\n".len();
+        start_line + self.headers.encoded_len() + 2 + self.body.len()
     }
 
     /// Replaces the body and its Content-Type, and sets Content-Length.
@@ -328,9 +343,16 @@ impl Response {
 
     /// The response as bytes.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(encoded_len_hint(&self.headers, &self.body));
+        let mut out = BytesMut::with_capacity(self.encoded_len());
         self.encode(&mut out);
         out.freeze()
+    }
+
+    /// How many bytes [`encode`](Self::encode) writes.
+    pub fn encoded_len(&self) -> usize {
+        let status = lex::decimal_len(u32::from(self.status.as_u16()));
+        let status_line = b"SIP/2.0 ".len() + status + 1 + self.reason.len() + 2;
+        status_line + self.headers.encoded_len() + 2 + self.body.len()
     }
 
     /// Replaces the body and its Content-Type, and sets Content-Length.
@@ -351,11 +373,6 @@ impl fmt::Debug for Response {
 }
 
 /// Room for a serialized message: its fields, body and a start line.
-fn encoded_len_hint(headers: &Headers, body: &Bytes) -> usize {
-    let fields: usize = headers.iter().map(|f| f.name().spelling().len() + f.value().len() + 4).sum();
-    fields + body.len() + 128
-}
-
 fn set_body(headers: &mut Headers, slot: &mut Bytes, content_type: Option<header::MediaType>, body: Bytes) {
     match content_type {
         Some(ct) => headers.set(Header::typed_trusted(&header::ContentType(ct))),
@@ -903,6 +920,22 @@ v=0\n";
         assert_eq!(untagged, before);
         untagged.set_to_tag("b7").unwrap();
         assert_eq!(untagged.headers.to().unwrap().unwrap().tag(), Some("b7"));
+    }
+
+    /// `to_bytes` allocates exactly what it writes: a response kept for retransmission
+    /// holds no spare room.
+    #[test]
+    fn encoded_len_is_what_encode_writes() {
+        let Message::Request(r) = parse(INVITE).unwrap() else { panic!() };
+        let mut resp = Response::from_request(&r, StatusCode::RINGING).with_reason("").unwrap();
+        // An empty value is written without the space after the colon.
+        resp.headers.push(Header::new(HeaderName::from_static("X-Empty"), "").unwrap());
+        for m in [Message::Request(r), Message::Response(resp), Message::Response(Response::new(StatusCode::OK))] {
+            let mut out = BytesMut::new();
+            m.encode(&mut out);
+            assert_eq!(m.encoded_len(), out.len());
+            assert_eq!(m.to_bytes().len(), out.len());
+        }
     }
 
     #[test]

@@ -183,5 +183,6 @@ fn serialization_is_byte_exact_for_well_formed_input() {
         let bytes = load(file);
         let m = both(file).unwrap();
         assert_eq!(m.to_bytes(), bytes, "{file}");
+        assert_eq!(m.encoded_len(), bytes.len(), "{file}");
     }
 }

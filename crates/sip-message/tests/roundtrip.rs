@@ -335,6 +335,8 @@ proptest! {
             prop_assert!(m.multipart().unwrap().is_ok());
         }
         let bytes = m.to_bytes();
+        // The length `to_bytes` allocates is what it writes.
+        prop_assert_eq!(m.encoded_len(), bytes.len());
         let again = Message::parse_with(bytes.clone(), &unlimited()).unwrap();
         prop_assert_eq!(&again, &m);
         prop_assert_eq!(again.to_bytes(), bytes);
