@@ -22,6 +22,7 @@ use sip_transport::{Incoming, Sent, Target, Transport, TransportError, Transport
 use tokio::sync::mpsc;
 
 use crate::driver::{DEFAULT_QUEUE, Pump, address_request, address_response, now, receive};
+use crate::wakeup::Wakeup;
 use crate::{Deadlines, IdMap, Serving};
 
 /// The methods the answerer accepts, for Allow.
@@ -845,9 +846,10 @@ pub async fn serve(
     let pump = Pump::new(transports, None);
     let mut tags = StdEntropy::default();
     let (prepared_tx, mut prepared) = mpsc::channel::<Preparing>(DEFAULT_QUEUE);
+    let mut wakeup = Wakeup::new();
     loop {
         let deadline = [layer.poll_timeout(), answerer.poll_timeout()].into_iter().flatten().min();
-        let deadline = deadline.map(tokio::time::Instant::from_std);
+        wakeup.set(deadline.map(tokio::time::Instant::from_std));
         tokio::select! {
             item = incoming.recv() => {
                 let Some(item) = item else { return };
@@ -868,7 +870,7 @@ pub async fn serve(
                     None => answerer.request_failed(now(), call, &request),
                 }
             }
-            () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => {
+            () = wakeup.fired() => {
                 let at = now();
                 layer.handle_timeout(at);
                 answerer.handle_timeout(at);

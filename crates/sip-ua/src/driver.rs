@@ -15,7 +15,9 @@ use sip_transport::rules::{ResponseRoute, request_response_route, response_to_un
 use sip_transport::{Incoming, Received, Sent, Target, Transport, TransportError, TransportSet};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::Instant;
+
+use crate::wakeup::Wakeup;
 
 /// Default capacity of the queues between the driver and the layer above.
 pub const DEFAULT_QUEUE: usize = 1024;
@@ -266,8 +268,9 @@ async fn run(
     events: mpsc::Sender<Event<Target>>,
 ) {
     let mut tags = StdEntropy::default();
+    let mut wakeup = Wakeup::new();
     loop {
-        let deadline = layer.poll_timeout().map(Instant::from_std);
+        wakeup.set(layer.poll_timeout().map(Instant::from_std));
         tokio::select! {
             item = incoming.recv() => {
                 let Some(item) = item else { break };
@@ -305,7 +308,7 @@ async fn run(
                     }
                 }
             }
-            () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+            () = wakeup.fired() => {
                 layer.handle_timeout(now());
             }
         }

@@ -43,7 +43,7 @@ use sip_transport::ws::{WsTransport, WssTransport};
 use sip_transport::{DEFAULT_INCOMING_CAPACITY, Target, Transport, TransportError, TransportSet, incoming_channel};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::Instant;
 
 use crate::IdMap;
 use crate::answer::{self, AnswerPolicy, Answerer, CallHandle, RequestHandle};
@@ -52,6 +52,7 @@ use crate::runner::now;
 use crate::uac::{
     self, CallEvent, Handle, Peer, RegistrationEvent, SubscriptionEvent, Uac, UacConfig, UacError, UacEvent,
 };
+use crate::wakeup::Wakeup;
 
 /// How long [`Endpoint::shutdown`] waits for hang-ups and unregistrations to be answered.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -941,6 +942,7 @@ struct Core {
 impl Core {
     async fn run(mut self) {
         let mut shutdown: Option<(Instant, oneshot::Sender<()>)> = None;
+        let mut wakeup = Wakeup::new();
         loop {
             self.carry_out().await;
             if let Some((until, _)) = &shutdown {
@@ -958,7 +960,7 @@ impl Core {
             }
             let wake =
                 [self.uac.poll_timeout(), self.uas.poll_timeout()].into_iter().flatten().min().map(Instant::from_std);
-            let wake = [wake, shutdown.as_ref().map(|(until, _)| *until)].into_iter().flatten().min();
+            wakeup.set([wake, shutdown.as_ref().map(|(until, _)| *until)].into_iter().flatten().min());
             tokio::select! {
                 event = self.events.recv() => {
                     let Some(event) = event else { return };
@@ -975,7 +977,7 @@ impl Core {
                         self.command(command);
                     }
                 }
-                () = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                () = wakeup.fired() => {
                     self.uac.handle_timeout(now());
                     self.uas.handle_timeout(now());
                 }

@@ -24,6 +24,7 @@ pub mod driver;
 pub mod endpoint;
 pub mod runner;
 pub mod uac;
+mod wakeup;
 
 /// A new tag (§19.3): 64 random bits in hex.
 pub(crate) fn new_tag(entropy: &mut impl sip_dialog::Entropy) -> String {

@@ -8,10 +8,11 @@ use sip_dialog::StdEntropy;
 use sip_message::{Header, HeaderName, Method, Response, StatusCode};
 use sip_transaction::Event;
 use sip_transport::Target;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::Instant;
 
 use crate::driver::{Events, TransactionDriver};
 use crate::uac::{ALLOWED_METHODS, Action, Uac, UacEvent};
+use crate::wakeup::Wakeup;
 
 /// A [`Uac`] with its driver: commands go to [`uac`](Self::uac), and
 /// [`next_event`](Self::next_event) runs everything until the UAC reports something.
@@ -22,6 +23,7 @@ pub struct UacRunner {
     events: Events,
     reported: VecDeque<UacEvent>,
     tags: StdEntropy,
+    wakeup: Wakeup,
 }
 
 /// The runner's clock: tokio's (paused in tests), as the std `Instant` the cores take.
@@ -32,7 +34,7 @@ pub fn now() -> StdInstant {
 impl UacRunner {
     /// Runs `uac` over `driver` and the `events` it hands up.
     pub fn new(uac: Uac, driver: TransactionDriver, events: Events) -> Self {
-        Self { uac, driver, events, reported: VecDeque::new(), tags: StdEntropy::default() }
+        Self { uac, driver, events, reported: VecDeque::new(), tags: StdEntropy::default(), wakeup: Wakeup::new() }
     }
 
     /// The UAC, to start calls and requests on (with [`now`] as the time).
@@ -51,7 +53,7 @@ impl UacRunner {
             if deadline.is_some_and(|d| d <= Instant::now()) {
                 return None;
             }
-            let wake = [self.uac.poll_timeout().map(Instant::from_std), deadline].into_iter().flatten().min();
+            self.wakeup.set([self.uac.poll_timeout().map(Instant::from_std), deadline].into_iter().flatten().min());
             tokio::select! {
                 event = self.events.recv() => {
                     let event = event?;
@@ -59,7 +61,7 @@ impl UacRunner {
                         self.refuse(other).await;
                     }
                 }
-                () = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                () = self.wakeup.fired() => {
                     self.uac.handle_timeout(now());
                 }
             }
