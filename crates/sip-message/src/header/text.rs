@@ -68,17 +68,19 @@ pub(crate) fn check_text(value: &[u8]) -> Result<(), DecodeError> {
     if std::str::from_utf8(value).is_err() {
         return Err(DecodeError::new("text is not valid UTF-8", 0));
     }
-    let mut c = Cursor::new(value);
-    while !c.at_end() {
-        if c.skip_sws() {
-            continue;
+    // Runs of text and blanks, eight bytes a step; a line break is allowed only in a fold.
+    let mut i = 0;
+    loop {
+        i = lex::skip_class(value, i, lex::TEXT | lex::WSP);
+        if i == value.len() {
+            return Ok(());
         }
-        match c.peek() {
-            Some(b) if lex::is(b, lex::TEXT) => c.pos += 1,
-            _ => return Err(c.error("control character in text")),
+        let after_fold = lex::skip_sws(value, i);
+        if after_fold == i {
+            return Err(DecodeError::new("control character in text", i));
         }
+        i = after_fold;
     }
-    Ok(())
 }
 
 macro_rules! text_header {
@@ -408,6 +410,14 @@ mod tests {
         assert!(Subject::decode(&b("Need more boxes\r\n  now")).is_ok());
         assert!(Subject::decode(&Bytes::from_static(b"bad \x01")).is_err());
         assert!(Subject::decode(&Bytes::from_static(b"bad \xff")).is_err());
+        // Blanks and folds anywhere between text; a control character or a line break
+        // that is no fold is refused where it stands.
+        for ok in ["a\tb  c", "long enough to take eight bytes at a time\r\n\tand a fold", "caf\u{e9} \u{2603}"] {
+            assert!(check_text(ok.as_bytes()).is_ok(), "{ok:?}");
+        }
+        for (bad, at) in [("a\r\nb", 1), ("eight by\x7f", 8), ("abcdefghijkl\r", 12), ("\x00", 0), ("x\n y", 1)] {
+            assert_eq!(check_text(bad.as_bytes()).unwrap_err().offset(), at, "{bad:?}");
+        }
         assert!(Priority::decode(&b("non-urgent")).is_ok());
     }
 }
