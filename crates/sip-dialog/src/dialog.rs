@@ -529,7 +529,7 @@ fn cseq(headers: &Headers) -> Result<header::CSeq, DialogError> {
 
 /// The first Contact address, if any (`*` counts as none).
 fn contact(headers: &Headers) -> Result<Option<NameAddr>, DialogError> {
-    match headers.contact().next() {
+    match headers.first_contact() {
         None => Ok(None),
         Some(Ok(Contact::Address(a))) => Ok(Some(a)),
         Some(Ok(Contact::Star)) => Ok(None),

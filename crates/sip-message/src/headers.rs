@@ -200,11 +200,13 @@ struct Decoded {
     to_tag: OnceLock<Option<Result<Option<Bytes>, DecodeError>>>,
     call_id: OnceLock<Option<Result<header::CallId, DecodeError>>>,
     cseq: OnceLock<Option<Result<header::CSeq, DecodeError>>>,
+    /// The first Contact value: a dialog's remote target.
+    first_contact: OnceLock<Option<Result<header::Contact, DecodeError>>>,
 }
 
 /// Whether a field named `name` can change what [`Decoded`] holds.
 fn is_decoded_once(name: &HeaderName) -> bool {
-    matches!(name.kind(), Some(Known::Via | Known::From | Known::To | Known::CallId | Known::CSeq))
+    matches!(name.kind(), Some(Known::Via | Known::From | Known::To | Known::CallId | Known::CSeq | Known::Contact))
 }
 
 impl Default for Headers {
@@ -477,7 +479,10 @@ impl Headers {
             (first(&HeaderName::CALL_ID), self.kept(&d.call_id).as_ref().is_some_and(Result::is_ok)),
             (first(&HeaderName::CSEQ), self.kept(&d.cseq).as_ref().is_some_and(Result::is_ok)),
         ];
+        // The first value of a list header decoded once is checked the same way.
         let top_via = first(&HeaderName::VIA).filter(|_| self.kept(&d.top_via).as_ref().is_some_and(Result::is_ok));
+        let first_contact =
+            first(&HeaderName::CONTACT).filter(|_| self.kept(&d.first_contact).as_ref().is_some_and(Result::is_ok));
         for (i, f) in self.fields.iter().enumerate() {
             if !f.name.is_known() || decoded_ok.contains(&(Some(i), true)) {
                 continue;
@@ -488,7 +493,7 @@ impl Headers {
                 if f.value.is_empty() && header::list_may_be_empty(name) {
                     continue;
                 }
-                let decoded_first = usize::from(top_via == Some(i));
+                let decoded_first = usize::from(top_via == Some(i) || first_contact == Some(i));
                 for r in ListSplitter::new(&f.value).skip(decoded_first) {
                     let start = r.start;
                     header::validate_value(name, &f.value.slice(r)).map_err(|e| (name.clone(), e.shift(start)))?;
@@ -577,6 +582,12 @@ impl Headers {
     /// `Contact` values.
     pub fn contact(&self) -> TypedValues<'_, header::Contact> {
         self.typed_all()
+    }
+
+    /// The first `Contact` value (decoded once, however often asked for): the remote
+    /// target a dialog takes from a request or response.
+    pub fn first_contact(&self) -> Option<Result<header::Contact, DecodeError>> {
+        self.kept(&self.decoded().first_contact).clone()
     }
 
     /// `Route` values, in order.
@@ -803,6 +814,7 @@ mod tests {
         let hosts: Vec<String> = hs.via().map(|v| v.unwrap().host().to_string()).collect();
         assert_eq!(hosts, ["a.example.com", "b.example.com", "c.example.com"]);
         assert_eq!(hs.contact().count(), 2);
+        assert_eq!(hs.first_contact(), hs.contact().next());
         assert_eq!(hs.get_all(&HeaderName::VIA).count(), 2);
         assert!(hs.get(&HeaderName::from_static("subject")).is_some());
         assert!(hs.get(&HeaderName::from_static("X-None")).is_none());
@@ -855,6 +867,13 @@ mod tests {
         hs.remove(&HeaderName::CALL_ID);
         assert!(hs.call_id().is_none());
         assert_eq!(&copy.call_id().unwrap().unwrap().0[..], b"x@example.com", "a copy keeps its own");
+        assert!(hs.first_contact().is_none());
+        hs.push(h("Contact", "<sip:b@example.com>"));
+        hs.push(h("Contact", "<sip:c@example.com>"));
+        let first = |hs: &Headers| hs.first_contact().unwrap().unwrap().address().map(|a| a.uri().to_string());
+        assert_eq!(first(&hs).as_deref(), Some("sip:b@example.com"));
+        hs.remove_first_value(&HeaderName::CONTACT);
+        assert_eq!(first(&hs).as_deref(), Some("sip:c@example.com"));
         hs.insert(0, h("To", "not a name-addr <"));
         assert!(hs.to().unwrap().is_err());
         assert!(hs.to_tag().unwrap().is_err());

@@ -206,7 +206,7 @@ pub(crate) async fn address_response(
 
 /// The first Contact and its SIP URI, when the URI's host is a wildcard address (0.0.0.0, ::).
 fn wildcard_contact(headers: &Headers) -> Option<(header::NameAddr, SipUri)> {
-    let Some(Ok(header::Contact::Address(address))) = headers.contact().next() else { return None };
+    let Some(Ok(header::Contact::Address(address))) = headers.first_contact() else { return None };
     let Uri::Sip(uri) = address.uri() else { return None };
     if !uri.host().ip().is_some_and(|ip| ip.is_unspecified()) {
         return None;
