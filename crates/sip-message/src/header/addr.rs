@@ -82,9 +82,7 @@ impl NameAddr {
         // that is not a quoted string (what `Param::token` gives).
         let mut tag = None;
         let mut check = |name: &[u8], v: Option<ScannedValue<'_>>| {
-            if name.len() == 3 && tag.is_none() && name.eq_ignore_ascii_case(b"tag") {
-                tag = Some(token_span(v));
-            }
+            note_tag(&mut tag, name, v);
             check(name, v)
         };
         let start = c.pos;
@@ -255,9 +253,13 @@ impl NameAddr {
     }
 }
 
-/// The span of a parameter value that is not a quoted string (`Span::NONE` otherwise).
-fn token_span(v: Option<ScannedValue<'_>>) -> Span {
-    v.filter(|v| v.bytes.first() != Some(&b'"')).map_or(Span::NONE, |v| Span::of(v.at..v.at + v.bytes.len()))
+/// Notes in `tag` the first `tag` parameter scanned: the span of its value when that is
+/// not a quoted string (what `Param::token` gives), `Span::NONE` otherwise.
+fn note_tag(tag: &mut Option<Span>, name: &[u8], v: Option<ScannedValue<'_>>) {
+    if name.len() == 3 && tag.is_none() && name.eq_ignore_ascii_case(b"tag") {
+        let token = v.filter(|v| v.bytes.first() != Some(&b'"'));
+        *tag = Some(token.map_or(Span::NONE, |v| Span::of(v.at..v.at + v.bytes.len())));
+    }
 }
 
 /// The tag of an address `text` a builder wrote, whose parameters are at `params`.
@@ -265,9 +267,7 @@ fn tag_span(text: &[u8], params: Span) -> Span {
     let mut c = Cursor { buf: text, pos: params.start as usize };
     let mut tag = None;
     let scanned = scan_params_checked(&mut c, |name, v| {
-        if name.len() == 3 && tag.is_none() && name.eq_ignore_ascii_case(b"tag") {
-            tag = Some(token_span(v));
-        }
+        note_tag(&mut tag, name, v);
         true
     });
     scanned.ok().and(tag).unwrap_or(Span::NONE)
