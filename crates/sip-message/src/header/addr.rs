@@ -156,7 +156,7 @@ impl NameAddr {
             let mut tag: Option<Option<std::ops::Range<usize>>> = None;
             scan_params_checked(c, |name, v| {
                 if tag.is_none() && name.eq_ignore_ascii_case(b"tag") {
-                    tag = Some(v.filter(|v| v.is_token).map(|v| v.at..v.at + v.bytes.len()));
+                    tag = Some(v.filter(|v| v.is_token).map(|v| v.at..v.end()));
                 }
                 true
             })?;
@@ -258,7 +258,7 @@ impl NameAddr {
 fn note_tag(tag: &mut Option<Span>, name: &[u8], v: Option<ScannedValue<'_>>) {
     if name.len() == 3 && tag.is_none() && name.eq_ignore_ascii_case(b"tag") {
         let token = v.filter(|v| v.bytes.first() != Some(&b'"'));
-        *tag = Some(token.map_or(Span::NONE, |v| Span::of(v.at..v.at + v.bytes.len())));
+        *tag = Some(token.map_or(Span::NONE, |v| v.span()));
     }
 }
 

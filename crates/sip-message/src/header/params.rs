@@ -145,6 +145,18 @@ pub(crate) struct ScannedValue<'a> {
     pub(crate) is_token: bool,
 }
 
+impl ScannedValue<'_> {
+    /// Where the value ends in the scanned text.
+    pub(crate) fn end(&self) -> usize {
+        self.at + self.bytes.len()
+    }
+
+    /// The value's place in the scanned text.
+    pub(crate) fn span(&self) -> Span {
+        Span::of(self.at..self.end())
+    }
+}
+
 /// [`scan_params`], also failing when `check(name, value)` rejects a parameter.
 pub(crate) fn scan_params_checked(
     c: &mut Cursor<'_>,
@@ -177,7 +189,7 @@ pub(crate) fn scan_params_checked(
         if !check(&buf[name_start..name_end], value) {
             return Err(DecodeError::new("invalid parameter value", name_start));
         }
-        i = value.map_or(name_end, |v| v.at + v.bytes.len());
+        i = value.map_or(name_end, |v| v.end());
     }
     c.pos = i;
     Ok(Span::of(start.unwrap_or(i)..i))

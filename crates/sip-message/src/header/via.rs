@@ -318,13 +318,12 @@ impl ViaParams {
     /// name the Via reads; `false` when its value is malformed.
     fn check(&mut self, name: &[u8], value: Option<ScannedValue<'_>>) -> bool {
         let v = value.map(|v| v.bytes);
-        let span = |v: ScannedValue<'_>| Span::of(v.at..v.at + v.bytes.len());
         let w = &mut self.well_known;
         match name.len() {
             6 if name.eq_ignore_ascii_case(b"branch") => {
                 let Some(v) = value.filter(|v| v.is_token) else { return false };
                 if !self.branch.is_some() {
-                    self.branch = span(v);
+                    self.branch = v.span();
                 }
             }
             5 if name.eq_ignore_ascii_case(b"rport") => {
@@ -350,7 +349,7 @@ impl ViaParams {
                 if scan_host(&mut c).is_err() || !c.at_end() {
                     return false;
                 }
-                w.maddr.get_or_insert(span(v));
+                w.maddr.get_or_insert(v.span());
             }
             _ => {}
         }
