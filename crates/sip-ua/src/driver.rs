@@ -124,12 +124,30 @@ impl TransactionDriver {
     /// Sends `request` to `target` in a new client transaction. The transport is made
     /// ready here (a TCP or TLS connection opened), in the caller's task, and the top Via
     /// filled in with the transport and the address it leaves from (§18.1.1).
-    pub async fn send_request(&self, mut request: Request, target: Target) -> Result<TransactionKey, DriverError> {
+    pub async fn send_request(&self, request: Request, target: Target) -> Result<TransactionKey, DriverError> {
         let prepared = self.transports.prepare(&target).await?;
-        let target = address_request(&mut request, target, &prepared, self.wildcard)?;
+        self.send_prepared(request, target, &prepared).await
+    }
+
+    /// [`send_request`](Self::send_request) over a transport made ready already
+    /// (`prepared`, what [`Transport::prepare`](sip_transport::Transport::prepare) gave for
+    /// `target`): for a caller that opens connections on tasks of its own, so that one
+    /// slow to open holds up nothing else.
+    pub async fn send_prepared(
+        &self,
+        mut request: Request,
+        target: Target,
+        prepared: &Sent,
+    ) -> Result<TransactionKey, DriverError> {
+        let target = address_request(&mut request, target, prepared, self.wildcard)?;
         let (reply, answer) = oneshot::channel();
         self.commands.send(Command::Request { request, target, reply }).await.map_err(|_| DriverError::Stopped)?;
         answer.await.map_err(|_| DriverError::Stopped)?
+    }
+
+    /// The transports the driver sends through.
+    pub fn transports(&self) -> &TransportSet {
+        &self.transports
     }
 
     /// Sends the ACK for a 2xx, which has no client transaction of its own (§13.2.2.4,

@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -40,7 +41,9 @@ use sip_transport::tcp::TcpTransport;
 use sip_transport::tls::{TlsConfig, TlsTransport};
 use sip_transport::udp::{UdpSettings, UdpTransport};
 use sip_transport::ws::{WsTransport, WssTransport};
-use sip_transport::{DEFAULT_INCOMING_CAPACITY, Target, Transport, TransportError, TransportSet, incoming_channel};
+use sip_transport::{
+    DEFAULT_INCOMING_CAPACITY, Sent, Target, Transport, TransportError, TransportSet, incoming_channel,
+};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -321,6 +324,7 @@ impl EndpointBuilder {
             TransactionDriver::spawn_traced(self.transaction, transports, incoming, self.tap.clone());
         let (commands, command_rx) = mpsc::channel(crate::driver::DEFAULT_QUEUE);
         let (offered_tx, offered) = mpsc::channel(crate::driver::DEFAULT_QUEUE);
+        let (prepared_tx, prepared) = mpsc::channel(crate::driver::DEFAULT_QUEUE);
         let core = Core {
             uac: Uac::new(uac_config),
             uas: answerer,
@@ -337,6 +341,9 @@ impl EndpointBuilder {
             first_acceptance: IdMap::default(),
             binding,
             own_commands: commands.clone(),
+            prepared,
+            prepared_tx,
+            preparing: HashMap::new(),
         };
         let task = tokio::spawn(core.run());
         Ok(Endpoint {
@@ -912,6 +919,26 @@ pub async fn locate(uri: &Uri, transport: Option<TransportName>) -> Result<Targe
 /// event queue.
 type Pending<T, E> = (Reply<T>, mpsc::Sender<E>, mpsc::Receiver<E>);
 
+/// Whose request is being made ready to send.
+#[derive(Debug, Clone, Copy)]
+enum RequestOwner {
+    Uac(Handle),
+    Uas(CallHandle),
+    /// The ACK of a 2xx (no transaction, nobody to tell).
+    Ack,
+}
+
+/// A request on its way out, and whose it is.
+type Outgoing = (RequestOwner, Request, Target);
+
+/// A request whose transport was being made ready (a connection opened) on a task of its
+/// own, and how that went.
+type Prepared = (Outgoing, Result<Sent, TransportError>);
+
+/// Where a request goes over a connection: requests to one peer leave in the order they
+/// were made, and only one at a time opens the connection they share.
+type StreamPeer = (TransportName, SocketAddr);
+
 /// The task behind an [`Endpoint`].
 struct Core {
     uac: Uac,
@@ -937,6 +964,12 @@ struct Core {
     binding: NameAddr,
     /// For the handles given out (the endpoint's own sender: the task ends when aborted).
     own_commands: mpsc::Sender<Command>,
+    /// Requests back from having their transport made ready.
+    prepared: mpsc::Receiver<Prepared>,
+    prepared_tx: mpsc::Sender<Prepared>,
+    /// The peers a connection is being made ready for (by the first request to each),
+    /// with the requests waiting behind it.
+    preparing: HashMap<StreamPeer, VecDeque<Outgoing>>,
 }
 
 impl Core {
@@ -950,7 +983,8 @@ impl Core {
                     && self.registrations.is_empty()
                     && self.subscriptions.is_empty()
                     && self.requests.is_empty()
-                    && self.incoming_calls.is_empty();
+                    && self.incoming_calls.is_empty()
+                    && self.preparing.is_empty();
                 if settled || Instant::now() >= *until {
                     if let Some((_, reply)) = shutdown.take() {
                         let _ = reply.send(());
@@ -977,11 +1011,83 @@ impl Core {
                         self.command(command);
                     }
                 }
+                // The core holds a sender: this never ends.
+                Some((outgoing, ready)) = self.prepared.recv() => self.prepared(outgoing, ready).await,
                 () = wakeup.fired() => {
                     self.uac.handle_timeout(now());
                     self.uas.handle_timeout(now());
                 }
             }
+        }
+    }
+
+    /// Sends a request. Over UDP at once; over a connection, its transport is made ready
+    /// on a task of its own first (opening a TCP or TLS connection can take up to the
+    /// connect timeout, and nothing else may wait for it), behind any request to the same
+    /// peer still waiting for that.
+    async fn send(&mut self, owner: RequestOwner, request: Request, target: Target) {
+        if !target.transport.is_reliable() {
+            let ready = self.driver.transports().prepare(&target).await.ok();
+            return self.send_prepared((owner, request, target), ready).await;
+        }
+        let peer = (target.transport.clone(), target.remote);
+        if let Some(waiting) = self.preparing.get_mut(&peer) {
+            waiting.push_back((owner, request, target));
+        } else {
+            self.preparing.insert(peer, VecDeque::new());
+            self.start_preparing((owner, request, target));
+        }
+    }
+
+    fn start_preparing(&self, outgoing: Outgoing) {
+        let (transports, done) = (self.driver.transports().clone(), self.prepared_tx.clone());
+        tokio::spawn(async move {
+            let ready = transports.prepare(&outgoing.2).await;
+            let _ = done.send((outgoing, ready)).await;
+        });
+    }
+
+    /// A request is back with its transport made ready (or not): it is sent, and the next
+    /// one to its peer is made ready. When the transport could not be made ready, the
+    /// requests waiting for the same peer fail with it.
+    async fn prepared(&mut self, outgoing: Outgoing, ready: Result<Sent, TransportError>) {
+        let peer = (outgoing.2.transport.clone(), outgoing.2.remote);
+        let failed = ready.is_err();
+        self.send_prepared(outgoing, ready.ok()).await;
+        let Some(waiting) = self.preparing.get_mut(&peer) else { return };
+        if failed {
+            let waiting = std::mem::take(waiting);
+            self.preparing.remove(&peer);
+            for outgoing in waiting {
+                self.send_prepared(outgoing, None).await;
+            }
+        } else if let Some(next) = waiting.pop_front() {
+            self.start_preparing(next);
+        } else {
+            self.preparing.remove(&peer);
+        }
+    }
+
+    /// Sends a request whose transport is `ready`, or tells its owner it could not be sent
+    /// (`None`: the transport could not be made ready).
+    async fn send_prepared(&mut self, (owner, request, target): Outgoing, ready: Option<Sent>) {
+        let sent = match (&owner, ready) {
+            (RequestOwner::Ack, Some(_)) => {
+                let _ = self.driver.send_ack(request, target).await;
+                return;
+            }
+            // An ACK that cannot go: the peer retransmits its 2xx, and the dialog layer
+            // sends the ACK again.
+            (RequestOwner::Ack, None) => return,
+            (_, Some(ready)) => self.driver.send_prepared(request.clone(), target, &ready).await.ok(),
+            (_, None) => None,
+        };
+        match (owner, sent) {
+            (RequestOwner::Uac(owner), Some(key)) => self.uac.request_sent(owner, request, key),
+            (RequestOwner::Uac(owner), None) => self.uac.request_failed(now(), owner, &request),
+            (RequestOwner::Uas(call), Some(key)) => self.uas.request_sent(call, request, key),
+            (RequestOwner::Uas(call), None) => self.uas.request_failed(now(), call, &request),
+            (RequestOwner::Ack, _) => {} // sent above
         }
     }
 
@@ -1100,14 +1206,9 @@ impl Core {
                 busy = true;
                 match action {
                     uac::Action::Request { owner, request, target } => {
-                        match self.driver.send_request(request.clone(), target).await {
-                            Ok(key) => self.uac.request_sent(owner, request, key),
-                            Err(_) => self.uac.request_failed(now(), owner, &request),
-                        }
+                        self.send(RequestOwner::Uac(owner), request, target).await;
                     }
-                    uac::Action::Ack { request, target } => {
-                        let _ = self.driver.send_ack(request, target).await;
-                    }
+                    uac::Action::Ack { request, target } => self.send(RequestOwner::Ack, request, target).await,
                     uac::Action::Abandon { key } => {
                         let _ = self.driver.abandon(key).await;
                     }
@@ -1124,10 +1225,7 @@ impl Core {
                         let _ = self.driver.post_response(key, response).await;
                     }
                     answer::Action::Request { call, request, target } => {
-                        match self.driver.send_request(request.clone(), target).await {
-                            Ok(key) => self.uas.request_sent(call, request, key),
-                            Err(_) => self.uas.request_failed(now(), call, &request),
-                        }
+                        self.send(RequestOwner::Uas(call), request, target).await;
                     }
                     answer::Action::Offered { call, invite } => {
                         let (ended_tx, ended) = oneshot::channel();

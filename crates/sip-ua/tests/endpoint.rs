@@ -3,7 +3,8 @@
 //! MESSAGE taken by the application, or answered by default; a
 //! registration with the test registrar (over a plain socket) that challenges, accepts and
 //! removes it; a subscription with the test notifier (over a plain socket) that challenges,
-//! accepts, notifies and ends it; shutdown hanging up a call still up.
+//! accepts, notifies and ends it; shutdown hanging up a call still up; a TCP connection
+//! slow to open holding up nothing else.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -153,6 +154,52 @@ async fn a_rejected_call_and_requests_outside_a_dialog() {
     // Nobody listens there any more: OPTIONS times out (Timer F, 32 s), so only check
     // that a call to a closed endpoint fails once its handle is gone.
     alice.shutdown().await;
+}
+
+/// A TCP listener that takes no more connections: its accept queue (backlog 0, room for
+/// one) is filled by the connection returned beside it, so the kernel drops further SYNs
+/// and a connect to it hangs until the connecting side gives up.
+async fn unresponsive_listener() -> (tokio::net::TcpListener, tokio::net::TcpStream) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let filler = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    (listener, filler)
+}
+
+#[tokio::test]
+async fn a_connection_slow_to_open_holds_up_nothing_else() {
+    let (stuck, _filler) = unresponsive_listener().await;
+    let connect_timeout = Duration::from_secs(3);
+    let alice = Endpoint::builder()
+        .listen(Listener::Udp("127.0.0.1:0".parse().unwrap()))
+        .listen(Listener::Tcp("127.0.0.1:0".parse().unwrap()))
+        .identity("sip:alice@127.0.0.1".parse().unwrap())
+        .stream_settings(StreamSettings { connect_timeout, ..StreamSettings::default() })
+        .build()
+        .await
+        .unwrap();
+    let bob = endpoint("bob").await;
+    let nowhere: Uri = format!("sip:nobody@{};transport=tcp", stuck.local_addr().unwrap()).parse().unwrap();
+    let started = std::time::Instant::now();
+    // The INVITE's connection hangs; a MESSAGE to the same peer waits behind it.
+    let mut call = alice.call(nowhere.clone()).await.unwrap();
+    let (message, options) = tokio::join!(alice.message(nowhere, "behind the INVITE"), async {
+        let options = timeout(Duration::from_millis(1500), alice.options(uri_of(&bob, "bob"))).await;
+        (options, started.elapsed())
+    });
+    let (options, answered_after) = options;
+    let options = options.expect("the OPTIONS to bob is not held up by the connection being opened");
+    assert_eq!(options.unwrap().status, StatusCode::OK);
+    assert!(answered_after < connect_timeout, "{answered_after:?}");
+    // The MESSAGE fails with the connection, not after a connect timeout of its own.
+    assert!(message.is_err(), "{message:?}");
+    let failed_after = started.elapsed();
+    assert!(failed_after >= connect_timeout && failed_after < connect_timeout * 2, "{failed_after:?}");
+    let end = until(&mut call, |e| matches!(e, CallEvent::Ended(_))).await;
+    assert_eq!(end, CallEvent::Ended(CallEnd::Failed(UacError::TransportFailed)));
+    alice.shutdown().await;
+    bob.shutdown().await;
 }
 
 #[tokio::test]
