@@ -47,6 +47,24 @@ pub(crate) fn via_with_new_branch(via: &Via, entropy: &mut impl Entropy) -> Via 
     via.with_branch(&branch).unwrap_or_else(|_| via.clone())
 }
 
+/// How long the implicit subscription of an accepted REFER lasts at most (RFC 3515
+/// §2.4.4 leaves it to the notifier): a transfer whose call has no final status by then
+/// ends with `Subscription-State: terminated;reason=timeout`.
+pub const REFER_SUBSCRIPTION_DURATION: Duration = Duration::from_secs(60);
+
+/// The implicit subscription of a REFER this side accepted.
+#[derive(Debug, Clone)]
+struct ReferSubscription {
+    expires_at: Instant,
+    /// The last status reported, which a NOTIFY ending the subscription repeats.
+    last: StatusCode,
+}
+
+/// `d` in whole seconds, rounded up.
+fn whole_seconds(d: Duration) -> u32 {
+    u32::try_from(d.as_millis().div_ceil(1000)).unwrap_or(u32::MAX)
+}
+
 /// Timer values and the Via of the requests a session sends.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
@@ -278,8 +296,8 @@ pub struct InviteSession<E = StdEntropy> {
     /// provisional response and its PRACK.
     early_offer_answer: bool,
     /// A REFER accepted from the peer: NOTIFYs of the `refer` package go out until a final
-    /// status (RFC 3515 §2.4.4).
-    refer_in: bool,
+    /// status (RFC 3515 §2.4.4), or until the implicit subscription expires.
+    refer_in: Option<ReferSubscription>,
     /// A REFER this side sent: the peer's NOTIFYs of the `refer` package come in.
     refer_out: bool,
     /// The session timer, when the two sides agreed on one.
@@ -403,7 +421,7 @@ impl<E: Entropy> InviteSession<E> {
             accept_deferred: None,
             last_rseq: None,
             early_offer_answer: false,
-            refer_in: false,
+            refer_in: None,
             refer_out: false,
             timer: None,
             requested_interval: None,
@@ -437,7 +455,8 @@ impl<E: Entropy> InviteSession<E> {
         let retry = self.glare_retry.as_deref().map(|(at, _, _)| *at);
         let provisional = self.unpracked.as_ref().map(|u| u.next.min(u.give_up));
         let timer = self.timer.as_ref().map(|t| t.due);
-        [retransmit, retry, provisional, timer].into_iter().flatten().min()
+        let refer = self.refer_in.as_ref().map(|r| r.expires_at);
+        [retransmit, retry, provisional, timer, refer].into_iter().flatten().min()
     }
 
     fn event(&mut self, e: SessionEvent) {
@@ -804,26 +823,45 @@ impl<E: Entropy> InviteSession<E> {
     }
 
     /// Accepts a REFER given as [`SessionEvent::Refer`]: 202, then the first NOTIFY of the
-    /// implicit subscription (`SIP/2.0 100 Trying`, RFC 3515 §2.4.5).
-    pub fn accept_refer(&mut self, refer: &Request) -> Result<(), SessionError> {
+    /// implicit subscription (`SIP/2.0 100 Trying`, RFC 3515 §2.4.5). The subscription
+    /// lasts [`REFER_SUBSCRIPTION_DURATION`], or less when the REFER's Expires asks.
+    pub fn accept_refer(&mut self, now: Instant, refer: &Request) -> Result<(), SessionError> {
+        let asked = refer.headers.expires().and_then(Result::ok).map(|e| Duration::from_secs(u64::from(e.0)));
+        let duration = asked.map_or(REFER_SUBSCRIPTION_DURATION, |d| d.min(REFER_SUBSCRIPTION_DURATION));
         let mut accepted = Response::from_request(refer, StatusCode::ACCEPTED);
-        if let Ok(h) = Header::new(HeaderName::EXPIRES, "60") {
+        if let Ok(h) = Header::typed(&header::Expires(whole_seconds(duration))) {
             accepted.headers.push(h);
         }
         self.outputs.push_back(Output::Response(accepted));
-        self.refer_in = true;
-        self.refer_progress(StatusCode::TRYING)
+        self.refer_in = Some(ReferSubscription { expires_at: now + duration, last: StatusCode::TRYING });
+        self.refer_progress(now, StatusCode::TRYING)
     }
 
     /// Reports how the call a REFER asked for goes: a NOTIFY with its status as
-    /// message/sipfrag; a final status ends the implicit subscription.
-    pub fn refer_progress(&mut self, status: StatusCode) -> Result<(), SessionError> {
-        if !self.refer_in {
+    /// message/sipfrag; a final status ends the implicit subscription. An error once the
+    /// subscription is over (a final status sent, or expired).
+    pub fn refer_progress(&mut self, now: Instant, status: StatusCode) -> Result<(), SessionError> {
+        let Some(subscription) = self.refer_in.as_mut().filter(|s| now < s.expires_at) else {
             return Err(SessionError::State("no REFER accepted"));
+        };
+        subscription.last = status;
+        let state = if status.is_final() {
+            "terminated;reason=noresource".to_owned()
+        } else {
+            // What is left of the subscription, rounded up (RFC 6665 §4.2.2).
+            format!("active;expires={}", whole_seconds(subscription.expires_at - now).max(1))
+        };
+        if status.is_final() {
+            self.refer_in = None;
         }
+        self.send_refer_notify(state, status)
+    }
+
+    /// A NOTIFY of the `refer` package: `state` in Subscription-State, `status` as the
+    /// message/sipfrag body.
+    fn send_refer_notify(&mut self, state: String, status: StatusCode) -> Result<(), SessionError> {
         let via = self.via();
         let mut notify = self.dialog.request(Method::NOTIFY, via)?;
-        let state = if status.is_final() { "terminated;reason=noresource" } else { "active;expires=60" };
         for h in [Header::new(HeaderName::EVENT, "refer"), Header::new(HeaderName::SUBSCRIPTION_STATE, state)]
             .into_iter()
             .flatten()
@@ -834,9 +872,6 @@ impl<E: Entropy> InviteSession<E> {
         if let Ok(kind) = MediaType::new("message", "sipfrag") {
             let kind = kind.with_param("version", "2.0").unwrap_or(kind);
             notify.set_body(Some(kind), bytes::Bytes::from(frag));
-        }
-        if status.is_final() {
-            self.refer_in = false;
         }
         self.outputs.push_back(Output::Request(notify));
         Ok(())
@@ -1316,6 +1351,11 @@ impl<E: Entropy> InviteSession<E> {
     /// Fires what is due at `now`: 2xx retransmissions, the BYE when no ACK came, and
     /// requests to send again after glare.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(refer) = self.refer_in.take_if(|r| now >= r.expires_at) {
+            // The implicit subscription ran out before a final status: it ends with the
+            // last status reported (RFC 6665 §4.2.2, RFC 3515 §2.4.5).
+            let _ = self.send_refer_notify("terminated;reason=timeout".to_owned(), refer.last);
+        }
         if let Some(u) = &mut self.unacked {
             if now >= u.give_up {
                 // §13.3.1.4: no ACK in 64·T1; the session ends with BYE.

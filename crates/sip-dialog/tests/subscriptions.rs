@@ -380,7 +380,7 @@ Content-Length: 0\r
     let (_, _, ev) = session_out(&mut bob);
     let [SessionEvent::Refer { target, request }] = &ev[..] else { panic!("{ev:?}") };
     assert_eq!(target, &carol);
-    bob.accept_refer(request).unwrap();
+    bob.accept_refer(t0, request).unwrap();
     let (rq, rs, _) = session_out(&mut bob);
     assert_eq!(rs[0].status, StatusCode::ACCEPTED);
     let trying = &rq[0];
@@ -397,11 +397,11 @@ Content-Length: 0\r
     assert_eq!(ev, [SessionEvent::ReferProgress { status: StatusCode::TRYING, done: false }]);
 
     // Bob's call to Carol is answered: the last NOTIFY.
-    bob.refer_progress(StatusCode::OK).unwrap();
+    bob.refer_progress(t0, StatusCode::OK).unwrap();
     let (rq, _, _) = session_out(&mut bob);
     assert_eq!(value(&rq[0].headers, HeaderName::SUBSCRIPTION_STATE).as_deref(), Some("terminated;reason=noresource"));
     assert_eq!(rq[0].body, Bytes::from("SIP/2.0 200 OK\r\n"));
-    assert!(bob.refer_progress(StatusCode::OK).is_err(), "the subscription is over");
+    assert!(bob.refer_progress(t0, StatusCode::OK).is_err(), "the subscription is over");
     alice.receive_request(t0, &rq[0]);
     let (_, _, ev) = session_out(&mut alice);
     assert_eq!(ev, [SessionEvent::ReferProgress { status: StatusCode::OK, done: true }]);

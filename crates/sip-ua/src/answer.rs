@@ -208,6 +208,9 @@ pub struct Answerer<E: Entropy = StdEntropy> {
     deadlines: Deadlines,
     next_call: u64,
     actions: VecDeque<Action>,
+    /// The latest time an input brought (for what a session starts while its outputs are
+    /// taken: an accepted REFER's subscription).
+    clock: Option<Instant>,
 }
 
 /// The RTP port the answers offer (no media flows: the answerer only signals).
@@ -275,7 +278,12 @@ impl<E: Entropy> Answerer<E> {
             deadlines: Deadlines::default(),
             next_call: 0,
             actions: VecDeque::new(),
+            clock: None,
         }
+    }
+
+    fn tick(&mut self, now: Instant) {
+        self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
     }
 
     /// Gives calls that come over `transport` the Contact `contact` (the listener of that
@@ -304,6 +312,7 @@ impl<E: Entropy> Answerer<E> {
     /// Fires what is due at `now`: ring delays over, invitations expired (487), the
     /// sessions' timers.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.tick(now);
         while let Some(id) = self.deadlines.pop_due(now) {
             if self.asked.contains_key(&id) {
                 let _ = self.answer_request_by_default(RequestHandle(id));
@@ -332,6 +341,7 @@ impl<E: Entropy> Answerer<E> {
 
     /// A transaction layer event.
     pub fn handle_event(&mut self, now: Instant, event: Event<Target>) {
+        self.tick(now);
         match event {
             Event::Request { key, request, from, cancels } => self.request(now, key, request, from, cancels),
             Event::Response { key, response } => {
@@ -589,7 +599,12 @@ impl<E: Entropy> Answerer<E> {
                 // place the new call, this side does not take transfers: 405 (§8.2.1, a
                 // method it knows but does not take), with Allow.
                 Output::Event(SessionEvent::Refer { target, request }) if self.policy.ask => {
-                    match call.session.accept_refer(&request) {
+                    // A REFER arrives through `handle_event`, which set the clock.
+                    let accepted = match self.clock {
+                        Some(now) => call.session.accept_refer(now, &request),
+                        None => Err(sip_dialog::SessionError::State("no time yet")),
+                    };
+                    match accepted {
                         Ok(()) => self.actions.push_back(Action::TransferRequested { call: CallHandle(id), target }),
                         Err(_) => call
                             .session
@@ -711,8 +726,14 @@ impl<E: Entropy> Answerer<E> {
     /// Tells the peer of `call` that asked for a transfer ([`Action::TransferRequested`])
     /// how the call to its target goes: a NOTIFY with `status` (RFC 3515 §2.4.5); a final
     /// status is the last.
-    pub fn transfer_progress(&mut self, call: CallHandle, status: StatusCode) -> Result<(), sip_dialog::SessionError> {
-        self.answer(call, |session| session.refer_progress(status))
+    pub fn transfer_progress(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        status: StatusCode,
+    ) -> Result<(), sip_dialog::SessionError> {
+        self.tick(now);
+        self.answer(call, |session| session.refer_progress(now, status))
     }
 
     fn answer(

@@ -1145,7 +1145,7 @@ impl Core {
                         self.uas.redirect(call, StatusCode::MOVED_TEMPORARILY, &targets)
                     }
                     IncomingAction::Hangup => self.uas.hangup(call),
-                    IncomingAction::TransferProgress(status) => self.uas.transfer_progress(call, status),
+                    IncomingAction::TransferProgress(status) => self.uas.transfer_progress(now(), call, status),
                 };
                 let _ = reply.send(done.map_err(|e| EndpointError::Invalid(e.to_string())));
             }
@@ -1260,7 +1260,7 @@ impl Core {
                             self.incoming_calls.get(&call).is_some_and(|o| o.transfers.try_send(target).is_ok());
                         if !taken {
                             // Nobody takes it (the call's handle is gone, or too many wait).
-                            let _ = self.uas.transfer_progress(call, StatusCode::DECLINE);
+                            let _ = self.uas.transfer_progress(now(), call, StatusCode::DECLINE);
                         }
                     }
                     answer::Action::Report(report) => {

@@ -718,7 +718,7 @@ impl<E: Entropy> Uac<E> {
     /// call to its target goes: a NOTIFY with `status` (RFC 3515 §2.4.5); a final status
     /// is the last.
     pub fn transfer_progress(&mut self, now: Instant, call: Handle, status: StatusCode) -> Result<(), UacError> {
-        self.in_call(now, call, None, |session| session.refer_progress(status))
+        self.in_call(now, call, None, |session| session.refer_progress(now, status))
     }
 
     /// Sends DTMF `digit` (0-9, *, #, A-D) lasting `duration` in an INFO
@@ -1027,8 +1027,9 @@ impl<E: Entropy> Uac<E> {
                     // and reports how it went (`transfer_progress`).
                     // (The 202 goes first; only the NOTIFY can fail, in a dialog that can
                     // send nothing more.)
+                    // (A REFER arrives through `handle_event`, which set the clock.)
                     Output::Event(SessionEvent::Refer { target, request }) => {
-                        if session.accept_refer(&request).is_ok() {
+                        if self.clock.is_some_and(|now| session.accept_refer(now, &request).is_ok()) {
                             events.push(CallEvent::TransferRequested { target });
                         }
                     }

@@ -547,9 +547,55 @@ fn a_transfer_goes_to_the_application_when_it_is_asked_and_is_refused_otherwise(
     assert!(allow.is_some_and(|a| String::from_utf8_lossy(&a).contains("REFER")), "asking, REFER is allowed");
     assert!(body.starts_with("SIP/2.0 100") && state.starts_with("active"), "{body} / {state}");
     assert_eq!(uas.transfers, [(call, "sip:carol@192.0.2.3".parse().unwrap())]);
+    // Twenty seconds on the new call rings: the NOTIFY says what is left of the minute.
+    let t20 = t0 + Duration::from_secs(20);
+    uas.answerer.transfer_progress(t20, call, StatusCode::RINGING).unwrap();
+    let (body, state) = notify(&uas.pump(t20)[0]).expect("a NOTIFY");
+    assert_eq!((body.as_str(), state.as_str()), ("SIP/2.0 180 Ringing\r\n", "active;expires=40"));
     // The new call is declined: the last NOTIFY says so and ends the subscription.
-    uas.answerer.transfer_progress(call, StatusCode::DECLINE).unwrap();
-    let out = uas.pump(t0);
+    uas.answerer.transfer_progress(t20, call, StatusCode::DECLINE).unwrap();
+    let out = uas.pump(t20);
     let (body, state) = notify(&out[0]).expect("a NOTIFY");
     assert!(body.starts_with("SIP/2.0 603") && state.starts_with("terminated"), "{body} / {state}");
+    assert!(uas.answerer.transfer_progress(t20, call, StatusCode::OK).is_err(), "the transfer is over");
+}
+
+#[test]
+fn a_transfer_without_a_final_status_ends_when_its_subscription_expires() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
+    uas.receive(t0, &invite("c3@192.0.2.1", "z9hG4bKx1"));
+    let call = uas.offered[0];
+    uas.answerer.accept(t0, call).unwrap();
+    let tag = to_tag(response(&uas.pump(t0)[0]));
+    uas.receive(t0, &in_dialog("ACK", "c3@192.0.2.1", &tag, 1, "z9hG4bKx2"));
+    // The REFER asks for 30 s, less than this side's 60.
+    let out =
+        uas.receive(t0, &refer("c3@192.0.2.1", &tag).replace("Content-Length: 0", "Expires: 30\nContent-Length: 0"));
+    let accepted = response(&out[0]);
+    assert_eq!(accepted.status, StatusCode::ACCEPTED);
+    assert_eq!(accepted.headers.expires().and_then(Result::ok).map(|e| e.0), Some(30));
+    let Message::Request(first) = &out[1] else { panic!("the first NOTIFY: {out:?}") };
+    assert_eq!(first.headers.get(&HeaderName::SUBSCRIPTION_STATE).unwrap().value(), "active;expires=30");
+    // The application never says how the new call went: at 30 s the subscription ends
+    // with the last status it had, and nothing more can be reported.
+    // (Nobody answers the NOTIFYs here, so each is retransmitted: the first sending of
+    // each new one is what counts.)
+    let sent = uas.advance(t0 + Duration::from_secs(31));
+    let mut notifies: Vec<(Instant, &Request)> = Vec::new();
+    for (at, m) in &sent {
+        if let Message::Request(r) = m {
+            let seen = |n: &Request| n.headers.cseq() == r.headers.cseq();
+            if r.method == Method::NOTIFY && !seen(first) && !notifies.iter().any(|(_, n)| seen(n)) {
+                notifies.push((*at, r));
+            }
+        }
+    }
+    let [(at, notify)] = &notifies[..] else { panic!("one new NOTIFY (the first went with the 202): {sent:?}") };
+    assert_eq!(*at, t0 + Duration::from_secs(30));
+    let state = notify.headers.get(&HeaderName::SUBSCRIPTION_STATE).unwrap().value().clone();
+    assert_eq!(&state[..], b"terminated;reason=timeout");
+    assert_eq!(&notify.body[..], b"SIP/2.0 100 Trying\r\n");
+    let later = t0 + Duration::from_secs(31);
+    assert!(uas.answerer.transfer_progress(later, call, StatusCode::OK).is_err(), "the transfer is over");
 }
