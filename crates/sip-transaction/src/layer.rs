@@ -409,7 +409,15 @@ impl<P: Clone> TransactionLayer<P> {
             // comes from the key, the same for a retransmission (§8.2.7).
             self.refused_requests += 1;
             let tag = format!("{:016x}", key.hash_value());
-            if let Ok(response) = Response::from_request(&request, StatusCode::SERVICE_UNAVAILABLE).with_to_tag(&tag) {
+            if let Ok(mut response) =
+                Response::from_request(&request, StatusCode::SERVICE_UNAVAILABLE).with_to_tag(&tag)
+            {
+                if let Some(wait) = config.overload_retry_after {
+                    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                    if let Ok(h) = Header::new(HeaderName::RETRY_AFTER, seconds.to_string()) {
+                        response.headers.push(h);
+                    }
+                }
                 self.core.transmits.push_back(Transmit { key, to: from, bytes: response.to_bytes() });
             }
             return;

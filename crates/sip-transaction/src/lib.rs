@@ -119,6 +119,10 @@ pub struct Config {
     /// Most live transactions; requests beyond are answered 503 without a transaction
     /// (and counted), sends refused.
     pub max_transactions: usize,
+    /// The Retry-After of that 503, in whole seconds (§21.5.4: when the client may try
+    /// this server again; a proxy takes it as this server being down that long). `None`
+    /// sends none, so the client may retry at once.
+    pub overload_retry_after: Option<Duration>,
 }
 
 impl Default for Config {
@@ -129,6 +133,7 @@ impl Default for Config {
             t4: DEFAULT_T4,
             trying_delay: Some(DEFAULT_TRYING_DELAY),
             max_transactions: DEFAULT_MAX_TRANSACTIONS,
+            overload_retry_after: None,
         }
     }
 }

@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use sip_message::{Message, Method, Request, Response, StatusCode};
+use sip_message::header::RetryAfter;
+use sip_message::{HeaderName, Message, Method, Request, Response, StatusCode};
 use sip_transaction::{Config, Event, TransactionError, TransactionKey, TransactionLayer, Transmit};
 
 const PEER: &str = "192.0.2.2:5060";
@@ -636,6 +637,17 @@ fn requests_the_layer_cannot_take() {
     assert_eq!(run.layer.send_request(run.now, ack, PEER, false), Err(TransactionError::Ack));
     let no_cookie = request("MESSAGE", "nocookie", "");
     assert!(matches!(run.layer.send_request(run.now, no_cookie, PEER, false), Err(TransactionError::Malformed(_))));
+    assert!(first.headers.get(&HeaderName::RETRY_AFTER).is_none(), "none unless configured");
+
+    // With a Retry-After configured, the 503 says when to come back (whole seconds, up).
+    let wait = Some(Duration::from_millis(4500));
+    let mut run = Run::new(Config { max_transactions: 0, overload_retry_after: wait, ..Config::default() });
+    run.receive(invite(), false);
+    run.drain();
+    let sent: Vec<Message> = run.sent.drain(..).map(|(_, m)| m).collect();
+    let [Message::Response(refused)] = &sent[..] else { panic!("{sent:?}") };
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.headers.typed::<RetryAfter>().unwrap().unwrap().seconds, 5);
 }
 
 #[test]
