@@ -1,8 +1,9 @@
 //! `cargo xtask interop --measure`: SIPp's `uac` scenario over UDP against `sipkit answer`
 //! and against SIPp's own `uas`, side by side, at rising call rates: the calls each
-//! completed and failed, and the CPU seconds the UAS process used per 1000 calls (from
-//! `/proc/PID/stat`). Each side stops rising at its first rate with a failure; the last
-//! line names the highest rate each sustained with none.
+//! completed and failed, and the CPU seconds the UAS process used per 1000 calls (the
+//! scheduler's run time of its threads, from `/proc/PID/task/TID/schedstat`). Each side
+//! stops rising at its first rate with a failure; the last line names the highest rate
+//! each sustained with none.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -36,8 +37,26 @@ const TRANSACTIONS_PER_CALL_RATE: u64 = 80;
 struct Step {
     successful: u64,
     failed: u64,
-    /// User and system CPU seconds of the UAS process over the run.
-    cpu: (f64, f64),
+    /// CPU seconds of the UAS process over the run, and the user part of them.
+    cpu: Cpu,
+}
+
+/// CPU a process used: the total, as the scheduler accounts it to the nanosecond, and its
+/// user part, from the clock-tick samples of `/proc/PID/stat` (which split it into user
+/// and system time, but only as often as the tick; a 10 s run of a UAS is only some tens
+/// of ticks, too few for the total).
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    total: f64,
+    user: f64,
+}
+
+impl std::ops::Sub for Cpu {
+    type Output = Self;
+
+    fn sub(self, earlier: Self) -> Self {
+        Self { total: self.total - earlier.total, user: self.user - earlier.user }
+    }
 }
 
 /// The clock ticks per second `/proc/PID/stat` counts in.
@@ -48,6 +67,29 @@ fn ticks_per_second() -> f64 {
         .ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(100.0)
+}
+
+/// The CPU process `pid` has used so far: the total from the run time the scheduler
+/// keeps for each of its threads (`/proc/PID/task/TID/schedstat`, in nanoseconds), the
+/// user part from `/proc/PID/stat` (its user share of the tick-sampled times, applied to
+/// the total). Without schedstat (a kernel built without it), the tick-sampled times.
+fn cpu_used(pid: u32, ticks: f64) -> Result<Cpu, String> {
+    let (user, system) = cpu_seconds(pid, ticks)?;
+    let Some(total) = run_time(pid) else { return Ok(Cpu { total: user + system, user }) };
+    let user_share = if user + system > 0.0 { user / (user + system) } else { 0.0 };
+    Ok(Cpu { total, user: total * user_share })
+}
+
+/// The seconds the threads of process `pid` alive now have run, from schedstat (a thread
+/// that ended is not counted: both UASes keep theirs for the whole run).
+fn run_time(pid: u32) -> Option<f64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut nanoseconds = 0u64;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        nanoseconds += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(nanoseconds as f64 / 1e9)
 }
 
 /// The user and system CPU seconds process `pid` has used so far.
@@ -111,11 +153,11 @@ impl Drop for Running {
 fn step(uas: Uas, sipkit: &Path, load: Load, ticks: f64) -> Result<Step, String> {
     let port = free_port()?;
     let running = Running::start(uas, sipkit, port, load.rate)?;
-    let before = cpu_seconds(running.pid(), ticks)?;
+    let before = cpu_used(running.pid(), ticks)?;
     // SIPp exits with failure when calls failed: the counts say how many.
     let (counts, _, _) = run_sipp("uac", port, "u1", load)?;
-    let after = cpu_seconds(running.pid(), ticks)?;
-    Ok(Step { successful: counts.successful, failed: counts.failed, cpu: (after.0 - before.0, after.1 - before.1) })
+    let after = cpu_used(running.pid(), ticks)?;
+    Ok(Step { successful: counts.successful, failed: counts.failed, cpu: after - before })
 }
 
 /// The median of `values` (the lower middle one of an even count); `None` for none.
@@ -154,8 +196,7 @@ pub(crate) fn run(sipkit: &Path, seconds: u32, max_rate: u32, repeat: u32) -> bo
                 match step(*uas, sipkit, load, ticks) {
                     Ok(s) => {
                         let per_1000 = |seconds: f64| seconds * 1000.0 / s.successful.max(1) as f64;
-                        let (user, system) = (per_1000(s.cpu.0), per_1000(s.cpu.1));
-                        runs[i].push((s.successful, s.failed, user + system, user));
+                        runs[i].push((s.successful, s.failed, per_1000(s.cpu.total), per_1000(s.cpu.user)));
                     }
                     Err(e) => {
                         println!("{}: {e}", uas.name());
@@ -209,7 +250,24 @@ pub(crate) fn run(sipkit: &Path, seconds: u32, max_rate: u32, repeat: u32) -> bo
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::{cpu_used, median, run_time, ticks_per_second};
+
+    #[test]
+    fn the_cpu_of_a_process_is_its_threads_run_time() {
+        let pid = std::process::id();
+        let before = run_time(pid).expect("schedstat on this kernel");
+        let spin = std::time::Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < std::time::Duration::from_millis(50) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        // In seconds, counting the spin (less than its 50 ms only when other threads of a
+        // busy machine took the core for a while).
+        let spent = run_time(pid).unwrap() - before;
+        assert!((0.005..5.0).contains(&spent), "{spent}");
+        let cpu = cpu_used(pid, ticks_per_second()).unwrap();
+        assert!(cpu.total >= before + spent && cpu.user <= cpu.total, "{cpu:?}");
+    }
 
     #[test]
     fn the_median_is_the_middle_run() {
