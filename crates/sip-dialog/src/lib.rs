@@ -59,8 +59,8 @@ pub use dialog::{Dialog, DialogId, DialogState, MAX_CSEQ, MAX_FORWARDS, Role, is
 pub use dialogs::{Dialogs, MAX_BRANCHES, MAX_DIALOGS, UacOutcome};
 pub use error::DialogError;
 pub use session::{
-    EndReason, Entropy, InviteSession, Output, REFER_SUBSCRIPTION_DURATION, Refused, SessionConfig, SessionError,
-    SessionEvent, StdEntropy, session_timer_headers,
+    DEFAULT_PROGRESS_REFRESH, EndReason, Entropy, InviteSession, Output, REFER_SUBSCRIPTION_DURATION, Refused,
+    SessionConfig, SessionError, SessionEvent, StdEntropy, session_timer_headers,
 };
 pub use subscription::{
     DEFAULT_SUBSCRIPTION_EXPIRES, MIN_RETRY_WINDOW, Subscription, SubscriptionConfig, SubscriptionEvent,

@@ -88,6 +88,10 @@ pub struct SessionConfig {
     /// description (when the peer allows UPDATE) instead of a re-INVITE offering the
     /// description in force (RFC 4028 §10 prefers UPDATE).
     pub refresh_with_update: bool,
+    /// How often a UAS that has not answered an INVITE sends its provisional response
+    /// again (§13.3.1.1: at least every minute, as a proxy may cancel a transaction after
+    /// three minutes without a response).
+    pub progress_refresh: Duration,
 }
 
 impl Default for SessionConfig {
@@ -100,9 +104,13 @@ impl Default for SessionConfig {
             session_expires: Some(1800),
             min_se: 90,
             refresh_with_update: false,
+            progress_refresh: DEFAULT_PROGRESS_REFRESH,
         }
     }
 }
+
+/// Default of [`SessionConfig::progress_refresh`]: the minute of §13.3.1.1.
+pub const DEFAULT_PROGRESS_REFRESH: Duration = Duration::from_secs(60);
 
 /// Why a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,6 +237,18 @@ struct Unpracked {
     has_sdp: bool,
 }
 
+/// UAS: the provisional response last sent to the INVITE being answered, sent again
+/// every [`SessionConfig::progress_refresh`] until the final response (§13.3.1.1).
+#[derive(Debug, Clone)]
+struct ProgressRefresh {
+    /// The CSeq number of the INVITE it answers.
+    invite_seq: u32,
+    response: Response,
+    /// Whether it went reliably (RFC 3262): then it is sent anew, with the next RSeq.
+    reliable: bool,
+    due: Instant,
+}
+
 /// The session timer in force (RFC 4028): who refreshes, and when the next refresh or the
 /// expiry is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,6 +290,8 @@ pub struct InviteSession<E = StdEntropy> {
     /// The INVITE this side is answering (the first, or a re-INVITE), until its final
     /// response.
     serving: Option<Box<Request>>,
+    /// UAS: the provisional response to send again while the INVITE waits for its final.
+    progress_refresh: Option<Box<ProgressRefresh>>,
     unacked: Option<Box<Unacked>>,
     /// The INVITE or UPDATE this side sent, until its final response.
     outgoing: Option<Outgoing>,
@@ -410,6 +432,7 @@ impl<E: Entropy> InviteSession<E> {
             config,
             entropy,
             serving: None,
+            progress_refresh: None,
             unacked: None,
             outgoing: None,
             ack: None,
@@ -456,7 +479,8 @@ impl<E: Entropy> InviteSession<E> {
         let provisional = self.unpracked.as_ref().map(|u| u.next.min(u.give_up));
         let timer = self.timer.as_ref().map(|t| t.due);
         let refer = self.refer_in.as_ref().map(|r| r.expires_at);
-        [retransmit, retry, provisional, timer, refer].into_iter().flatten().min()
+        let progress = self.progress_refresh.as_ref().map(|r| r.due);
+        [retransmit, retry, provisional, timer, refer, progress].into_iter().flatten().min()
     }
 
     fn event(&mut self, e: SessionEvent) {
@@ -580,8 +604,36 @@ impl<E: Entropy> InviteSession<E> {
                 has_sdp: with_sdp,
             }));
         }
+        self.progress_refresh = Some(Box::new(ProgressRefresh {
+            invite_seq,
+            response: r.clone(),
+            reliable,
+            due: now + self.config.progress_refresh,
+        }));
         self.outputs.push_back(Output::Response(r));
         Ok(())
+    }
+
+    /// Sends the INVITE's provisional response again when it is due and the INVITE still
+    /// waits for its final response (§13.3.1.1).
+    fn refresh_progress(&mut self, now: Instant) {
+        let Some(refresh) = self.progress_refresh.take_if(|r| now >= r.due) else { return };
+        let serving_seq = self.serving.as_ref().and_then(|i| cseq_of(&i.headers)).map(|c| c.seq);
+        if serving_seq != Some(refresh.invite_seq) {
+            return; // answered (or cancelled) since
+        }
+        if refresh.reliable {
+            // Anew, with the next RSeq (and no session description: its offer/answer is
+            // done); while an earlier one waits for its PRACK, at the next turn.
+            if self.provisional(now, refresh.response.status, false, Vec::new()).is_err() {
+                self.progress_refresh =
+                    Some(Box::new(ProgressRefresh { due: now + self.config.progress_refresh, ..*refresh }));
+            }
+        } else {
+            self.outputs.push_back(Output::Response(refresh.response.clone()));
+            self.progress_refresh =
+                Some(Box::new(ProgressRefresh { due: now + self.config.progress_refresh, ..*refresh }));
+        }
     }
 
     /// Accepts the INVITE being answered with 200: the answer to its offer, or an offer
@@ -608,6 +660,7 @@ impl<E: Entropy> InviteSession<E> {
             return self.reject_with(StatusCode::SESSION_INTERVAL_TOO_SMALL, min_se.into_iter().collect());
         }
         let Some(invite) = self.serving.take() else { return Err(SessionError::State("no INVITE to answer")) };
+        self.progress_refresh = None;
         self.unpracked_after_final = self.unpracked.take().map(|u| (u.rseq, u.invite_seq));
         let mut ok = self.response_to(&invite, status);
         for h in extra {
@@ -679,6 +732,7 @@ impl<E: Entropy> InviteSession<E> {
         }
         let invite = self.serving.take().ok_or(SessionError::State("no INVITE to answer"))?;
         self.unpracked = None;
+        self.progress_refresh = None;
         self.accept_deferred = None;
         let mut r = self.response_to(&invite, status);
         for h in extra {
@@ -701,6 +755,7 @@ impl<E: Entropy> InviteSession<E> {
         self.outputs.push_back(Output::Response(ok));
         let Some(invite) = self.serving.take() else { return };
         self.unpracked = None;
+        self.progress_refresh = None;
         self.accept_deferred = None;
         let terminated = self.response_to(&invite, StatusCode::REQUEST_TERMINATED);
         self.offer_answer.rollback();
@@ -904,6 +959,8 @@ impl<E: Entropy> InviteSession<E> {
         self.accept_deferred = None;
         self.glare_retry = None;
         self.timer = None;
+        self.progress_refresh = None;
+        self.refer_in = None;
         self.event(SessionEvent::Ended(reason));
     }
 
@@ -926,6 +983,7 @@ impl<E: Entropy> InviteSession<E> {
             self.receive_ack(request);
         } else if *method == Method::BYE {
             if let Some(invite) = self.serving.take() {
+                self.progress_refresh = None;
                 let terminated = self.response_to(&invite, StatusCode::REQUEST_TERMINATED);
                 self.outputs.push_back(Output::Response(terminated));
             }
@@ -1351,6 +1409,7 @@ impl<E: Entropy> InviteSession<E> {
     /// Fires what is due at `now`: 2xx retransmissions, the BYE when no ACK came, and
     /// requests to send again after glare.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.refresh_progress(now);
         if let Some(refer) = self.refer_in.take_if(|r| now >= r.expires_at) {
             // The implicit subscription ran out before a final status: it ends with the
             // last status reported (RFC 6665 §4.2.2, RFC 3515 §2.4.5).
@@ -1379,6 +1438,7 @@ impl<E: Entropy> InviteSession<E> {
                 self.unpracked = None;
                 self.accept_deferred = None;
                 if let Some(invite) = self.serving.take() {
+                    self.progress_refresh = None;
                     let r = self.response_to(&invite, StatusCode::SERVER_INTERNAL_ERROR);
                     self.offer_answer.rollback();
                     let initial = self.dialog.state() == DialogState::Early;

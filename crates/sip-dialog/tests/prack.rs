@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 mod common;
 use common::*;
 
-use sip_dialog::{Dialog, DialogState, EndReason, InviteSession, SessionConfig, SessionEvent};
+use sip_dialog::{
+    DEFAULT_PROGRESS_REFRESH, Dialog, DialogState, EndReason, InviteSession, SessionConfig, SessionEvent,
+};
 use sip_message::header::{MediaType, RAck};
 use sip_message::{HeaderName, Message, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::{Negotiator, OfferAnswer};
@@ -177,11 +179,19 @@ fn offer_in_a_reliable_183_answered_in_the_prack() {
     let out = drain(&mut bob);
     assert_eq!(events(&out), [SessionEvent::Negotiated]);
     assert_eq!(responses(&out).iter().map(|r| r.status.as_u16()).collect::<Vec<_>>(), [200]);
-    // The retransmissions stopped.
-    assert_eq!(bob.poll_timeout(), None);
+    // The retransmissions stopped: what is left is the minute's refresh of §13.3.1.1.
+    assert_eq!(bob.poll_timeout(), Some(t0 + DEFAULT_PROGRESS_REFRESH));
     // A repeat of the 183 is not PRACKed again.
     alice.receive_response(t0 + Duration::from_millis(500), &p183).unwrap();
     assert!(requests(&drain(&mut alice)).is_empty());
+    // Still unanswered a minute on: the 183 goes anew, reliably with the next RSeq, and
+    // without a session description (its offer/answer is done).
+    bob.handle_timeout(t0 + DEFAULT_PROGRESS_REFRESH);
+    let again = responses(&drain(&mut bob)).remove(0);
+    assert_eq!(again.status, StatusCode::SESSION_PROGRESS);
+    let rseq = |r: &Response| header(r, HeaderName::RSEQ).and_then(|v| v.parse::<u32>().ok());
+    assert_eq!(rseq(&again), rseq(&p183).map(|n| n + 1));
+    assert!(again.body.is_empty());
 }
 
 #[test]
@@ -242,7 +252,8 @@ fn without_100rel_provisional_responses_are_plain() {
     let r = responses(&drain(&mut bob)).remove(0);
     assert!(header(&r, HeaderName::RSEQ).is_none());
     assert!(header(&r, HeaderName::REQUIRE).is_none());
-    assert_eq!(bob.poll_timeout(), None);
+    // Not retransmitted, only sent again after a minute (§13.3.1.1).
+    assert_eq!(bob.poll_timeout(), Some(t0 + DEFAULT_PROGRESS_REFRESH));
     assert!(bob.progress(t0, StatusCode::SESSION_PROGRESS).is_err());
     // Alice's early session sends no PRACK for it; a decline ends it.
     let mut alice = alice(&invite, &r, alice_n);

@@ -380,6 +380,35 @@ fn bye_ends_the_session_on_both_sides() {
 }
 
 #[test]
+fn an_unanswered_invite_gets_its_provisional_response_again_every_minute() {
+    let t0 = Instant::now();
+    let mut alice_n = negotiator(1, 30000);
+    let invite = invite(&mut alice_n, false);
+    let mut bob = bob_session(&invite);
+    bob.ring(t0, StatusCode::RINGING).unwrap();
+    assert_eq!(status_codes(&drain(&mut bob)), [180]);
+    // §13.3.1.1: while unanswered, a non-100 provisional response at least every minute.
+    for minute in 1..=2 {
+        let due = at(t0, minute * 60_000);
+        assert_eq!(bob.poll_timeout(), Some(due));
+        bob.handle_timeout(due);
+        let out = drain(&mut bob);
+        assert_eq!(status_codes(&out), [180], "minute {minute}");
+        assert_eq!(responses(&out)[0].headers.to().unwrap().unwrap().tag(), Some("bob1"));
+    }
+    // Answered: the 2xx goes (again until its ACK, then BYE), and no 180 after it.
+    bob.accept(at(t0, 130_000)).unwrap();
+    let mut after = drain(&mut bob);
+    while let Some(t) = bob.poll_timeout().filter(|t| *t <= at(t0, 400_000)) {
+        bob.handle_timeout(t);
+        after.extend(drain(&mut bob));
+    }
+    assert!(!status_codes(&after).contains(&180), "{:?}", status_codes(&after));
+    assert_eq!(status_codes(&after)[0], 200);
+    assert_eq!(bob.poll_timeout(), None, "nothing more to send");
+}
+
+#[test]
 fn cancel_before_the_final_response() {
     let mut alice_n = negotiator(1, 30000);
     let invite = invite(&mut alice_n, false);
