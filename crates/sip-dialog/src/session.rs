@@ -879,9 +879,11 @@ impl<E: Entropy> InviteSession<E> {
 
     /// Accepts a REFER given as [`SessionEvent::Refer`]: 202, then the first NOTIFY of the
     /// implicit subscription (`SIP/2.0 100 Trying`, RFC 3515 §2.4.5). The subscription
-    /// lasts [`REFER_SUBSCRIPTION_DURATION`], or less when the REFER's Expires asks.
+    /// lasts [`REFER_SUBSCRIPTION_DURATION`], or less when the REFER's Expires asks (an
+    /// Expires of 0, which would end it before its first NOTIFY, is not taken).
     pub fn accept_refer(&mut self, now: Instant, refer: &Request) -> Result<(), SessionError> {
-        let asked = refer.headers.expires().and_then(Result::ok).map(|e| Duration::from_secs(u64::from(e.0)));
+        let asked = refer.headers.expires().and_then(Result::ok).filter(|e| e.0 > 0);
+        let asked = asked.map(|e| Duration::from_secs(u64::from(e.0)));
         let duration = asked.map_or(REFER_SUBSCRIPTION_DURATION, |d| d.min(REFER_SUBSCRIPTION_DURATION));
         let mut accepted = Response::from_request(refer, StatusCode::ACCEPTED);
         if let Ok(h) = Header::typed(&header::Expires(whole_seconds(duration))) {
@@ -1406,8 +1408,10 @@ impl<E: Entropy> InviteSession<E> {
         Ok(())
     }
 
-    /// Fires what is due at `now`: 2xx retransmissions, the BYE when no ACK came, and
-    /// requests to send again after glare.
+    /// Fires what is due at `now`: 2xx retransmissions, the BYE when no ACK came,
+    /// requests to send again after glare, the provisional response sent again each
+    /// [`SessionConfig::progress_refresh`], and the end of an accepted REFER's
+    /// subscription.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.refresh_progress(now);
         if let Some(refer) = self.refer_in.take_if(|r| now >= r.expires_at) {

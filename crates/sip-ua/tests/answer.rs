@@ -561,6 +561,24 @@ fn a_transfer_goes_to_the_application_when_it_is_asked_and_is_refused_otherwise(
 }
 
 #[test]
+fn a_refer_asking_for_no_subscription_gets_the_default_one() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
+    uas.receive(t0, &invite("c4@192.0.2.1", "z9hG4bKy1"));
+    let call = uas.offered[0];
+    uas.answerer.accept(t0, call).unwrap();
+    let tag = to_tag(response(&uas.pump(t0)[0]));
+    uas.receive(t0, &in_dialog("ACK", "c4@192.0.2.1", &tag, 1, "z9hG4bKy2"));
+    // Expires 0 would end the subscription before its first NOTIFY: not taken.
+    let out =
+        uas.receive(t0, &refer("c4@192.0.2.1", &tag).replace("Content-Length: 0", "Expires: 0\nContent-Length: 0"));
+    let [Message::Response(accepted), Message::Request(notify)] = &out[..] else { panic!("202 and NOTIFY: {out:?}") };
+    assert_eq!(accepted.status, StatusCode::ACCEPTED);
+    assert_eq!(accepted.headers.expires().and_then(Result::ok).map(|e| e.0), Some(60));
+    assert_eq!(notify.headers.get(&HeaderName::SUBSCRIPTION_STATE).unwrap().value(), "active;expires=60");
+}
+
+#[test]
 fn a_transfer_without_a_final_status_ends_when_its_subscription_expires() {
     let t0 = Instant::now();
     let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
