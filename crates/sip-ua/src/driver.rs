@@ -130,9 +130,9 @@ impl TransactionDriver {
     }
 
     /// [`send_request`](Self::send_request) over a transport made ready already
-    /// (`prepared`, what [`Transport::prepare`](sip_transport::Transport::prepare) gave for
-    /// `target`): for a caller that opens connections on tasks of its own, so that one
-    /// slow to open holds up nothing else.
+    /// (`prepared`, what [`Transport::prepare`] gave for `target`): for a caller that
+    /// opens connections on tasks of its own, so that one slow to open holds up nothing
+    /// else.
     pub async fn send_prepared(
         &self,
         mut request: Request,
