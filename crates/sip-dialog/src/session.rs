@@ -62,7 +62,7 @@ struct ReferSubscription {
 
 /// `d` in whole seconds, rounded up.
 fn whole_seconds(d: Duration) -> u32 {
-    u32::try_from(d.as_millis().div_ceil(1000)).unwrap_or(u32::MAX)
+    u32::try_from(d.as_secs() + u64::from(d.subsec_nanos() > 0)).unwrap_or(u32::MAX)
 }
 
 /// Timer values and the Via of the requests a session sends.

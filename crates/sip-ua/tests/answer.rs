@@ -511,6 +511,21 @@ fn refer(call: &str, tag: &str) -> String {
         .replace("Content-Length: 0", "Refer-To: <sip:carol@192.0.2.3>\nContent-Length: 0")
 }
 
+/// [`refer`] asking for a subscription of `expires` seconds.
+fn refer_for(call: &str, tag: &str, expires: u32) -> String {
+    refer(call, tag).replace("Content-Length: 0", &format!("Expires: {expires}\nContent-Length: 0"))
+}
+
+/// Asking: a call offered and accepted, with its ACK in; its handle and this side's To tag.
+fn accepted_call(uas: &mut Uas, t0: Instant, call_id: &str) -> (CallHandle, String) {
+    uas.receive(t0, &invite(call_id, "z9hG4bKa1"));
+    let call = *uas.offered.last().expect("a call offered");
+    uas.answerer.accept(t0, call).unwrap();
+    let tag = to_tag(response(&uas.pump(t0)[0]));
+    uas.receive(t0, &in_dialog("ACK", call_id, &tag, 1, "z9hG4bKa2"));
+    (call, tag)
+}
+
 #[test]
 fn a_transfer_goes_to_the_application_when_it_is_asked_and_is_refused_otherwise() {
     let t0 = Instant::now();
@@ -526,12 +541,7 @@ fn a_transfer_goes_to_the_application_when_it_is_asked_and_is_refused_otherwise(
 
     // Asking: 202, a NOTIFY that the call is tried, and the application is told.
     let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
-    uas.receive(t0, &invite("c2@192.0.2.1", "z9hG4bKt3"));
-    let call = uas.offered[0];
-    uas.answerer.accept(t0, call).unwrap();
-    let ok = uas.pump(t0);
-    let tag = to_tag(response(&ok[0]));
-    uas.receive(t0, &in_dialog("ACK", "c2@192.0.2.1", &tag, 1, "z9hG4bKt4"));
+    let (call, tag) = accepted_call(&mut uas, t0, "c2@192.0.2.1");
     let out = uas.receive(t0, &refer("c2@192.0.2.1", &tag));
     let notify = |m: &Message| match m {
         Message::Request(r) if r.method == Method::NOTIFY => {
@@ -564,14 +574,9 @@ fn a_transfer_goes_to_the_application_when_it_is_asked_and_is_refused_otherwise(
 fn a_refer_asking_for_no_subscription_gets_the_default_one() {
     let t0 = Instant::now();
     let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
-    uas.receive(t0, &invite("c4@192.0.2.1", "z9hG4bKy1"));
-    let call = uas.offered[0];
-    uas.answerer.accept(t0, call).unwrap();
-    let tag = to_tag(response(&uas.pump(t0)[0]));
-    uas.receive(t0, &in_dialog("ACK", "c4@192.0.2.1", &tag, 1, "z9hG4bKy2"));
+    let (_, tag) = accepted_call(&mut uas, t0, "c4@192.0.2.1");
     // Expires 0 would end the subscription before its first NOTIFY: not taken.
-    let out =
-        uas.receive(t0, &refer("c4@192.0.2.1", &tag).replace("Content-Length: 0", "Expires: 0\nContent-Length: 0"));
+    let out = uas.receive(t0, &refer_for("c4@192.0.2.1", &tag, 0));
     let [Message::Response(accepted), Message::Request(notify)] = &out[..] else { panic!("202 and NOTIFY: {out:?}") };
     assert_eq!(accepted.status, StatusCode::ACCEPTED);
     assert_eq!(accepted.headers.expires().and_then(Result::ok).map(|e| e.0), Some(60));
@@ -582,14 +587,9 @@ fn a_refer_asking_for_no_subscription_gets_the_default_one() {
 fn a_transfer_without_a_final_status_ends_when_its_subscription_expires() {
     let t0 = Instant::now();
     let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
-    uas.receive(t0, &invite("c3@192.0.2.1", "z9hG4bKx1"));
-    let call = uas.offered[0];
-    uas.answerer.accept(t0, call).unwrap();
-    let tag = to_tag(response(&uas.pump(t0)[0]));
-    uas.receive(t0, &in_dialog("ACK", "c3@192.0.2.1", &tag, 1, "z9hG4bKx2"));
+    let (call, tag) = accepted_call(&mut uas, t0, "c3@192.0.2.1");
     // The REFER asks for 30 s, less than this side's 60.
-    let out =
-        uas.receive(t0, &refer("c3@192.0.2.1", &tag).replace("Content-Length: 0", "Expires: 30\nContent-Length: 0"));
+    let out = uas.receive(t0, &refer_for("c3@192.0.2.1", &tag, 30));
     let accepted = response(&out[0]);
     assert_eq!(accepted.status, StatusCode::ACCEPTED);
     assert_eq!(accepted.headers.expires().and_then(Result::ok).map(|e| e.0), Some(30));
