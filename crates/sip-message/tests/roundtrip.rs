@@ -351,6 +351,14 @@ proptest! {
         let rebuilt = from.0.with_tag("t1").unwrap();
         prop_assert_eq!(rebuilt.tag(), Some("t1"));
         prop_assert_eq!(rebuilt.uri(), from.uri());
+        // The one-pass tagging writes what the general parameter setter writes, and its
+        // spans are the decoder's.
+        let general = from.0.with_param("tag", Some("t1")).unwrap();
+        prop_assert_eq!(rebuilt.as_bytes(), general.as_bytes());
+        let redecoded = header::From::decode(rebuilt.as_bytes()).unwrap();
+        prop_assert_eq!(redecoded.0.tag(), Some("t1"));
+        prop_assert_eq!(redecoded.0.display_name_raw(), rebuilt.display_name_raw());
+        prop_assert_eq!(&redecoded.0, &rebuilt);
         let via = header::Via::decode(&Bytes::from(v)).unwrap();
         prop_assert_eq!(header::Via::decode(&via.to_bytes()).unwrap(), via);
         let u: sip_message::Uri = uri.parse().unwrap();

@@ -47,22 +47,33 @@ impl NameAddr {
 
     /// Writes `[display ]<uri>params` and decodes it back.
     fn build(display: Option<&[u8]>, uri: &Uri, params: &[u8]) -> Self {
-        let mut out = BytesMut::with_capacity(uri.as_bytes().len() + params.len() + display.map_or(0, <[u8]>::len) + 3);
-        let mut display_span = Span::NONE;
-        if let Some(d) = display {
-            out.put_slice(d);
-            display_span = Span::of(0..d.len());
-            out.put_u8(b' ');
-        }
-        out.put_u8(b'<');
-        out.put_slice(uri.as_bytes());
-        out.put_u8(b'>');
+        let mut out = BytesMut::with_capacity(Self::head_len(display, uri) + params.len());
+        let display_span = Self::write_head(&mut out, display, uri);
         let params_start = out.len();
         out.put_slice(params);
         let params_span = Span::of(params_start..out.len());
         let text = out.freeze();
         let tag = tag_span(&text, params_span);
         Self { text, display: display_span, uri: uri.clone(), params: params_span, tag }
+    }
+
+    /// The length of `[display ]<uri>`.
+    fn head_len(display: Option<&[u8]>, uri: &Uri) -> usize {
+        display.map_or(0, |d| d.len() + 1) + uri.as_bytes().len() + 2
+    }
+
+    /// Writes `[display ]<uri>`; the display name's span.
+    fn write_head(out: &mut BytesMut, display: Option<&[u8]>, uri: &Uri) -> Span {
+        let mut display_span = Span::NONE;
+        if let Some(d) = display {
+            display_span = Span::of(out.len()..out.len() + d.len());
+            out.put_slice(d);
+            out.put_u8(b' ');
+        }
+        out.put_u8(b'<');
+        out.put_slice(uri.as_bytes());
+        out.put_u8(b'>');
+        display_span
     }
 
     /// Decodes a whole value.
@@ -239,12 +250,29 @@ impl NameAddr {
         Self::build(self.display_name_raw(), &self.uri, &p)
     }
 
-    /// The same address with a `tag`; a tag must be a token.
+    /// The same address with a `tag` (replacing any earlier one); a tag must be a token.
+    /// (What [`with_param`](Self::with_param) gives, written in one pass: every UAS answer
+    /// and every request this side starts tags an address.)
     pub fn with_tag(&self, tag: &str) -> Result<Self, DecodeError> {
         if !lex::is_token(tag.as_bytes()) {
             return Err(DecodeError::new("tag is not a token", 0));
         }
-        self.with_param("tag", Some(tag))
+        let (display, raw) = (self.display_name_raw(), self.params.of_text(&self.text));
+        let mut out = BytesMut::with_capacity(Self::head_len(display, &self.uri) + raw.len() + 5 + tag.len());
+        let display_span = Self::write_head(&mut out, display, &self.uri);
+        let params_start = out.len();
+        write_params_without(&mut out, raw, "tag");
+        out.put_slice(b";tag=");
+        let tag_start = out.len();
+        out.put_slice(tag.as_bytes());
+        let end = out.len();
+        Ok(Self {
+            text: out.freeze(),
+            display: display_span,
+            uri: self.uri.clone(),
+            params: Span::of(params_start..end),
+            tag: Span::of(tag_start..end),
+        })
     }
 
     /// Writes the address as written.
