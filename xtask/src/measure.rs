@@ -81,12 +81,14 @@ fn cpu_used(pid: u32, ticks: f64) -> Result<Cpu, String> {
 }
 
 /// The seconds the threads of process `pid` alive now have run, from schedstat (a thread
-/// that ended is not counted: both UASes keep theirs for the whole run).
+/// that ended is not counted: both UASes keep theirs for the whole run). `None` only when
+/// the kernel keeps no schedstat; a thread that ends while it is read is passed over, so
+/// one reading never falls back to the tick count while another did not.
 fn run_time(pid: u32) -> Option<f64> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut nanoseconds = 0u64;
     for task in tasks.flatten() {
-        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else { continue };
         nanoseconds += stat.split_whitespace().next()?.parse::<u64>().ok()?;
     }
     Some(nanoseconds as f64 / 1e9)

@@ -624,16 +624,15 @@ impl<E: Entropy> InviteSession<E> {
         }
         if refresh.reliable {
             // Anew, with the next RSeq (and no session description: its offer/answer is
-            // done); while an earlier one waits for its PRACK, at the next turn.
-            if self.provisional(now, refresh.response.status, false, Vec::new()).is_err() {
-                self.progress_refresh =
-                    Some(Box::new(ProgressRefresh { due: now + self.config.progress_refresh, ..*refresh }));
+            // done), which notes the next refresh itself; while an earlier one waits for
+            // its PRACK, at the next turn.
+            if self.provisional(now, refresh.response.status, false, Vec::new()).is_ok() {
+                return;
             }
         } else {
             self.outputs.push_back(Output::Response(refresh.response.clone()));
-            self.progress_refresh =
-                Some(Box::new(ProgressRefresh { due: now + self.config.progress_refresh, ..*refresh }));
         }
+        self.progress_refresh = Some(Box::new(ProgressRefresh { due: now + self.config.progress_refresh, ..*refresh }));
     }
 
     /// Accepts the INVITE being answered with 200: the answer to its offer, or an offer
