@@ -3,14 +3,15 @@
 //! requests) and the answering UAS, over a network the input controls (each message
 //! delivered, lost, sent twice or held back), with arbitrary bytes injected on either side and time passing.
 //! Nothing may panic; no deadline may be left in the past after `handle_timeout`; and once
-//! every call is hung up, every message delivered and five minutes pass, neither core
-//! keeps a call, registration or request.
+//! every call is hung up, every subscription ended, every message delivered and five
+//! minutes pass, neither core keeps a call, registration, subscription or request.
 //!
-//! Input: the first byte picks the UAS's policy (ring first, reject); then records of one
-//! op byte and its payload.
+//! Input: the first byte picks the UAS's policy (ring first, reject; or asking, when the
+//! UAS accepts each call and each subscription and serves it as notifier); then records of
+//! one op byte and its payload.
 //! - `op % 7 == 0`: the UAC calls the UAS.
 //! - `1`: the UAC sends OPTIONS (`u8 % 3 == 0`) or MESSAGE (`1`), or registers (`2`,
-//!   `u8` below 128) or subscribes (`2`, `u8` from 128; the UAS refuses it).
+//!   `u8` below 128) or subscribes (`2`, `u8` from 128; the UAS refuses it unless asking).
 //! - `2`: call `u8` (by position) is held, resumed or hung up (`u8 % 3`).
 //! - `3`: the network takes message `u8` of the queue towards side `op & 0x80`: delivers
 //!   it (`u8 % 4` 0 or 1), loses it (2) or delivers it twice (3).
@@ -69,6 +70,7 @@ struct World {
     to_uas: VecDeque<Bytes>,
     to_uac: VecDeque<Bytes>,
     calls: Vec<Handle>,
+    subscriptions: Vec<Handle>,
 }
 
 fn stamped(mut request: Request, from: ([u8; 4], u16)) -> Request {
@@ -105,6 +107,7 @@ impl World {
             to_uas: VecDeque::new(),
             to_uac: VecDeque::new(),
             calls: Vec::new(),
+            subscriptions: Vec::new(),
         }
     }
 
@@ -155,17 +158,26 @@ impl World {
                     answer::Action::Respond { key, response } => {
                         let _ = self.uas_layer.send_response(now, &key, response);
                     }
-                    answer::Action::Request { call, request, target } => {
+                    answer::Action::Request { dialog, request, target } => {
                         let request = stamped(request, UAS_ADDR);
                         match self.uas_layer.send_request(now, request.clone(), target, false) {
-                            Ok(key) => self.uas.request_sent(call, request, key),
-                            Err(_) => self.uas.request_failed(now, call, &request),
+                            Ok(key) => self.uas.request_sent(dialog, request, key),
+                            Err(_) => self.uas.request_failed(now, dialog, &request),
                         }
                     }
-                    answer::Action::Report(_)
-                    | answer::Action::Offered { .. }
-                    | answer::Action::Asked { .. }
-                    | answer::Action::TransferRequested { .. } => {}
+                    // Asking: every call accepted, every subscription served.
+                    answer::Action::Offered { call, .. } => {
+                        let _ = self.uas.accept(now, call);
+                    }
+                    answer::Action::Asked { handle, .. } => {
+                        if self.uas.accept_subscription(now, handle, true, None).is_err() {
+                            let _ = self.uas.answer_request_by_default(handle);
+                        }
+                    }
+                    answer::Action::TransferRequested { call, .. } => {
+                        let _ = self.uas.transfer_progress(now, call, StatusCode::DECLINE);
+                    }
+                    answer::Action::Report(_) | answer::Action::SubscriptionEnded { .. } => {}
                 }
             }
             while let Some(t) = self.uac_layer.poll_transmit() {
@@ -241,6 +253,7 @@ fuzz_target!(|data: &[u8]| {
     let policy = AnswerPolicy {
         ring: (shape & 1 != 0).then(|| Duration::from_millis(u64::from(shape >> 4) * 100)),
         reject: (shape & 2 != 0).then_some(StatusCode::BUSY_HERE),
+        ask: shape & 4 != 0,
         ..AnswerPolicy::default()
     };
     let mut w = World::new(policy);
@@ -259,7 +272,9 @@ fuzz_target!(|data: &[u8]| {
                 let _ = match which % 3 {
                     0 => w.uac.request(w.now, Method::OPTIONS, peer, None),
                     1 => w.uac.request(w.now, Method::MESSAGE, peer, None),
-                    _ if which >= 0x80 => w.uac.subscribe(w.now, peer, "presence", 60, None),
+                    _ if which >= 0x80 => w.uac.subscribe(w.now, peer, "presence", 60, None).inspect(|&s| {
+                        w.subscriptions.push(s);
+                    }),
                     _ => {
                         let aor = peer.from.clone();
                         let contact = NameAddr::new("sip:alice@192.0.2.1:5060".parse::<Uri>().unwrap());
@@ -310,6 +325,9 @@ fuzz_target!(|data: &[u8]| {
     for call in w.calls.clone() {
         let _ = w.uac.hangup(w.now, call);
     }
+    for subscription in w.subscriptions.clone() {
+        let _ = w.uac.unsubscribe(w.now, subscription);
+    }
     w.pump();
     for _ in 0..40 {
         w.deliver_all();
@@ -318,4 +336,5 @@ fuzz_target!(|data: &[u8]| {
     w.deliver_all();
     assert_eq!(w.uac.outstanding(), 0, "the UAC keeps something after five quiet minutes");
     assert_eq!(w.uas.calls(), 0, "the UAS keeps a call after five quiet minutes");
+    assert_eq!(w.uas.subscriptions(), 0, "the UAS keeps a subscription after five quiet minutes");
 });

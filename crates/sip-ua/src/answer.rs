@@ -3,6 +3,7 @@
 //! reject; an invitation that expires first, per its `Expires`, gets 487), runs each call's
 //! [`InviteSession`] (2xx until ACK, BYE, CANCEL, session timers),
 //! answers OPTIONS and MESSAGE with 200 (or, asking, leaves them to the application),
+//! serves as notifier the subscriptions the application accepts (RFC 6665, RFC 3515),
 //! and hands back what to send.
 //!
 //! [`serve`] drives it, with a transaction layer of its own, over the transports;
@@ -12,9 +13,12 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use sip_dialog::{
-    Dialog, DialogId, EndReason, Entropy, InviteSession, Output, SessionConfig, SessionEvent, StdEntropy,
+    Dialog, DialogId, EndReason, Entropy, InviteSession, Output, SessionConfig, SessionEvent, StdEntropy, Subscription,
+    SubscriptionConfig, SubscriptionEvent,
 };
+use sip_message::header::MediaType;
 use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::{Capabilities, Codec, MediaCapability, Negotiator};
 use sip_transaction::{Config, Event, TransactionKey, TransactionLayer};
@@ -28,9 +32,12 @@ use crate::{Deadlines, IdMap, Serving};
 /// The methods the answerer accepts, for Allow.
 pub const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, PRACK, INFO";
 
-/// The methods the answerer accepts with [`AnswerPolicy::ask`], for Allow: REFER too (a
-/// transfer goes to the application, [`Action::TransferRequested`]).
-pub const ALLOWED_METHODS_ASKING: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, PRACK, INFO, REFER";
+/// The methods the answerer accepts with [`AnswerPolicy::ask`], for Allow: SUBSCRIBE
+/// and REFER too (a subscription the application accepts runs here,
+/// [`Answerer::accept_subscription`]; a transfer in a call goes to the application,
+/// [`Action::TransferRequested`]).
+pub const ALLOWED_METHODS_ASKING: &str =
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, PRACK, INFO, SUBSCRIBE, REFER";
 
 /// The Allow value of an answerer that does or does not `ask`.
 fn allowed_methods(ask: bool) -> &'static str {
@@ -51,6 +58,9 @@ pub const DEFAULT_ANSWER_WITHIN: Duration = Duration::from_secs(8);
 /// The default cap on requests outside a call waiting for the application at once
 /// ([`AnswerPolicy::max_asked`]); one beyond it gets its default answer straight away.
 pub const DEFAULT_MAX_ASKED: usize = 1024;
+
+/// The default cap on subscriptions served at once ([`AnswerPolicy::max_subscriptions`]).
+pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 10_000;
 
 /// How the answerer answers an INVITE.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +85,9 @@ pub struct AnswerPolicy {
     /// With `ask`: requests outside a call waiting for the application at most; one
     /// beyond them gets the default answer at once, so a flood cannot pile them up.
     pub max_asked: usize,
+    /// With `ask`: subscriptions this side serves as notifier at most (each holds a
+    /// [`Subscription`]); one accepted beyond them gets 503 instead.
+    pub max_subscriptions: usize,
 }
 
 impl Default for AnswerPolicy {
@@ -86,6 +99,7 @@ impl Default for AnswerPolicy {
             reject: None,
             max_calls: DEFAULT_MAX_CALLS,
             max_asked: DEFAULT_MAX_ASKED,
+            max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
         }
     }
 }
@@ -100,15 +114,15 @@ pub enum Action {
         /// The response.
         response: Response,
     },
-    /// Send `request` (a BYE of a call the answerer ends, a session refresh) in a new
-    /// client transaction to `target`.
+    /// Send `request` (a BYE of a call the answerer ends, a session refresh, a NOTIFY of
+    /// a subscription) in a new client transaction to `target`.
     Request {
-        /// The call it belongs to: tell [`Answerer::request_sent`] or
+        /// The dialog it belongs to: tell [`Answerer::request_sent`] or
         /// [`Answerer::request_failed`] how sending went.
-        call: CallHandle,
+        dialog: DialogHandle,
         /// The request.
         request: Request,
-        /// Where it goes: where the call's INVITE came from.
+        /// Where it goes: where the INVITE, SUBSCRIBE or REFER that made the dialog came from.
         target: Target,
     },
     /// With [`AnswerPolicy::ask`]: a call is offered; answer it through `call`.
@@ -138,6 +152,15 @@ pub enum Action {
         /// The Refer-To URI.
         target: Uri,
     },
+    /// A subscription this side served ([`Answerer::accept_subscription`]) ended: it
+    /// expired, the subscriber unsubscribed, a NOTIFY failed (`dialog gone`), or this side
+    /// terminated it; `reason` is the one the last NOTIFY gave.
+    SubscriptionEnded {
+        /// The subscription.
+        subscription: SubscriptionHandle,
+        /// Why it ended.
+        reason: Option<String>,
+    },
     /// A call ended: one line for a log.
     Report(CallReport),
 }
@@ -149,6 +172,43 @@ pub struct RequestHandle(u64);
 /// Names one call of an [`Answerer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CallHandle(u64);
+
+/// Names one subscription an [`Answerer`] serves as notifier (RFC 6665; a REFER's,
+/// RFC 3515), made by [`Answerer::accept_subscription`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubscriptionHandle(u64);
+
+/// The dialog a request of the answerer's is sent in: a call's or a subscription's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DialogHandle {
+    /// A call's (a BYE, a session refresh, a NOTIFY of a transfer).
+    Call(CallHandle),
+    /// A subscription's (a NOTIFY).
+    Subscription(SubscriptionHandle),
+}
+
+impl DialogHandle {
+    /// The number the answerer keeps the call or subscription by (one numbering for both).
+    fn id(self) -> u64 {
+        match self {
+            Self::Call(CallHandle(id)) | Self::Subscription(SubscriptionHandle(id)) => id,
+        }
+    }
+}
+
+/// Why [`Answerer::accept_subscription`] made no subscription.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubscriptionRefused {
+    /// No SUBSCRIBE or REFER waits for an answer under that handle.
+    #[error("no SUBSCRIBE or REFER waits for an answer under that handle")]
+    Unknown,
+    /// The request was answered with this status instead: 423 with Min-Expires for an
+    /// Expires below the minimum, 489 for a SUBSCRIBE without an Event, 503 beyond
+    /// [`AnswerPolicy::max_subscriptions`], or the status of a dialog that cannot be made.
+    #[error("answered {0} instead")]
+    Answered(StatusCode),
+}
 
 /// How one call went: the answerer reports each call once, when it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +244,21 @@ struct Call {
     answered: bool,
 }
 
+/// One subscription served: its state machine, where the subscriber is, and the
+/// transactions of its requests waiting for an answer.
+#[derive(Debug)]
+struct Notifier {
+    subscription: Subscription,
+    /// Where the SUBSCRIBE or REFER came from: the target of the NOTIFYs.
+    peer: Target,
+    /// The server transactions waiting for the subscription's responses.
+    serving: Serving,
+    /// NOTIFYs handed out and not yet answered: an ended subscription is kept until they are.
+    notifying: usize,
+    /// Whether [`Action::SubscriptionEnded`] went out.
+    reported: bool,
+}
+
 /// The answering UAS core. Sans-IO: inputs carry the time, [`Answerer::poll_action`]
 /// gives what to send, [`Answerer::poll_timeout`] when to call
 /// [`Answerer::handle_timeout`].
@@ -202,9 +277,12 @@ pub struct Answerer<E: Entropy = StdEntropy> {
     by_invite: IdMap<TransactionKey, u64>,
     /// Client transactions of the calls' own requests, to route their responses.
     by_request: IdMap<TransactionKey, (u64, Request)>,
-    /// Requests outside a call waiting for the application's answer, by handle (the
-    /// numbers are the calls'; the deadlines too).
-    asked: IdMap<u64, (TransactionKey, Request)>,
+    /// Requests outside a call waiting for the application's answer, by handle, with
+    /// where they came from (the numbers are the calls'; the deadlines too).
+    asked: IdMap<u64, (TransactionKey, Request, Target)>,
+    /// The subscriptions served, by handle (numbered as the request that made each;
+    /// `by_dialog`, `by_request` and the deadlines take them as they take calls).
+    notifiers: IdMap<u64, Notifier>,
     deadlines: Deadlines,
     next_call: u64,
     actions: VecDeque<Action>,
@@ -275,6 +353,7 @@ impl<E: Entropy> Answerer<E> {
             by_invite: IdMap::default(),
             by_request: IdMap::default(),
             asked: IdMap::default(),
+            notifiers: IdMap::default(),
             deadlines: Deadlines::default(),
             next_call: 0,
             actions: VecDeque::new(),
@@ -299,6 +378,16 @@ impl<E: Entropy> Answerer<E> {
         self.calls.len()
     }
 
+    /// Subscriptions served: running, or ended with a last NOTIFY not yet answered.
+    pub fn subscriptions(&self) -> usize {
+        self.notifiers.len()
+    }
+
+    /// The Contact for what comes over `transport`.
+    fn contact_for(&self, transport: &sip_message::header::Transport) -> &Uri {
+        self.contacts.iter().find(|(t, _)| t == transport).map_or(&self.contact, |(_, c)| c)
+    }
+
     /// The next thing to send or report.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
@@ -310,7 +399,7 @@ impl<E: Entropy> Answerer<E> {
     }
 
     /// Fires what is due at `now`: ring delays over, invitations expired (487), the
-    /// sessions' timers.
+    /// sessions' and subscriptions' timers.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.tick(now);
         while let Some(id) = self.deadlines.pop_due(now) {
@@ -318,7 +407,13 @@ impl<E: Entropy> Answerer<E> {
                 let _ = self.answer_request_by_default(RequestHandle(id));
                 continue;
             }
-            let Some(call) = self.calls.get_mut(&id) else { continue };
+            let Some(call) = self.calls.get_mut(&id) else {
+                if let Some(notifier) = self.notifiers.get_mut(&id) {
+                    notifier.subscription.handle_timeout(now);
+                    self.settle_subscription(id);
+                }
+                continue;
+            };
             if call.expires_at.is_some_and(|e| e <= now) {
                 // §13.3.1: the invitation expired before a final response.
                 (call.expires_at, call.answer_at) = (None, None);
@@ -350,6 +445,9 @@ impl<E: Entropy> Answerer<E> {
                     if let Some(call) = self.calls.get_mut(&id) {
                         // A response the session cannot take is dropped: the session ends on its own timers.
                         let _ = call.session.receive_response(now, &response);
+                    } else if let Some(notifier) = self.notifiers.get_mut(&id) {
+                        notifier.subscription.receive_response(now, &response);
+                        notifier.notifying = notifier.notifying.saturating_sub(usize::from(final_response));
                     }
                     if final_response {
                         self.by_request.remove(&key);
@@ -359,11 +457,17 @@ impl<E: Entropy> Answerer<E> {
             }
             Event::Timeout { key, .. } | Event::TransportError { key } => {
                 if let Some((id, request)) = self.by_request.remove(&key) {
-                    self.request_failed(now, CallHandle(id), &request);
+                    self.failed(now, id, &request);
                 }
             }
             Event::Terminated { key } => {
-                self.by_request.remove(&key);
+                // A NOTIFY whose transaction ended unanswered counts as failed, so its
+                // subscription is not kept waiting for the answer.
+                if let Some((id, request)) = self.by_request.remove(&key) {
+                    if self.notifiers.contains_key(&id) {
+                        self.failed(now, id, &request);
+                    }
+                }
                 if let Some(id) = self.by_invite.remove(&key) {
                     if let Some(call) = self.calls.get_mut(&id) {
                         call.serving.forget(&key);
@@ -384,13 +488,19 @@ impl<E: Entropy> Answerer<E> {
     /// answer is about what this side can do (OPTIONS, 405, 501).
     fn respond_with(&mut self, key: TransactionKey, request: &Request, status: StatusCode, extra: Vec<Header>) {
         let mut response = Response::from_request(request, status);
-        if request.headers.to().and_then(Result::ok).is_some_and(|t| t.tag().is_none()) {
-            response = response.clone().with_to_tag(&crate::new_tag(&mut self.entropy)).unwrap_or(response);
-        }
         for h in extra {
             response.headers.push(h);
         }
-        let capabilities = matches!(status, StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED)
+        self.respond_outside(key, request, response);
+    }
+
+    /// Sends `response` to `request`, outside any dialog: with a To tag of its own when the
+    /// request's To has none, and what this side can do where it is about that.
+    fn respond_outside(&mut self, key: TransactionKey, request: &Request, mut response: Response) {
+        if request.headers.to().and_then(Result::ok).is_some_and(|t| t.tag().is_none()) {
+            response = response.clone().with_to_tag(&crate::new_tag(&mut self.entropy)).unwrap_or(response);
+        }
+        let capabilities = matches!(response.status, StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED)
             || request.method == Method::OPTIONS;
         decorate(&mut response, &self.user_agent, capabilities.then(|| allowed_methods(self.policy.ask)));
         self.actions.push_back(Action::Respond { key, response });
@@ -461,7 +571,17 @@ impl<E: Entropy> Answerer<E> {
                 self.respond_status(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
                 return;
             };
-            let Some(call) = self.calls.get_mut(&id) else { return };
+            let Some(call) = self.calls.get_mut(&id) else {
+                // A subscription's: a refresh or unsubscribe, or a request it answers 405.
+                if let Some(notifier) = self.notifiers.get_mut(&id) {
+                    if let Some((seq, method)) = cseq_of(&request.headers) {
+                        notifier.serving.push(seq, method, key);
+                    }
+                    notifier.subscription.receive_request(now, &request);
+                    self.settle_subscription(id);
+                }
+                return;
+            };
             if let Some((seq, method)) = cseq_of(&request.headers) {
                 call.serving.push(seq, method, key.clone());
             }
@@ -478,6 +598,14 @@ impl<E: Entropy> Answerer<E> {
             Method::BYE | Method::PRACK | Method::UPDATE | Method::INFO => {
                 self.respond_status(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST)
             }
+            // RFC 3515 §2.4.1: a REFER without one valid Refer-To is refused before the
+            // application is asked.
+            Method::REFER
+                if self.policy.ask
+                    && !matches!(request.headers.typed::<sip_message::header::ReferTo>(), Some(Ok(_))) =>
+            {
+                self.respond_status(key, &request, StatusCode::BAD_REQUEST)
+            }
             _ if self.policy.ask && self.asked.len() >= self.policy.max_asked => {
                 self.respond_status(key, &request, default_status(&request.method))
             }
@@ -486,7 +614,7 @@ impl<E: Entropy> Answerer<E> {
                 self.next_call += 1;
                 self.deadlines.file(id, Some(now + self.policy.answer_within));
                 self.actions.push_back(Action::Asked { handle: RequestHandle(id), request: Box::new(request.clone()) });
-                self.asked.insert(id, (key, request));
+                self.asked.insert(id, (key, request, from));
             }
             _ => self.respond_status(key, &request, own_status(&request.method)),
         }
@@ -498,8 +626,7 @@ impl<E: Entropy> Answerer<E> {
             return;
         }
         let tag = crate::new_tag(&mut self.entropy);
-        let contact = self.contacts.iter().find(|(t, _)| *t == from.transport).map_or(&self.contact, |(_, c)| c);
-        let dialog = match Dialog::new_uas_early(&invite, &tag, contact) {
+        let dialog = match Dialog::new_uas_early(&invite, &tag, self.contact_for(&from.transport)) {
             Ok(d) => d,
             Err(e) => {
                 self.respond_status(key, &invite, e.status());
@@ -562,7 +689,7 @@ impl<E: Entropy> Answerer<E> {
     /// Takes what call `id`'s session produced, files its next deadline, and forgets the
     /// call once it has ended and its transactions are done.
     fn settle(&mut self, id: u64) {
-        let Some(call) = self.calls.get_mut(&id) else { return };
+        let Some(call) = self.calls.get_mut(&id) else { return self.settle_subscription(id) };
         while let Some(output) = call.session.poll_output() {
             match output {
                 Output::Response(mut response) => {
@@ -577,7 +704,7 @@ impl<E: Entropy> Answerer<E> {
                 }
                 Output::Request(request) => {
                     self.actions.push_back(Action::Request {
-                        call: CallHandle(id),
+                        dialog: DialogHandle::Call(CallHandle(id)),
                         request,
                         target: call.peer.clone(),
                     });
@@ -695,13 +822,13 @@ impl<E: Entropy> Answerer<E> {
             return Err(sip_dialog::SessionError::State("a request outside a call takes a 200-699 status"));
         }
         const UNKNOWN: sip_dialog::SessionError = sip_dialog::SessionError::State("no such request, or answered");
-        let (_, request) = self.asked.get(&handle.0).ok_or(UNKNOWN)?;
+        let (_, request, _) = self.asked.get(&handle.0).ok_or(UNKNOWN)?;
         if status.is_success() && makes_subscription(&request.method) {
             return Err(sip_dialog::SessionError::State(
-                "a 2xx to SUBSCRIBE or REFER makes a subscription, whose NOTIFYs this side cannot send",
+                "a 2xx to SUBSCRIBE or REFER makes a subscription: accept it with accept_subscription",
             ));
         }
-        let (key, request) = self.asked.remove(&handle.0).ok_or(UNKNOWN)?;
+        let (key, request, _) = self.asked.remove(&handle.0).ok_or(UNKNOWN)?;
         self.deadlines.file(handle.0, None);
         self.respond_with(key, &request, status, extra);
         Ok(())
@@ -711,11 +838,158 @@ impl<E: Entropy> Answerer<E> {
     /// not: OPTIONS with 200 and what this side can do, MESSAGE with 480 Temporarily
     /// Unavailable (nobody read it), any other method with 405 and Allow.
     pub fn answer_request_by_default(&mut self, handle: RequestHandle) -> Result<(), sip_dialog::SessionError> {
-        let Some((_, request)) = self.asked.get(&handle.0) else {
+        let Some((_, request, _)) = self.asked.get(&handle.0) else {
             return Err(sip_dialog::SessionError::State("no such request, or answered"));
         };
         let status = default_status(&request.method);
         self.answer_request(handle, status, Vec::new())
+    }
+
+    /// Accepts the SUBSCRIBE or REFER outside a call that `handle` names (RFC 6665
+    /// §4.2.1, RFC 3515 §2.4.2) and serves the subscription it makes: 200 (202 for a
+    /// REFER) with the Expires granted (the one asked for, an hour when none, a day at most)
+    /// and a Contact, then at once the first NOTIFY, `active` or pending, with `body` (for
+    /// a REFER, a `message/sipfrag` of how the referred request goes). From then on this
+    /// side answers the subscriber's refreshes, each with a NOTIFY of the state, and ends
+    /// the subscription when it expires or the subscriber unsubscribes (a last NOTIFY,
+    /// `terminated;reason=timeout`) or a NOTIFY fails, reporting
+    /// [`Action::SubscriptionEnded`]. Tell the subscriber of changes with
+    /// [`notify`](Self::notify). A SUBSCRIBE asking for a non-zero Expires below a minute
+    /// gets 423 with Min-Expires instead, one without an Event 489, one beyond
+    /// [`AnswerPolicy::max_subscriptions`] 503: the error says which.
+    pub fn accept_subscription(
+        &mut self,
+        now: Instant,
+        handle: RequestHandle,
+        active: bool,
+        body: Option<(MediaType, Bytes)>,
+    ) -> Result<SubscriptionHandle, SubscriptionRefused> {
+        self.tick(now);
+        // Anything else stays waiting for its answer.
+        if !self.asked.get(&handle.0).is_some_and(|(_, r, _)| makes_subscription(&r.method)) {
+            return Err(SubscriptionRefused::Unknown);
+        }
+        let Some((key, request, from)) = self.asked.remove(&handle.0) else { return Err(SubscriptionRefused::Unknown) };
+        self.deadlines.file(handle.0, None);
+        if self.notifiers.len() >= self.policy.max_subscriptions {
+            self.respond_status(key, &request, StatusCode::SERVICE_UNAVAILABLE);
+            return Err(SubscriptionRefused::Answered(StatusCode::SERVICE_UNAVAILABLE));
+        }
+        let tag = crate::new_tag(&mut self.entropy);
+        let dialog = match Dialog::new_uas_early(&request, &tag, self.contact_for(&from.transport)) {
+            Ok(dialog) => dialog,
+            Err(e) => {
+                self.respond_status(key, &request, e.status());
+                return Err(SubscriptionRefused::Answered(e.status()));
+            }
+        };
+        let config =
+            SubscriptionConfig { t1: self.session.t1, via: self.session.via.clone(), ..SubscriptionConfig::default() };
+        let subscription =
+            match Subscription::notifier(now, dialog, &request, active, body, config, StdEntropy::default()) {
+                Ok(subscription) => subscription,
+                Err(refusal) => {
+                    let status = refusal.status;
+                    self.respond_outside(key, &request, *refusal);
+                    return Err(SubscriptionRefused::Answered(status));
+                }
+            };
+        let id = handle.0;
+        let mut serving = Serving::default();
+        if let Some((seq, method)) = cseq_of(&request.headers) {
+            serving.push(seq, method, key);
+        }
+        self.by_dialog.insert(subscription.dialog().id().clone(), id);
+        self.notifiers.insert(id, Notifier { subscription, peer: from, serving, notifying: 0, reported: false });
+        self.settle_subscription(id);
+        Ok(SubscriptionHandle(id))
+    }
+
+    /// Tells the subscriber of `subscription` the resource's new state: a NOTIFY with
+    /// `body`.
+    pub fn notify(
+        &mut self,
+        now: Instant,
+        subscription: SubscriptionHandle,
+        body: Option<(MediaType, Bytes)>,
+    ) -> Result<(), sip_dialog::SessionError> {
+        self.serve(now, subscription, |s| s.notify(now, body))
+    }
+
+    /// Makes pending `subscription` active (the subscriber was authorized): a NOTIFY
+    /// saying so, with `body`.
+    pub fn activate_subscription(
+        &mut self,
+        now: Instant,
+        subscription: SubscriptionHandle,
+        body: Option<(MediaType, Bytes)>,
+    ) -> Result<(), sip_dialog::SessionError> {
+        self.serve(now, subscription, |s| s.activate(now, body))
+    }
+
+    /// Ends `subscription` from this side: a last NOTIFY, `terminated` with `reason`
+    /// (RFC 6665 §4.2.2: `noresource`, `rejected`, `deactivated`, `giveup`, ...; empty
+    /// for none) and `body`.
+    pub fn terminate_subscription(
+        &mut self,
+        now: Instant,
+        subscription: SubscriptionHandle,
+        reason: &str,
+        body: Option<(MediaType, Bytes)>,
+    ) -> Result<(), sip_dialog::SessionError> {
+        self.serve(now, subscription, |s| s.terminate(now, reason, body))
+    }
+
+    fn serve(
+        &mut self,
+        now: Instant,
+        subscription: SubscriptionHandle,
+        act: impl FnOnce(&mut Subscription) -> Result<(), sip_dialog::DialogError>,
+    ) -> Result<(), sip_dialog::SessionError> {
+        self.tick(now);
+        let notifier =
+            self.notifiers.get_mut(&subscription.0).ok_or(sip_dialog::SessionError::State("no such subscription"))?;
+        let done = act(&mut notifier.subscription);
+        self.settle_subscription(subscription.0);
+        Ok(done?)
+    }
+
+    /// Takes what subscription `id` produced, files its next deadline, reports its end,
+    /// and forgets it once it has ended and its last NOTIFY was answered.
+    fn settle_subscription(&mut self, id: u64) {
+        let Some(notifier) = self.notifiers.get_mut(&id) else { return };
+        while let Some(output) = notifier.subscription.poll_output() {
+            match output {
+                Output::Response(mut response) => {
+                    let Some(key) = notifier.serving.key_for(&response) else { continue };
+                    decorate(&mut response, &self.user_agent, None);
+                    self.actions.push_back(Action::Respond { key, response });
+                }
+                Output::Request(request) => {
+                    notifier.notifying += 1;
+                    self.actions.push_back(Action::Request {
+                        dialog: DialogHandle::Subscription(SubscriptionHandle(id)),
+                        request,
+                        target: notifier.peer.clone(),
+                    });
+                }
+                Output::Event(_) => {}
+            }
+        }
+        while let Some(event) = notifier.subscription.poll_event() {
+            if let SubscriptionEvent::Terminated(reason) = event {
+                if !std::mem::replace(&mut notifier.reported, true) {
+                    let subscription = SubscriptionHandle(id);
+                    self.actions.push_back(Action::SubscriptionEnded { subscription, reason });
+                }
+            }
+        }
+        self.deadlines.file(id, notifier.subscription.poll_timeout());
+        if notifier.subscription.is_terminated() && notifier.notifying == 0 {
+            let Some(notifier) = self.notifiers.remove(&id) else { return };
+            self.by_dialog.remove(notifier.subscription.dialog().id());
+            self.by_request.retain(|_, (n, _)| *n != id);
+        }
     }
 
     /// Ends answered `call` with BYE.
@@ -748,23 +1022,32 @@ impl<E: Entropy> Answerer<E> {
         done
     }
 
-    /// Records that `request`, sent for `call`, went out in client transaction `key`:
-    /// its responses go to the call's session.
-    pub fn request_sent(&mut self, call: CallHandle, request: Request, key: TransactionKey) {
-        if self.calls.contains_key(&call.0) {
-            self.by_request.insert(key, (call.0, request));
+    /// Records that `request`, sent in `dialog`, went out in client transaction `key`:
+    /// its responses go to the call's session or the subscription.
+    pub fn request_sent(&mut self, dialog: DialogHandle, request: Request, key: TransactionKey) {
+        let id = dialog.id();
+        if self.calls.contains_key(&id) || self.notifiers.contains_key(&id) {
+            self.by_request.insert(key, (id, request));
         }
     }
 
-    /// Records that `request`, sent for `call`, got no response (the transport failed or
-    /// its transaction timed out): the session takes it as a 408 (§8.1.3.1), which ends
-    /// the dialog.
-    pub fn request_failed(&mut self, now: Instant, call: CallHandle, request: &Request) {
-        let Some(c) = self.calls.get_mut(&call.0) else { return };
+    /// Records that `request`, sent in `dialog`, got no response (the transport failed or
+    /// its transaction timed out): the call's session or the subscription takes it as a
+    /// 408 (§8.1.3.1), which ends the dialog.
+    pub fn request_failed(&mut self, now: Instant, dialog: DialogHandle, request: &Request) {
+        self.failed(now, dialog.id(), request);
+    }
+
+    fn failed(&mut self, now: Instant, id: u64, request: &Request) {
         let timeout = Response::from_request(request, StatusCode::REQUEST_TIMEOUT);
-        // The session ends on it; an error only says it had ended already.
-        let _ = c.session.receive_response(now, &timeout);
-        self.settle(call.0);
+        if let Some(c) = self.calls.get_mut(&id) {
+            // The session ends on it; an error only says it had ended already.
+            let _ = c.session.receive_response(now, &timeout);
+        } else if let Some(notifier) = self.notifiers.get_mut(&id) {
+            notifier.subscription.receive_response(now, &timeout);
+            notifier.notifying = notifier.notifying.saturating_sub(1);
+        }
+        self.settle(id);
     }
 }
 
@@ -848,7 +1131,7 @@ fn refusal(request: &Request) -> Option<(StatusCode, Vec<Header>)> {
 }
 
 /// A request of the answerer's whose transport is being made ready (a connection opened).
-type Preparing = (CallHandle, Request, Target, Result<Sent, TransportError>);
+type Preparing = (DialogHandle, Request, Target, Result<Sent, TransportError>);
 
 /// Runs `answerer` with a transaction layer of its own (`config`) over `transports`, whose
 /// received items arrive on `incoming`, until the transports are gone; `log` gets one line
@@ -880,15 +1163,15 @@ pub async fn serve(
                 }
             }
             // The loop holds a sender: this never ends.
-            Some((call, mut request, target, ready)) = prepared.recv() => {
+            Some((dialog, mut request, target, ready)) = prepared.recv() => {
                 let target = ready.ok().and_then(|ready| address_request(&mut request, target, &ready, pump.wildcard).ok());
                 let key = target.and_then(|target| {
                     let reliable = target.transport.is_reliable();
                     layer.send_request(now(), request.clone(), target, reliable).ok()
                 });
                 match key {
-                    Some(key) => answerer.request_sent(call, request, key),
-                    None => answerer.request_failed(now(), call, &request),
+                    Some(key) => answerer.request_sent(dialog, request, key),
+                    None => answerer.request_failed(now(), dialog, &request),
                 }
             }
             () = wakeup.fired() => {
@@ -918,16 +1201,19 @@ pub async fn serve(
                         // The transaction may have ended (a CANCEL raced the answer): nothing to send.
                         let _ = layer.send_response(now(), &key, response);
                     }
-                    Action::Request { call, request, target } => {
+                    Action::Request { dialog, request, target } => {
                         let (transports, done) = (pump.transports.clone(), prepared_tx.clone());
                         tokio::spawn(async move {
                             let ready = transports.prepare(&target).await;
-                            let _ = done.send((call, request, target, ready)).await;
+                            let _ = done.send((dialog, request, target, ready)).await;
                         });
                     }
                     Action::Report(report) => log(&report),
                     // Not with the policies `serve` is for: with `ask`, use the Endpoint.
-                    Action::Offered { .. } | Action::Asked { .. } | Action::TransferRequested { .. } => {}
+                    Action::Offered { .. }
+                    | Action::Asked { .. }
+                    | Action::TransferRequested { .. }
+                    | Action::SubscriptionEnded { .. } => {}
                 }
             }
             if !busy {

@@ -2,7 +2,9 @@
 //! transaction driver; one task runs the UAC core ([`Uac`]) and the UAS core
 //! ([`Answerer`], asking the application about each call) over it. Calls, registrations
 //! and requests are started through the `Endpoint`; calls offered to it and the requests
-//! outside a call it is asked (OPTIONS, MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH, REFER) come out of [`Endpoint::incoming`].
+//! outside a call it is asked (OPTIONS, MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH, REFER) come out of [`Endpoint::incoming`];
+//! a SUBSCRIBE or REFER accepted there makes a subscription this side serves as notifier
+//! ([`IncomingSubscription`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sip_ua::endpoint::EndpointError> {
@@ -49,7 +51,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::IdMap;
-use crate::answer::{self, AnswerPolicy, Answerer, CallHandle, RequestHandle};
+use crate::answer::{self, AnswerPolicy, Answerer, CallHandle, DialogHandle, RequestHandle, SubscriptionHandle};
 use crate::driver::{Events, Tap, TransactionDriver};
 use crate::runner::now;
 use crate::uac::{
@@ -131,6 +133,7 @@ pub struct EndpointBuilder {
     max_calls: usize,
     max_outstanding: usize,
     max_asked: usize,
+    max_subscriptions: usize,
     answer_within: Duration,
     udp: UdpSettings,
     streams: StreamSettings,
@@ -197,6 +200,14 @@ impl EndpointBuilder {
     /// [`answer::DEFAULT_MAX_ASKED`]).
     pub fn max_asked(mut self, max: usize) -> Self {
         self.max_asked = max;
+        self
+    }
+
+    /// Subscriptions this side serves as notifier at most at once
+    /// ([`IncomingRequest::accept_subscription`]); one accepted beyond them gets 503
+    /// (default [`answer::DEFAULT_MAX_SUBSCRIPTIONS`]).
+    pub fn max_subscriptions(mut self, max: usize) -> Self {
+        self.max_subscriptions = max;
         self
     }
 
@@ -310,6 +321,7 @@ impl EndpointBuilder {
             ask: true,
             max_calls: self.max_calls,
             max_asked: self.max_asked,
+            max_subscriptions: self.max_subscriptions,
             answer_within: self.answer_within,
             ..AnswerPolicy::default()
         };
@@ -334,6 +346,7 @@ impl EndpointBuilder {
             offered: offered_tx,
             calls: IdMap::default(),
             incoming_calls: IdMap::default(),
+            incoming_subscriptions: IdMap::default(),
             registrations: IdMap::default(),
             requests: IdMap::default(),
             first_outcome: IdMap::default(),
@@ -541,13 +554,14 @@ impl IncomingRequest {
     }
 
     /// Answers with `status` (200–699) and the `extra` headers. A SUBSCRIBE or REFER
-    /// takes no 2xx here (it would make a subscription, and this side has no NOTIFYs to
-    /// send in it): that is refused, and the request gets its default answer (405).
+    /// takes its 2xx from [`accept_subscription`](Self::accept_subscription), which makes
+    /// the subscription: a 2xx here is refused, and the request gets its default answer
+    /// (405).
     pub async fn respond(mut self, status: StatusCode, extra: Vec<Header>) -> Result<(), EndpointError> {
         let method = &self.request.method;
         if status.is_success() && answer::makes_subscription(method) {
             return Err(EndpointError::Invalid(format!(
-                "a 2xx to {method} would make a subscription this side cannot serve"
+                "a 2xx to {method} makes a subscription: accept it with accept_subscription"
             )));
         }
         self.answered = true;
@@ -569,7 +583,92 @@ impl IncomingRequest {
         }
         self.respond(status, Vec::new()).await
     }
+
+    /// Accepts a SUBSCRIBE or REFER (RFC 6665, RFC 3515): 200 (202 for REFER) with the
+    /// Expires granted, and the first NOTIFY, `active` or pending, with `body` (for a
+    /// REFER, a `message/sipfrag` such as `SIP/2.0 100 Trying`). This side then answers
+    /// the subscriber's refreshes and ends the subscription at its expiry or unsubscribe;
+    /// send the state's changes through the [`IncomingSubscription`]. Refused with an
+    /// error saying so when the request was answered otherwise: 423 for an Expires below a
+    /// minute, 489 for a SUBSCRIBE without an Event, 503 beyond the cap on subscriptions;
+    /// a request of another method is refused too, and gets its default answer.
+    pub async fn accept_subscription(
+        mut self,
+        active: bool,
+        body: Option<(MediaType, Bytes)>,
+    ) -> Result<IncomingSubscription, EndpointError> {
+        if !answer::makes_subscription(&self.request.method) {
+            return Err(EndpointError::Invalid(format!("a {} makes no subscription", self.request.method)));
+        }
+        self.answered = true;
+        let (reply, answer) = oneshot::channel();
+        let command = Command::AcceptSubscription { handle: self.handle, active, body, reply };
+        self.commands.send(command).await.map_err(|_| EndpointError::Closed)?;
+        answer.await.map_err(|_| EndpointError::Closed)?
+    }
 }
+
+/// A subscription this side serves as notifier, from
+/// [`IncomingRequest::accept_subscription`]: NOTIFY the subscriber of the resource's
+/// changes through it. It ends when it expires, the subscriber unsubscribes, a NOTIFY
+/// fails, or [`terminate`](Self::terminate) (or dropping it, or the endpoint's shutdown:
+/// `noresource`) ends it.
+#[derive(Debug)]
+pub struct IncomingSubscription {
+    handle: SubscriptionHandle,
+    commands: mpsc::Sender<Command>,
+    ended: Option<oneshot::Receiver<Option<String>>>,
+    terminated: bool,
+}
+
+impl IncomingSubscription {
+    async fn act(&self, action: SubscriptionAction) -> Result<(), EndpointError> {
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Notifier { subscription: self.handle, action, reply };
+        self.commands.send(command).await.map_err(|_| EndpointError::Closed)?;
+        answer.await.map_err(|_| EndpointError::Closed)?
+    }
+
+    /// Sends a NOTIFY of the current state with `body`.
+    pub async fn notify(&self, body: Option<(MediaType, Bytes)>) -> Result<(), EndpointError> {
+        self.act(SubscriptionAction::Notify(body)).await
+    }
+
+    /// Makes a pending subscription active: a NOTIFY saying so, with `body`.
+    pub async fn activate(&self, body: Option<(MediaType, Bytes)>) -> Result<(), EndpointError> {
+        self.act(SubscriptionAction::Activate(body)).await
+    }
+
+    /// Ends the subscription: a last NOTIFY, `terminated` with `reason` (`noresource`,
+    /// `rejected`, `deactivated`, ...; empty for none) and `body`.
+    pub async fn terminate(&mut self, reason: &str, body: Option<(MediaType, Bytes)>) -> Result<(), EndpointError> {
+        self.terminated = true;
+        self.act(SubscriptionAction::Terminate(reason.to_owned(), body)).await
+    }
+
+    /// Waits for the subscription to end; the reason its last NOTIFY gave (`timeout`
+    /// when it expired or the subscriber unsubscribed).
+    pub async fn ended(&mut self) -> Result<Option<String>, EndpointError> {
+        let ended = self.ended.take().ok_or(EndpointError::Invalid("already waited for".into()))?;
+        ended.await.map_err(|_| EndpointError::Closed)
+    }
+}
+
+impl Drop for IncomingSubscription {
+    fn drop(&mut self) {
+        if !self.terminated {
+            // Nobody is left to NOTIFY changes: the subscription ends. One that ended
+            // already refuses, which is nobody's to hear.
+            let (reply, _) = oneshot::channel();
+            let action = SubscriptionAction::Terminate(NO_RESOURCE.to_owned(), None);
+            let _ = self.commands.try_send(Command::Notifier { subscription: self.handle, action, reply });
+        }
+    }
+}
+
+/// The reason a subscription ends with when this side stops serving it (RFC 6665
+/// §4.2.2: the resource is gone, and subscribing again is pointless).
+const NO_RESOURCE: &str = "noresource";
 
 impl Drop for IncomingRequest {
     fn drop(&mut self) {
@@ -691,6 +790,13 @@ enum CallAction {
 }
 
 #[derive(Debug)]
+enum SubscriptionAction {
+    Notify(Option<(MediaType, Bytes)>),
+    Activate(Option<(MediaType, Bytes)>),
+    Terminate(String, Option<(MediaType, Bytes)>),
+}
+
+#[derive(Debug)]
 enum IncomingAction {
     Ring,
     Accept,
@@ -724,6 +830,17 @@ enum Command {
         handle: RequestHandle,
         answer: Option<(StatusCode, Vec<Header>)>,
         reply: Option<Reply<()>>,
+    },
+    AcceptSubscription {
+        handle: RequestHandle,
+        active: bool,
+        body: Option<(MediaType, Bytes)>,
+        reply: Reply<IncomingSubscription>,
+    },
+    Notifier {
+        subscription: SubscriptionHandle,
+        action: SubscriptionAction,
+        reply: Reply<()>,
     },
     Register {
         peer: Box<Peer>,
@@ -788,6 +905,7 @@ impl Endpoint {
             max_calls: answer::DEFAULT_MAX_CALLS,
             max_outstanding: uac::DEFAULT_MAX_OUTSTANDING,
             max_asked: answer::DEFAULT_MAX_ASKED,
+            max_subscriptions: answer::DEFAULT_MAX_SUBSCRIPTIONS,
             answer_within: answer::DEFAULT_ANSWER_WITHIN,
             udp: UdpSettings::default(),
             streams: StreamSettings::default(),
@@ -923,7 +1041,7 @@ type Pending<T, E> = (Reply<T>, mpsc::Sender<E>, mpsc::Receiver<E>);
 #[derive(Debug, Clone, Copy)]
 enum RequestOwner {
     Uac(Handle),
-    Uas(CallHandle),
+    Uas(DialogHandle),
     /// The ACK of a 2xx (no transaction, nobody to tell).
     Ack,
 }
@@ -951,6 +1069,8 @@ struct Core {
     calls: IdMap<Handle, mpsc::Sender<CallEvent>>,
     /// How to tell an incoming call's owner what happens to it.
     incoming_calls: IdMap<CallHandle, IncomingCallOwner>,
+    /// How to tell a served subscription's owner that it ended, and why.
+    incoming_subscriptions: IdMap<SubscriptionHandle, oneshot::Sender<Option<String>>>,
     registrations: IdMap<Handle, mpsc::Sender<RegistrationEvent>>,
     /// Requests waiting for their final response.
     requests: IdMap<Handle, Reply<Response>>,
@@ -984,6 +1104,7 @@ impl Core {
                     && self.subscriptions.is_empty()
                     && self.requests.is_empty()
                     && self.incoming_calls.is_empty()
+                    && self.uas.subscriptions() == 0
                     && self.preparing.is_empty();
                 if settled || Instant::now() >= *until {
                     if let Some((_, reply)) = shutdown.take() {
@@ -1085,8 +1206,8 @@ impl Core {
         match (owner, sent) {
             (RequestOwner::Uac(owner), Some(key)) => self.uac.request_sent(owner, request, key),
             (RequestOwner::Uac(owner), None) => self.uac.request_failed(now(), owner, &request),
-            (RequestOwner::Uas(call), Some(key)) => self.uas.request_sent(call, request, key),
-            (RequestOwner::Uas(call), None) => self.uas.request_failed(now(), call, &request),
+            (RequestOwner::Uas(dialog), Some(key)) => self.uas.request_sent(dialog, request, key),
+            (RequestOwner::Uas(dialog), None) => self.uas.request_failed(now(), dialog, &request),
             (RequestOwner::Ack, _) => {} // sent above
         }
     }
@@ -1106,6 +1227,9 @@ impl Core {
             if self.uas.hangup(call).is_err() {
                 let _ = self.uas.reject(call, StatusCode::TEMPORARILY_UNAVAILABLE);
             }
+        }
+        for subscription in self.incoming_subscriptions.keys().copied().collect::<Vec<_>>() {
+            let _ = self.uas.terminate_subscription(now(), subscription, NO_RESOURCE, None);
         }
     }
 
@@ -1157,6 +1281,33 @@ impl Core {
                 if let Some(reply) = reply {
                     let _ = reply.send(done.map_err(|e| EndpointError::Invalid(e.to_string())));
                 }
+            }
+            Command::AcceptSubscription { handle, active, body, reply } => {
+                let accepted = match self.uas.accept_subscription(now(), handle, active, body) {
+                    Ok(subscription) => {
+                        let (ended_tx, ended) = oneshot::channel();
+                        self.incoming_subscriptions.insert(subscription, ended_tx);
+                        let commands = self.own_commands.clone();
+                        Ok(IncomingSubscription {
+                            handle: subscription,
+                            commands,
+                            ended: Some(ended),
+                            terminated: false,
+                        })
+                    }
+                    Err(refused) => Err(EndpointError::Invalid(refused.to_string())),
+                };
+                let _ = reply.send(accepted);
+            }
+            Command::Notifier { subscription, action, reply } => {
+                let done = match action {
+                    SubscriptionAction::Notify(body) => self.uas.notify(now(), subscription, body),
+                    SubscriptionAction::Activate(body) => self.uas.activate_subscription(now(), subscription, body),
+                    SubscriptionAction::Terminate(reason, body) => {
+                        self.uas.terminate_subscription(now(), subscription, &reason, body)
+                    }
+                };
+                let _ = reply.send(done.map_err(|e| EndpointError::Invalid(e.to_string())));
             }
             Command::Register { peer, aor, expires, reply } => {
                 let contact = self.binding.clone();
@@ -1224,8 +1375,8 @@ impl Core {
                     answer::Action::Respond { key, response } => {
                         let _ = self.driver.post_response(key, response).await;
                     }
-                    answer::Action::Request { call, request, target } => {
-                        self.send(RequestOwner::Uas(call), request, target).await;
+                    answer::Action::Request { dialog, request, target } => {
+                        self.send(RequestOwner::Uas(dialog), request, target).await;
                     }
                     answer::Action::Offered { call, invite } => {
                         let (ended_tx, ended) = oneshot::channel();
@@ -1261,6 +1412,11 @@ impl Core {
                         if !taken {
                             // Nobody takes it (the call's handle is gone, or too many wait).
                             let _ = self.uas.transfer_progress(now(), call, StatusCode::DECLINE);
+                        }
+                    }
+                    answer::Action::SubscriptionEnded { subscription, reason } => {
+                        if let Some(owner) = self.incoming_subscriptions.remove(&subscription) {
+                            let _ = owner.send(reason);
                         }
                     }
                     answer::Action::Report(report) => {

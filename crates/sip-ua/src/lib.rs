@@ -1,11 +1,12 @@
 //! The sipkit endpoint: the sans-IO layers composed over tokio and `sip-transport`.
 //!
-//! So far: [`driver`], the task that pumps a [`sip_transaction::TransactionLayer`] with
-//! what the transports receive, sends what it transmits, and runs its timers with one
-//! sleep; [`answer`], an answering UAS (the core of `sipkit answer`) on top of it; and
-//! [`uac`], the UAC half: outgoing calls, registrations and requests outside a dialog,
-//! with digest authentication (the core of `sipkit call`, `register`, `options` and
-//! `message`).
+//! [`driver`] is the task that pumps a [`sip_transaction::TransactionLayer`] with what
+//! the transports receive, sends what it transmits, and runs its timers with one sleep;
+//! [`answer`], an answering UAS (the core of `sipkit answer`) on top of it: calls,
+//! requests outside a call, and the subscriptions it serves as notifier; [`uac`], the UAC
+//! half: outgoing calls, registrations, subscriptions and requests outside a dialog, with
+//! digest authentication (the core of `sipkit call`, `register`, `subscribe`, `options`
+//! and `message`); and [`endpoint`], both cores behind one async API.
 
 #![forbid(unsafe_code)]
 

@@ -1,19 +1,23 @@
 //! The answering UAS over a real transaction layer, on virtual time: what a caller sees
 //! for an answered call, a ringing call it cancels, a rejected one, a 2xx never
 //! acknowledged, and the requests outside any call; asking the application about calls
-//! and requests, answered with any status or by default when it is silent.
+//! and requests, answered with any status or by default when it is silent; the
+//! subscriptions it accepts, served as notifier (RFC 6665) until they end.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use sip_dialog::{EndReason, Entropy, SessionConfig};
+use sip_message::header::MediaType;
 use sip_message::header::Transport as TransportName;
 use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::SessionDescription;
 use sip_transaction::{Config, TransactionLayer};
 use sip_transport::Target;
-use sip_ua::answer::{Action, AnswerPolicy, Answerer, CallHandle, CallReport, RequestHandle};
+use sip_ua::answer::{
+    Action, AnswerPolicy, Answerer, CallHandle, CallReport, RequestHandle, SubscriptionHandle, SubscriptionRefused,
+};
 
 #[derive(Debug, Default)]
 struct Counter(u64);
@@ -36,6 +40,8 @@ struct Uas {
     asked: Vec<(RequestHandle, Request)>,
     /// With the `ask` policy: the transfers the peers asked for.
     transfers: Vec<(CallHandle, Uri)>,
+    /// The subscriptions served that ended, with why.
+    ended: Vec<(SubscriptionHandle, Option<String>)>,
 }
 
 impl Uas {
@@ -57,6 +63,7 @@ impl Uas {
             offered: Vec::new(),
             asked: Vec::new(),
             transfers: Vec::new(),
+            ended: Vec::new(),
         }
     }
 
@@ -75,10 +82,11 @@ impl Uas {
                     Action::Respond { key, response } => {
                         self.layer.send_response(now, &key, response).expect("the transaction takes the response");
                     }
-                    Action::Request { call, request, target } => {
+                    Action::Request { dialog, request, target } => {
                         let key = self.layer.send_request(now, request.clone(), target, false).expect("sent");
-                        self.answerer.request_sent(call, request, key);
+                        self.answerer.request_sent(dialog, request, key);
                     }
+                    Action::SubscriptionEnded { subscription, reason } => self.ended.push((subscription, reason)),
                     Action::Report(report) => self.reports.push(report),
                     Action::Offered { call, .. } => self.offered.push(call),
                     Action::Asked { handle, request } => self.asked.push((handle, *request)),
@@ -95,6 +103,13 @@ impl Uas {
                 Message::parse(t.bytes).expect("what the answerer sends parses")
             })
             .collect()
+    }
+
+    /// The peer answers `request` (one the answerer sent) with `status`.
+    fn answer(&mut self, now: Instant, request: &Request, status: StatusCode) -> Vec<Message> {
+        let response = Response::from_request(request, status);
+        self.layer.handle_incoming(now, Message::Response(response), self.peer.clone(), false);
+        self.pump(now)
     }
 
     fn receive(&mut self, now: Instant, text: &str) -> Vec<Message> {
@@ -616,4 +631,210 @@ fn a_transfer_without_a_final_status_ends_when_its_subscription_expires() {
     assert_eq!(&notify.body[..], b"SIP/2.0 100 Trying\r\n");
     let later = t0 + Duration::from_secs(31);
     assert!(uas.answerer.transfer_progress(later, call, StatusCode::OK).is_err(), "the transfer is over");
+}
+
+/// A SUBSCRIBE outside any dialog for `event` with the `extra` headers (an Expires).
+fn subscribe(branch: &str, event: &str, extra: &str) -> String {
+    outside_a_call("SUBSCRIBE", branch, &format!("Contact: <sip:alice@192.0.2.1:5060>\nEvent: {event}\n{extra}"))
+}
+
+/// The subscriber's SUBSCRIBE in the dialog `subscribe(branch, ..)` made, asking for `expires`.
+fn resubscribe(branch: &str, to_tag: &str, seq: u32, expires: u32) -> String {
+    in_dialog("SUBSCRIBE", &format!("{branch}@192.0.2.1"), to_tag, seq, &format!("{branch}-{seq}"))
+        .replace("Content-Length: 0", &format!("Event: presence\nExpires: {expires}\nContent-Length: 0"))
+}
+
+fn request(m: &Message) -> &Request {
+    match m {
+        Message::Request(r) => r,
+        Message::Response(r) => panic!("expected a request, got {}", r.status),
+    }
+}
+
+fn header(headers: &sip_message::Headers, name: &'static str) -> String {
+    let value = headers.get(&HeaderName::from_static(name)).unwrap_or_else(|| panic!("no {name}")).value().clone();
+    String::from_utf8_lossy(&value).into_owned()
+}
+
+const PIDF: &str = "<presence entity=\"sip:bob@192.0.2.2\"/>";
+
+fn pidf() -> Option<(MediaType, Bytes)> {
+    Some((MediaType::new("application", "pidf+xml").unwrap(), Bytes::from_static(PIDF.as_bytes())))
+}
+
+/// Asking: the SUBSCRIBE `subscribe(branch, "presence", Expires)` received and accepted
+/// at `t0`, with a body; its handle, this side's To tag, and the first NOTIFY.
+fn accepted_subscription(
+    uas: &mut Uas,
+    t0: Instant,
+    branch: &str,
+    expires: u32,
+) -> (SubscriptionHandle, String, Request) {
+    assert!(uas.receive(t0, &subscribe(branch, "presence", &format!("Expires: {expires}\n"))).is_empty());
+    let (handle, _) = uas.asked.pop().expect("the SUBSCRIBE is left to the application");
+    let subscription = uas.answerer.accept_subscription(t0, handle, true, pidf()).unwrap();
+    let out = uas.pump(t0);
+    let [Message::Response(ok), Message::Request(notify)] = &out[..] else { panic!("200 and NOTIFY: {out:?}") };
+    assert_eq!(ok.status, StatusCode::OK);
+    (subscription, to_tag(ok), notify.clone())
+}
+
+#[test]
+fn an_accepted_subscription_is_served_until_the_subscriber_ends_it() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
+    assert!(uas.receive(t0, &subscribe("z9hG4bKp1", "presence", "Expires: 600\n")).is_empty());
+    let (handle, _) = uas.asked[0].clone();
+    let subscription = uas.answerer.accept_subscription(t0, handle, true, pidf()).unwrap();
+    let out = uas.pump(t0);
+    // §4.2.1: the 2xx carries the expiry granted and a Contact; the NOTIFY follows at once.
+    let ok = response(&out[0]);
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.headers.expires().and_then(Result::ok).map(|e| e.0), Some(600));
+    assert_eq!(
+        ok.headers
+            .contact()
+            .next()
+            .and_then(Result::ok)
+            .and_then(|c| c.address().map(|a| a.uri().to_string()))
+            .as_deref(),
+        Some("sip:sipkit@192.0.2.2:5090")
+    );
+    let tag = to_tag(ok);
+    let notify = request(&out[1]).clone();
+    assert_eq!(notify.method, Method::NOTIFY);
+    assert_eq!(notify.headers.to().unwrap().unwrap().tag(), Some("a1"), "in the dialog the SUBSCRIBE made");
+    assert_eq!(notify.headers.from().unwrap().unwrap().tag(), Some(tag.as_str()));
+    assert_eq!(header(&notify.headers, "Event"), "presence");
+    assert_eq!(header(&notify.headers, "Subscription-State"), "active;expires=600");
+    assert_eq!(header(&notify.headers, "Content-Type"), "application/pidf+xml");
+    assert_eq!(&notify.body[..], PIDF.as_bytes());
+    assert!(uas.answer(t0, &notify, StatusCode::OK).is_empty());
+    assert_eq!(uas.answerer.subscriptions(), 1);
+
+    // A change of the resource: a NOTIFY of it.
+    let t1 = t0 + Duration::from_secs(100);
+    uas.answerer.notify(t1, subscription, pidf()).unwrap();
+    let out = uas.pump(t1);
+    let change = request(&out[0]).clone();
+    assert_eq!(header(&change.headers, "Subscription-State"), "active;expires=500");
+    assert!(change.headers.cseq().unwrap().unwrap().seq > notify.headers.cseq().unwrap().unwrap().seq);
+    uas.answer(t1, &change, StatusCode::OK);
+
+    // A refresh: the new expiry, and a NOTIFY of the state (§4.2.1.2).
+    let out = uas.receive(t1, &resubscribe("z9hG4bKp1", &tag, 2, 300));
+    assert_eq!(response(&out[0]).status, StatusCode::OK);
+    assert_eq!(response(&out[0]).headers.expires().and_then(Result::ok).map(|e| e.0), Some(300));
+    assert_eq!(header(&request(&out[1]).headers, "Subscription-State"), "active;expires=300");
+    uas.answer(t1, request(&out[1]), StatusCode::OK);
+
+    // The subscriber unsubscribes: 200, a last NOTIFY, and the application is told.
+    let out = uas.receive(t1, &resubscribe("z9hG4bKp1", &tag, 3, 0));
+    assert_eq!(response(&out[0]).status, StatusCode::OK);
+    let last = request(&out[1]).clone();
+    assert_eq!(header(&last.headers, "Subscription-State"), "terminated;reason=timeout");
+    assert_eq!(uas.ended, [(subscription, Some("timeout".to_owned()))]);
+    assert!(uas.answerer.notify(t1, subscription, None).is_err(), "nothing more to NOTIFY");
+    assert_eq!(uas.answerer.subscriptions(), 1, "kept until the last NOTIFY is answered");
+    uas.answer(t1, &last, StatusCode::OK);
+    assert_eq!(uas.answerer.subscriptions(), 0);
+    assert_eq!(uas.answerer.poll_timeout(), None, "nothing left to time");
+    // The dialog is gone: a SUBSCRIBE in it now gets 481.
+    assert_eq!(statuses(&uas.receive(t1, &resubscribe("z9hG4bKp1", &tag, 4, 600))), [481]);
+}
+
+#[test]
+fn a_subscription_nobody_refreshes_ends_at_its_expiry() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
+    let (subscription, _, notify) = accepted_subscription(&mut uas, t0, "z9hG4bKe1", 120);
+    uas.answer(t0, &notify, StatusCode::OK);
+    assert!(uas.advance(t0 + Duration::from_secs(119)).is_empty());
+    let sent = uas.advance(t0 + Duration::from_secs(120));
+    let [(at, Message::Request(last))] = &sent[..] else { panic!("the last NOTIFY: {sent:?}") };
+    assert_eq!(*at, t0 + Duration::from_secs(120));
+    assert_eq!(header(&last.headers, "Subscription-State"), "terminated;reason=timeout");
+    assert_eq!(uas.ended, [(subscription, Some("timeout".to_owned()))]);
+    uas.answer(*at, last, StatusCode::OK);
+    assert_eq!(uas.answerer.subscriptions(), 0);
+}
+
+#[test]
+fn a_notify_the_subscriber_never_answers_ends_the_subscription() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
+    let (subscription, _, _) = accepted_subscription(&mut uas, t0, "z9hG4bKn1", 3600);
+    // The NOTIFY is retransmitted until Timer F (64·T1) gives up: the subscriber is gone.
+    uas.advance(t0 + Duration::from_secs(33));
+    assert_eq!(uas.ended, [(subscription, Some("dialog gone".to_owned()))]);
+    assert_eq!(uas.answerer.subscriptions(), 0);
+    // A 481 to a NOTIFY says the same at once (RFC 6665 §4.2.2).
+    let (subscription, _, notify) = accepted_subscription(&mut uas, t0, "z9hG4bKn2", 3600);
+    uas.answer(t0, &notify, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
+    assert_eq!(uas.ended.last(), Some(&(subscription, Some("dialog gone".to_owned()))));
+    assert_eq!(uas.answerer.subscriptions(), 0);
+}
+
+#[test]
+fn a_subscription_this_side_cannot_make_is_answered_and_said_so() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { ask: true, max_subscriptions: 1, ..AnswerPolicy::default() });
+    let refused = |uas: &mut Uas, text: &str| {
+        assert!(uas.receive(t0, text).is_empty());
+        let (handle, _) = uas.asked.pop().unwrap();
+        let refused = uas.answerer.accept_subscription(t0, handle, true, None).unwrap_err();
+        (refused, uas.pump(t0))
+    };
+    // §4.2.1.1: an Expires below the minute this side takes: 423 with Min-Expires.
+    let (error, out) = refused(&mut uas, &subscribe("z9hG4bKr1", "presence", "Expires: 30\n"));
+    assert_eq!(error, SubscriptionRefused::Answered(StatusCode::INTERVAL_TOO_BRIEF));
+    assert_eq!(statuses(&out), [423]);
+    assert_eq!(header(&response(&out[0]).headers, "Min-Expires"), "60");
+    assert!(response(&out[0]).headers.to().unwrap().unwrap().tag().is_some(), "with a To tag");
+    // No Event: 489 (§8.2.1 of RFC 6665's SUBSCRIBE rules).
+    let no_event = outside_a_call("SUBSCRIBE", "z9hG4bKr2", "Contact: <sip:alice@192.0.2.1:5060>\n");
+    let (error, out) = refused(&mut uas, &no_event);
+    assert_eq!((error, statuses(&out)), (SubscriptionRefused::Answered(StatusCode::BAD_EVENT), vec![489]));
+    // No Contact: no dialog can be made (400).
+    let (error, out) = refused(&mut uas, &outside_a_call("SUBSCRIBE", "z9hG4bKr3", "Event: presence\n"));
+    assert_eq!((error, statuses(&out)), (SubscriptionRefused::Answered(StatusCode::BAD_REQUEST), vec![400]));
+    // One subscription is the cap here: a second gets 503.
+    accepted_subscription(&mut uas, t0, "z9hG4bKr4", 600);
+    let (error, out) = refused(&mut uas, &subscribe("z9hG4bKr5", "presence", "Expires: 600\n"));
+    assert_eq!((error, statuses(&out)), (SubscriptionRefused::Answered(StatusCode::SERVICE_UNAVAILABLE), vec![503]));
+    // A request that makes no subscription is not taken, and still waits for its answer.
+    assert!(uas.receive(t0, &outside_a_call("MESSAGE", "z9hG4bKr6", "")).is_empty());
+    let (message, _) = uas.asked.pop().unwrap();
+    assert_eq!(uas.answerer.accept_subscription(t0, message, true, None), Err(SubscriptionRefused::Unknown));
+    uas.answerer.answer_request(message, StatusCode::OK, Vec::new()).unwrap();
+    assert_eq!(statuses(&uas.pump(t0)), [200]);
+}
+
+#[test]
+fn a_refer_outside_a_call_is_served_with_notifies_of_how_it_goes() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
+    // RFC 3515 §2.4.1: without a Refer-To there is nothing to do: 400, nobody asked.
+    let no_target = outside_a_call("REFER", "z9hG4bKf0", "Contact: <sip:alice@192.0.2.1:5060>\n");
+    assert_eq!(statuses(&uas.receive(t0, &no_target)), [400]);
+    assert!(uas.asked.is_empty());
+    let refer =
+        outside_a_call("REFER", "z9hG4bKf1", "Contact: <sip:alice@192.0.2.1:5060>\nRefer-To: <sip:carol@192.0.2.3>\n");
+    assert!(uas.receive(t0, &refer).is_empty());
+    let (handle, _) = uas.asked.pop().unwrap();
+    let sipfrag =
+        |text: &'static str| Some((MediaType::new("message", "sipfrag").unwrap(), Bytes::from_static(text.as_bytes())));
+    let subscription = uas.answerer.accept_subscription(t0, handle, true, sipfrag("SIP/2.0 100 Trying\r\n")).unwrap();
+    let out = uas.pump(t0);
+    // RFC 3515 §2.4.2: 202, then a NOTIFY of event `refer`.
+    assert_eq!(response(&out[0]).status, StatusCode::ACCEPTED);
+    assert_eq!(header(&request(&out[1]).headers, "Event"), "refer");
+    assert_eq!(&request(&out[1]).body[..], b"SIP/2.0 100 Trying\r\n");
+    uas.answer(t0, request(&out[1]), StatusCode::OK);
+    // The referred call is answered: the last NOTIFY says so.
+    uas.answerer.terminate_subscription(t0, subscription, "noresource", sipfrag("SIP/2.0 200 OK\r\n")).unwrap();
+    let out = uas.pump(t0);
+    assert_eq!(header(&request(&out[0]).headers, "Subscription-State"), "terminated;reason=noresource");
+    assert_eq!(&request(&out[0]).body[..], b"SIP/2.0 200 OK\r\n");
+    assert_eq!(uas.ended, [(subscription, Some("noresource".to_owned()))]);
 }

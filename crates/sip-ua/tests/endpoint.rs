@@ -3,8 +3,9 @@
 //! MESSAGE taken by the application, or answered by default; a
 //! registration with the test registrar (over a plain socket) that challenges, accepts and
 //! removes it; a subscription with the test notifier (over a plain socket) that challenges,
-//! accepts, notifies and ends it; shutdown hanging up a call still up; a TCP connection
-//! slow to open holding up nothing else.
+//! accepts, notifies and ends it; a subscription one endpoint serves to the other, until
+//! the subscriber ends it or the notifier shuts down; shutdown hanging up a call still
+//! up; a TCP connection slow to open holding up nothing else.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +13,9 @@ use std::time::Duration;
 mod common;
 use common::{Notifier, Registrar};
 
-use sip_dialog::EndReason;
+use bytes::Bytes;
+use sip_dialog::{EndReason, SubscriptionState};
+use sip_message::header::MediaType;
 use sip_message::{Header, HeaderName, Message, Method, ParseLimits, Request, Response, StatusCode, Uri};
 use sip_transport::rules::stamp_sent_by;
 use sip_transport::stream::StreamSettings;
@@ -135,8 +138,9 @@ async fn a_rejected_call_and_requests_outside_a_dialog() {
     assert!(options.headers.contains(&HeaderName::ALLOW), "the default answer says what Bob can do");
     assert_eq!(alice.message(bob_uri.clone(), "hello").await.unwrap().status, StatusCode::ACCEPTED);
     let bob = taker.await.unwrap();
-    // A SUBSCRIBE reaches Bob too, but he cannot take it: a 2xx would make a subscription
-    // whose NOTIFYs nobody sends. The refusal leaves it to the default answer, 405.
+    // A SUBSCRIBE reaches Bob too, and takes no plain 2xx: it would make a subscription
+    // whose NOTIFYs nobody sends (accept_subscription makes one). The refusal leaves it to
+    // the default answer, 405.
     let taker = tokio::spawn(async move {
         let Some(Incoming::Request(asked)) = timeout(STEP, bob.incoming()).await.unwrap() else {
             panic!("a request outside a call")
@@ -202,6 +206,76 @@ async fn a_connection_slow_to_open_holds_up_nothing_else() {
     bob.shutdown().await;
 }
 
+fn pidf(text: &'static str) -> Option<(MediaType, Bytes)> {
+    Some((MediaType::new("application", "pidf+xml").unwrap(), Bytes::from_static(text.as_bytes())))
+}
+
+async fn notified(subscription: &mut sip_ua::endpoint::Subscription) -> SubscriptionEvent {
+    timeout(STEP, subscription.next_event()).await.expect("an event in time").expect("the subscription reports")
+}
+
+#[tokio::test]
+async fn a_subscription_one_endpoint_serves_runs_until_the_subscriber_ends_it() {
+    let alice = endpoint("alice").await;
+    let bob = endpoint("bob").await;
+    let bob_uri = uri_of(&bob, "bob");
+    let (changed_tx, changed) = tokio::sync::oneshot::channel::<()>();
+    let notifier = tokio::spawn(async move {
+        let Some(Incoming::Request(asked)) = timeout(STEP, bob.incoming()).await.unwrap() else {
+            panic!("a request outside a call")
+        };
+        assert_eq!(asked.request().method, Method::SUBSCRIBE);
+        let mut served = asked.accept_subscription(true, pidf("open")).await.unwrap();
+        changed.await.unwrap();
+        served.notify(pidf("closed")).await.unwrap();
+        let reason = timeout(STEP, served.ended()).await.unwrap().unwrap();
+        assert!(served.notify(None).await.is_err(), "nothing to NOTIFY once it ended");
+        (bob, reason)
+    });
+    let mut subscription = alice.subscribe(bob_uri, "presence", 600).await.unwrap();
+    assert_eq!(subscription.expires, 600);
+    let open = SubscriptionEvent::Notified { state: SubscriptionState::Active, body: pidf("open") };
+    assert_eq!(notified(&mut subscription).await, open);
+    changed_tx.send(()).unwrap();
+    let closed = SubscriptionEvent::Notified { state: SubscriptionState::Active, body: pidf("closed") };
+    assert_eq!(notified(&mut subscription).await, closed);
+    timeout(STEP, subscription.unsubscribe()).await.unwrap().unwrap();
+    let (bob, reason) = notifier.await.unwrap();
+    assert_eq!(reason.as_deref(), Some("timeout"), "an unsubscribe ends it as an expiry does");
+    bob.shutdown().await;
+    alice.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_notifier_shutting_down_ends_its_subscriptions() {
+    let alice = endpoint("alice").await;
+    let bob = endpoint("bob").await;
+    let bob_uri = uri_of(&bob, "bob");
+    let notifier = tokio::spawn(async move {
+        let Some(Incoming::Request(asked)) = timeout(STEP, bob.incoming()).await.unwrap() else {
+            panic!("a request outside a call")
+        };
+        // Pending: the subscriber waits for authorization.
+        let served = asked.accept_subscription(false, None).await.unwrap();
+        (bob, served)
+    });
+    let mut subscription = alice.subscribe(bob_uri, "presence", 600).await.unwrap();
+    let pending = SubscriptionEvent::Notified { state: SubscriptionState::Pending, body: None };
+    assert_eq!(notified(&mut subscription).await, pending);
+    let (bob, mut served) = notifier.await.unwrap();
+    served.activate(pidf("open")).await.unwrap();
+    let active = SubscriptionEvent::Notified { state: SubscriptionState::Active, body: pidf("open") };
+    assert_eq!(notified(&mut subscription).await, active);
+    // Shutdown waits for the last NOTIFY's answer, and the subscriber hears why.
+    timeout(STEP, bob.shutdown()).await.unwrap();
+    let last =
+        SubscriptionEvent::Notified { state: SubscriptionState::Terminated(Some("noresource".into())), body: None };
+    assert_eq!(notified(&mut subscription).await, last);
+    assert_eq!(notified(&mut subscription).await, SubscriptionEvent::Terminated(Some("noresource".into())));
+    assert_eq!(timeout(STEP, served.ended()).await.unwrap().unwrap().as_deref(), Some("noresource"));
+    alice.shutdown().await;
+}
+
 #[tokio::test]
 async fn shutdown_hangs_up_a_call_still_up() {
     let alice = endpoint("alice").await;
@@ -229,7 +303,7 @@ async fn registrar(socket: UdpSocket, count: usize) -> (Vec<(u32, String)>, Vec<
     let mut buf = vec![0; 65_536];
     while accepted.len() < count {
         let (n, from) = socket.recv_from(&mut buf).await.unwrap();
-        let Ok(Message::Request(request)) = Message::parse(bytes::Bytes::copy_from_slice(&buf[..n])) else { continue };
+        let Ok(Message::Request(request)) = Message::parse(Bytes::copy_from_slice(&buf[..n])) else { continue };
         let response = registrar.answer(&request);
         if response.status == StatusCode::OK {
             let expires = request.headers.expires().unwrap().unwrap().0;
@@ -304,7 +378,7 @@ async fn notifier(socket: UdpSocket, count: usize) -> Vec<Request> {
     while notifier.subscribes.len() < count || notifier.active() > 0 {
         let (n, from) = socket.recv_from(&mut buf).await.unwrap();
         let now = std::time::Instant::now();
-        match Message::parse(bytes::Bytes::copy_from_slice(&buf[..n])) {
+        match Message::parse(Bytes::copy_from_slice(&buf[..n])) {
             Ok(Message::Request(request)) => {
                 let (responses, notifies) = notifier.receive(now, &request);
                 for response in responses {

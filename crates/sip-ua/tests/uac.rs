@@ -250,15 +250,16 @@ impl Net {
                         answer::Action::Respond { key, response } => {
                             let _ = self.far_layer.send_response(now, &key, response);
                         }
-                        answer::Action::Request { call, request, target } => {
+                        answer::Action::Request { dialog, request, target } => {
                             let request = stamped(request, BOB);
                             let key = self.far_layer.send_request(now, request.clone(), target, false).unwrap();
-                            a.request_sent(call, request, key);
+                            a.request_sent(dialog, request, key);
                         }
                         answer::Action::Report(report) => self.reports.push(report),
                         answer::Action::Offered { .. }
                         | answer::Action::Asked { .. }
-                        | answer::Action::TransferRequested { .. } => {
+                        | answer::Action::TransferRequested { .. }
+                        | answer::Action::SubscriptionEnded { .. } => {
                             unreachable!("the policy answers by itself")
                         }
                     }
