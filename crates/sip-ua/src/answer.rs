@@ -283,6 +283,8 @@ pub struct Answerer<E: Entropy = StdEntropy> {
     /// The subscriptions served, by handle (numbered as the request that made each;
     /// `by_dialog`, `by_request` and the deadlines take them as they take calls).
     notifiers: IdMap<u64, Notifier>,
+    /// The expiries the subscriptions served are granted (T1 and Via are the session's).
+    subscription: SubscriptionConfig,
     deadlines: Deadlines,
     next_call: u64,
     actions: VecDeque<Action>,
@@ -354,6 +356,7 @@ impl<E: Entropy> Answerer<E> {
             by_request: IdMap::default(),
             asked: IdMap::default(),
             notifiers: IdMap::default(),
+            subscription: SubscriptionConfig::default(),
             deadlines: Deadlines::default(),
             next_call: 0,
             actions: VecDeque::new(),
@@ -370,6 +373,14 @@ impl<E: Entropy> Answerer<E> {
     pub fn with_contact_for(mut self, transport: sip_message::header::Transport, contact: Uri) -> Self {
         self.contacts.retain(|(t, _)| *t != transport);
         self.contacts.push((transport, contact));
+        self
+    }
+
+    /// Grants the subscriptions this side serves the expiries of `config`: the one a
+    /// SUBSCRIBE without Expires gets, the longest, and the shortest taken (below it:
+    /// 423). Its T1 and Via are not used: those are the session's.
+    pub fn with_subscription_config(mut self, config: SubscriptionConfig) -> Self {
+        self.subscription = config;
         self
     }
 
@@ -847,15 +858,16 @@ impl<E: Entropy> Answerer<E> {
 
     /// Accepts the SUBSCRIBE or REFER outside a call that `handle` names (RFC 6665
     /// §4.2.1, RFC 3515 §2.4.2) and serves the subscription it makes: 200 (202 for a
-    /// REFER) with the Expires granted (the one asked for, an hour when none, a day at most)
-    /// and a Contact, then at once the first NOTIFY, `active` or pending, with `body` (for
+    /// REFER) with the Expires granted (the one asked for, by default an hour when none and
+    /// a day at most: [`with_subscription_config`](Self::with_subscription_config)) and a
+    /// Contact, then at once the first NOTIFY, `active` or pending, with `body` (for
     /// a REFER, a `message/sipfrag` of how the referred request goes). From then on this
     /// side answers the subscriber's refreshes, each with a NOTIFY of the state, and ends
     /// the subscription when it expires or the subscriber unsubscribes (a last NOTIFY,
     /// `terminated;reason=timeout`) or a NOTIFY fails, reporting
     /// [`Action::SubscriptionEnded`]. Tell the subscriber of changes with
-    /// [`notify`](Self::notify). A SUBSCRIBE asking for a non-zero Expires below a minute
-    /// gets 423 with Min-Expires instead, one without an Event 489, one beyond
+    /// [`notify`](Self::notify). A SUBSCRIBE asking for a non-zero Expires below the
+    /// shortest taken (a minute by default) gets 423 with Min-Expires instead, one without an Event 489, one beyond
     /// [`AnswerPolicy::max_subscriptions`] 503: the error says which.
     pub fn accept_subscription(
         &mut self,
@@ -884,7 +896,7 @@ impl<E: Entropy> Answerer<E> {
             }
         };
         let config =
-            SubscriptionConfig { t1: self.session.t1, via: self.session.via.clone(), ..SubscriptionConfig::default() };
+            SubscriptionConfig { t1: self.session.t1, via: self.session.via.clone(), ..self.subscription.clone() };
         let subscription =
             match Subscription::notifier(now, dialog, &request, active, body, config, StdEntropy::default()) {
                 Ok(subscription) => subscription,

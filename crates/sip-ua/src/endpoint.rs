@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use sip_auth::DigestClient;
-use sip_dialog::{EndReason, SessionConfig};
+use sip_dialog::{EndReason, SessionConfig, SubscriptionConfig};
 use sip_message::header::{MediaType, NameAddr, Transport as TransportName};
 use sip_message::{Header, Method, Request, Response, StatusCode, Uri};
 use sip_sdp::SessionDescription;
@@ -134,6 +134,7 @@ pub struct EndpointBuilder {
     max_outstanding: usize,
     max_asked: usize,
     max_subscriptions: usize,
+    notifier: SubscriptionConfig,
     answer_within: Duration,
     udp: UdpSettings,
     streams: StreamSettings,
@@ -208,6 +209,14 @@ impl EndpointBuilder {
     /// (default [`answer::DEFAULT_MAX_SUBSCRIPTIONS`]).
     pub fn max_subscriptions(mut self, max: usize) -> Self {
         self.max_subscriptions = max;
+        self
+    }
+
+    /// The expiries this side grants the subscriptions it serves as notifier: the one a
+    /// SUBSCRIBE without Expires gets, the longest and the shortest (below it: 423). Its
+    /// T1 and Via are not used: those are the [`session`](Self::session)'s.
+    pub fn notifier(mut self, config: SubscriptionConfig) -> Self {
+        self.notifier = config;
         self
     }
 
@@ -331,7 +340,8 @@ impl EndpointBuilder {
             media,
             self.session.clone(),
             sip_dialog::StdEntropy::default(),
-        );
+        )
+        .with_subscription_config(self.notifier.clone());
         let (driver, events, driver_task) =
             TransactionDriver::spawn_traced(self.transaction, transports, incoming, self.tap.clone());
         let (commands, command_rx) = mpsc::channel(crate::driver::DEFAULT_QUEUE);
@@ -589,8 +599,8 @@ impl IncomingRequest {
     /// REFER, a `message/sipfrag` such as `SIP/2.0 100 Trying`). This side then answers
     /// the subscriber's refreshes and ends the subscription at its expiry or unsubscribe;
     /// send the state's changes through the [`IncomingSubscription`]. Refused with an
-    /// error saying so when the request was answered otherwise: 423 for an Expires below a
-    /// minute, 489 for a SUBSCRIBE without an Event, 503 beyond the cap on subscriptions;
+    /// error saying so when the request was answered otherwise: 423 for an Expires below
+    /// the shortest taken ([`EndpointBuilder::notifier`]; a minute by default), 489 for a SUBSCRIBE without an Event, 503 beyond the cap on subscriptions;
     /// a request of another method is refused too, and gets its default answer.
     pub async fn accept_subscription(
         mut self,
@@ -906,6 +916,7 @@ impl Endpoint {
             max_outstanding: uac::DEFAULT_MAX_OUTSTANDING,
             max_asked: answer::DEFAULT_MAX_ASKED,
             max_subscriptions: answer::DEFAULT_MAX_SUBSCRIPTIONS,
+            notifier: SubscriptionConfig::default(),
             answer_within: answer::DEFAULT_ANSWER_WITHIN,
             udp: UdpSettings::default(),
             streams: StreamSettings::default(),

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use sip_dialog::{EndReason, Entropy, SessionConfig};
+use sip_dialog::{EndReason, Entropy, SessionConfig, SubscriptionConfig};
 use sip_message::header::MediaType;
 use sip_message::header::Transport as TransportName;
 use sip_message::{Header, HeaderName, Message, Method, Request, Response, StatusCode, Uri};
@@ -837,4 +837,23 @@ fn a_refer_outside_a_call_is_served_with_notifies_of_how_it_goes() {
     assert_eq!(header(&request(&out[0]).headers, "Subscription-State"), "terminated;reason=noresource");
     assert_eq!(&request(&out[0]).body[..], b"SIP/2.0 200 OK\r\n");
     assert_eq!(uas.ended, [(subscription, Some("noresource".to_owned()))]);
+}
+
+#[test]
+fn the_expiries_granted_are_the_ones_configured() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { ask: true, ..AnswerPolicy::default() });
+    let config = SubscriptionConfig { default_expires: 120, max_expires: 300, min_expires: 10, ..Default::default() };
+    uas.answerer = uas.answerer.with_subscription_config(config);
+    let granted = |uas: &mut Uas, branch: &str, extra: &str| {
+        assert!(uas.receive(t0, &subscribe(branch, "presence", extra)).is_empty());
+        let (handle, _) = uas.asked.pop().unwrap();
+        let accepted = uas.answerer.accept_subscription(t0, handle, true, None);
+        let out = uas.pump(t0);
+        (accepted.is_ok(), response(&out[0]).headers.expires().and_then(Result::ok).map(|e| e.0))
+    };
+    assert_eq!(granted(&mut uas, "z9hG4bKx1", ""), (true, Some(120)), "none asked: the default");
+    assert_eq!(granted(&mut uas, "z9hG4bKx2", "Expires: 5000\n"), (true, Some(300)), "cut to the longest");
+    assert_eq!(granted(&mut uas, "z9hG4bKx3", "Expires: 30\n"), (true, Some(30)), "above the shortest");
+    assert_eq!(granted(&mut uas, "z9hG4bKx4", "Expires: 5\n"), (false, None), "below it: 423");
 }
