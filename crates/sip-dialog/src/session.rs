@@ -52,6 +52,20 @@ pub(crate) fn via_with_new_branch(via: &Via, entropy: &mut impl Entropy) -> Via 
 /// ends with `Subscription-State: terminated;reason=timeout`.
 pub const REFER_SUBSCRIPTION_DURATION: Duration = Duration::from_secs(60);
 
+/// The implicit subscription of a REFER this side sent, as this side follows it (RFC
+/// 3515 §2.4.4, RFC 6665 §4.1.2): which REFER, when the subscription runs out, and the
+/// last status a NOTIFY gave.
+#[derive(Debug, Clone)]
+struct ReferWatch {
+    /// The REFER's CSeq number.
+    seq: u32,
+    /// When the subscription runs out: unknown until the 202 (its Expires, or Timer N
+    /// when it has none) or a NOTIFY (its `expires`) says.
+    expires_at: Option<Instant>,
+    /// The status the last NOTIFY gave.
+    last: Option<StatusCode>,
+}
+
 /// The implicit subscription of a REFER this side accepted.
 #[derive(Debug, Clone)]
 struct ReferSubscription {
@@ -320,8 +334,9 @@ pub struct InviteSession<E = StdEntropy> {
     /// A REFER accepted from the peer: NOTIFYs of the `refer` package go out until a final
     /// status (RFC 3515 §2.4.4), or until the implicit subscription expires.
     refer_in: Option<ReferSubscription>,
-    /// A REFER this side sent: the peer's NOTIFYs of the `refer` package come in.
-    refer_out: bool,
+    /// A REFER this side sent: the peer's NOTIFYs of the `refer` package come in until one
+    /// ends the subscription, the REFER is refused, or the subscription runs out.
+    refer_out: Option<ReferWatch>,
     /// The session timer, when the two sides agreed on one.
     timer: Option<SessionTimer>,
     /// The session interval asked for in the INVITE or UPDATE in progress.
@@ -445,7 +460,7 @@ impl<E: Entropy> InviteSession<E> {
             last_rseq: None,
             early_offer_answer: false,
             refer_in: None,
-            refer_out: false,
+            refer_out: None,
             timer: None,
             requested_interval: None,
             outputs: VecDeque::new(),
@@ -479,8 +494,9 @@ impl<E: Entropy> InviteSession<E> {
         let provisional = self.unpracked.as_ref().map(|u| u.next.min(u.give_up));
         let timer = self.timer.as_ref().map(|t| t.due);
         let refer = self.refer_in.as_ref().map(|r| r.expires_at);
+        let referred = self.refer_out.as_ref().and_then(|w| w.expires_at);
         let progress = self.progress_refresh.as_ref().map(|r| r.due);
-        [retransmit, retry, provisional, timer, refer, progress].into_iter().flatten().min()
+        [retransmit, retry, provisional, timer, refer, referred, progress].into_iter().flatten().min()
     }
 
     fn event(&mut self, e: SessionEvent) {
@@ -863,7 +879,10 @@ impl<E: Entropy> InviteSession<E> {
     }
 
     /// Asks the peer to call `target` (a blind transfer, RFC 3515): a REFER in the dialog.
-    /// Its NOTIFYs come as [`SessionEvent::ReferProgress`].
+    /// Its NOTIFYs come as [`SessionEvent::ReferProgress`]. When the subscription runs out
+    /// before a NOTIFY ends it (at the expiry the 202 or the last NOTIFY gave, or 64·T1
+    /// after a 202 without Expires and no NOTIFY), a last `ReferProgress` with `done`
+    /// repeats the last status heard (408 when none came).
     pub fn refer(&mut self, target: &sip_message::Uri) -> Result<(), SessionError> {
         let via = self.via();
         let mut refer = self.dialog.request(Method::REFER, via)?;
@@ -871,7 +890,8 @@ impl<E: Entropy> InviteSession<E> {
         if let Ok(h) = Header::typed(&refer_to) {
             refer.headers.push(h);
         }
-        self.refer_out = true;
+        let seq = cseq_of(&refer.headers).map_or(0, |c| c.seq);
+        self.refer_out = Some(ReferWatch { seq, expires_at: None, last: None });
         self.outputs.push_back(Output::Request(refer));
         Ok(())
     }
@@ -933,7 +953,23 @@ impl<E: Entropy> InviteSession<E> {
         Ok(())
     }
 
-    fn receive_refer_notify(&mut self, notify: &Request) {
+    /// The final response to the REFER this side sent: a refusal makes no subscription; a
+    /// 2xx starts the wait for its end (the 202's Expires, or Timer N until a NOTIFY
+    /// says).
+    fn refer_answered(&mut self, now: Instant, seq: u32, response: &Response) {
+        let Some(watch) = self.refer_out.as_mut().filter(|w| w.seq == seq) else { return };
+        if !response.status.is_success() {
+            self.refer_out = None;
+            return;
+        }
+        if watch.expires_at.is_none() {
+            let expires = response.headers.expires().and_then(Result::ok);
+            let wait = expires.map_or(self.config.t1 * 64, |e| Duration::from_secs(u64::from(e.0)));
+            watch.expires_at = Some(now + wait);
+        }
+    }
+
+    fn receive_refer_notify(&mut self, now: Instant, notify: &Request) {
         let state = notify.headers.typed::<header::SubscriptionState>().and_then(Result::ok);
         let done = state.as_ref().is_some_and(|s| s.state().eq_ignore_ascii_case("terminated"));
         // The body is a status line: `SIP/2.0 200 OK`.
@@ -946,7 +982,12 @@ impl<E: Entropy> InviteSession<E> {
             Response::from_request(notify, if status.is_some() { StatusCode::OK } else { StatusCode::BAD_REQUEST });
         self.outputs.push_back(Output::Response(ok));
         if done {
-            self.refer_out = false;
+            self.refer_out = None;
+        } else if let Some(watch) = &mut self.refer_out {
+            if let Some(expires) = state.as_ref().and_then(|s| s.expires()) {
+                watch.expires_at = Some(now + Duration::from_secs(u64::from(expires)));
+            }
+            watch.last = status.or(watch.last);
         }
         if let Some(status) = status {
             self.event(SessionEvent::ReferProgress { status, done });
@@ -962,6 +1003,7 @@ impl<E: Entropy> InviteSession<E> {
         self.timer = None;
         self.progress_refresh = None;
         self.refer_in = None;
+        self.refer_out = None;
         self.event(SessionEvent::Ended(reason));
     }
 
@@ -1011,14 +1053,14 @@ impl<E: Entropy> InviteSession<E> {
                 }
             }
         } else if *method == Method::NOTIFY
-            && self.refer_out
+            && self.refer_out.is_some()
             && request
                 .headers
                 .typed::<header::Event>()
                 .and_then(Result::ok)
                 .is_some_and(|e| e.package().eq_ignore_ascii_case("refer"))
         {
-            self.receive_refer_notify(request);
+            self.receive_refer_notify(now, request);
         } else {
             self.event(SessionEvent::Request(request.clone()));
         }
@@ -1159,6 +1201,9 @@ impl<E: Entropy> InviteSession<E> {
         let was_ended = self.is_ended();
         let was_early = self.dialog.state() == DialogState::Early;
         self.dialog.receive_response(&cseq.method, response)?;
+        if cseq.method == Method::REFER && status.is_final() {
+            self.refer_answered(now, cseq.seq, response);
+        }
         if cseq.method == Method::INVITE && status.is_success() {
             // The 2xx of the first INVITE or a re-INVITE, or a retransmission of one.
             if self.ack.as_ref().is_some_and(|(seq, _)| *seq == cseq.seq) {
@@ -1409,14 +1454,20 @@ impl<E: Entropy> InviteSession<E> {
 
     /// Fires what is due at `now`: 2xx retransmissions, the BYE when no ACK came,
     /// requests to send again after glare, the provisional response sent again each
-    /// [`SessionConfig::progress_refresh`], and the end of an accepted REFER's
-    /// subscription.
+    /// [`SessionConfig::progress_refresh`], and the end of the subscription of a REFER
+    /// accepted or sent.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.refresh_progress(now);
         if let Some(refer) = self.refer_in.take_if(|r| now >= r.expires_at) {
             // The implicit subscription ran out before a final status: it ends with the
             // last status reported (RFC 6665 §4.2.2, RFC 3515 §2.4.5).
             let _ = self.send_refer_notify("terminated;reason=timeout".to_owned(), refer.last);
+        }
+        if let Some(watch) = self.refer_out.take_if(|w| w.expires_at.is_some_and(|t| now >= t)) {
+            // The transfer this side asked for ran out before a NOTIFY ended it (RFC 6665
+            // §4.1.2.4 when none came at all): it is over, with the last status heard.
+            let status = watch.last.unwrap_or(StatusCode::REQUEST_TIMEOUT);
+            self.event(SessionEvent::ReferProgress { status, done: true });
         }
         if let Some(u) = &mut self.unacked {
             if now >= u.give_up {

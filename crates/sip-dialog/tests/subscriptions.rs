@@ -338,9 +338,8 @@ fn session_out(s: &mut Session) -> (Vec<Request>, Vec<Response>, Vec<SessionEven
     (rq, rs, ev)
 }
 
-#[test]
-fn blind_transfer_by_refer() {
-    let t0 = Instant::now();
+/// Alice's call to Bob, answered and acknowledged at `t0`: her session and his.
+fn answered_call(t0: Instant) -> (InviteSession<Counter>, InviteSession<Counter>) {
     let config = SessionConfig { session_expires: None, ..SessionConfig::default() };
     let mut alice_n = negotiator(1, 30000);
     let text = "INVITE sip:bob@biloxi.example.com SIP/2.0\r
@@ -366,6 +365,13 @@ Content-Length: 0\r
     let (rq, _, _) = session_out(&mut alice);
     bob.receive_request(t0, &rq[0]);
     session_out(&mut bob);
+    (alice, bob)
+}
+
+#[test]
+fn blind_transfer_by_refer() {
+    let t0 = Instant::now();
+    let (mut alice, mut bob) = answered_call(t0);
 
     // Alice transfers Bob to Carol.
     let carol: Uri = "sip:carol@chicago.example.com".parse().unwrap();
@@ -407,4 +413,64 @@ Content-Length: 0\r
     assert_eq!(ev, [SessionEvent::ReferProgress { status: StatusCode::OK, done: true }]);
     // Then Alice hangs up.
     alice.bye().unwrap();
+}
+
+#[test]
+fn a_transfer_asked_for_ends_when_its_subscription_runs_out() {
+    let t0 = Instant::now();
+    let (mut alice, mut bob) = answered_call(t0);
+    let carol: Uri = "sip:carol@chicago.example.com".parse().unwrap();
+    alice.refer(&carol).unwrap();
+    let (rq, _, _) = session_out(&mut alice);
+    bob.receive_request(t0, &rq[0]);
+    let (_, _, ev) = session_out(&mut bob);
+    let [SessionEvent::Refer { request, .. }] = &ev[..] else { panic!("{ev:?}") };
+    bob.accept_refer(t0, request).unwrap();
+    let (rq, rs, _) = session_out(&mut bob);
+    alice.receive_response(t0, &rs[0]).unwrap();
+    alice.receive_request(t0, &rq[0]);
+    session_out(&mut alice);
+    // Twenty seconds on, Carol's phone rings: 40 s of the subscription are left.
+    let t20 = t0 + Duration::from_secs(20);
+    bob.refer_progress(t20, StatusCode::RINGING).unwrap();
+    let (rq, _, _) = session_out(&mut bob);
+    alice.receive_request(t20, &rq[0]);
+    let (_, _, ev) = session_out(&mut alice);
+    assert_eq!(ev, [SessionEvent::ReferProgress { status: StatusCode::RINGING, done: false }]);
+    // No NOTIFY ends it: at its expiry the transfer is over, with the last status heard.
+    let t60 = t0 + Duration::from_secs(60);
+    assert_eq!(alice.poll_timeout(), Some(t60));
+    alice.handle_timeout(t60 - Duration::from_millis(1));
+    assert!(session_out(&mut alice).2.is_empty());
+    alice.handle_timeout(t60);
+    let (_, _, ev) = session_out(&mut alice);
+    assert_eq!(ev, [SessionEvent::ReferProgress { status: StatusCode::RINGING, done: true }]);
+    assert_eq!(alice.poll_timeout(), None, "nothing left to wait for");
+    // Bob's last NOTIFY, late, is no longer the transfer's: it goes to the application.
+    bob.handle_timeout(t60);
+    let (rq, _, _) = session_out(&mut bob);
+    alice.receive_request(t60, &rq[0]);
+    let (_, _, ev) = session_out(&mut alice);
+    assert!(matches!(&ev[..], [SessionEvent::Request(r)] if r.method == Method::NOTIFY), "{ev:?}");
+}
+
+#[test]
+fn a_transfer_refused_or_never_notified_is_over() {
+    let t0 = Instant::now();
+    let (mut alice, _) = answered_call(t0);
+    let carol: Uri = "sip:carol@chicago.example.com".parse().unwrap();
+    // Refused: no subscription, nothing to wait for.
+    alice.refer(&carol).unwrap();
+    let (rq, _, _) = session_out(&mut alice);
+    alice.receive_response(t0, &Response::from_request(&rq[0], StatusCode::DECLINE)).unwrap();
+    assert_eq!(alice.poll_timeout(), None);
+    // Accepted without an Expires, and no NOTIFY within Timer N (64·T1): over, with 408.
+    alice.refer(&carol).unwrap();
+    let (rq, _, _) = session_out(&mut alice);
+    alice.receive_response(t0, &Response::from_request(&rq[0], StatusCode::ACCEPTED)).unwrap();
+    let timer_n = t0 + Duration::from_secs(32);
+    assert_eq!(alice.poll_timeout(), Some(timer_n));
+    alice.handle_timeout(timer_n);
+    let (_, _, ev) = session_out(&mut alice);
+    assert_eq!(ev, [SessionEvent::ReferProgress { status: StatusCode::REQUEST_TIMEOUT, done: true }]);
 }

@@ -155,7 +155,9 @@ pub enum CallEvent {
     /// described by it is in force.
     Renegotiated,
     /// A NOTIFY about the transfer asked for with [`Uac::refer`] (RFC 3515): the status
-    /// the transferee's call got; `done` when it was the last.
+    /// the transferee's call got; `done` when it was the last. A subscription that runs
+    /// out before a NOTIFY ends it gives one more, `done`, with the last status heard
+    /// (408 when no NOTIFY came).
     TransferProgress {
         /// The status line of the NOTIFY's message/sipfrag.
         status: StatusCode,
