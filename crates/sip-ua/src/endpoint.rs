@@ -169,8 +169,9 @@ impl EndpointBuilder {
         self
     }
 
-    /// The transaction timers (T1, T2, T4) and limits.
-    pub fn timers(mut self, config: Config) -> Self {
+    /// The transaction layer's settings: its timers (T1, T2, T4, the delay before a 100
+    /// Trying), the cap on transactions at once, and the Retry-After of the 503 past it.
+    pub fn transaction(mut self, config: Config) -> Self {
         self.transaction = config;
         self
     }
