@@ -368,36 +368,46 @@ Content-Length: 0\r
     (alice, bob)
 }
 
+const CAROL: &str = "sip:carol@chicago.example.com";
+
+/// At `t0` Alice asks Bob to call Carol, and Bob accepts: Alice's REFER, the target Bob
+/// was asked for, and Bob's 202 and first NOTIFY.
+fn transfer_to_carol(
+    t0: Instant,
+    alice: &mut InviteSession<Counter>,
+    bob: &mut InviteSession<Counter>,
+) -> (Request, Uri, Response, Request) {
+    alice.refer(&CAROL.parse().unwrap()).unwrap();
+    let (rq, _, _) = session_out(alice);
+    let refer = rq[0].clone();
+    bob.receive_request(t0, &refer);
+    let (_, _, ev) = session_out(bob);
+    let [SessionEvent::Refer { target, request }] = &ev[..] else { panic!("{ev:?}") };
+    bob.accept_refer(t0, request).unwrap();
+    let (rq, rs, _) = session_out(bob);
+    (refer, target.clone(), rs[0].clone(), rq[0].clone())
+}
+
 #[test]
 fn blind_transfer_by_refer() {
     let t0 = Instant::now();
     let (mut alice, mut bob) = answered_call(t0);
 
     // Alice transfers Bob to Carol.
-    let carol: Uri = "sip:carol@chicago.example.com".parse().unwrap();
-    alice.refer(&carol).unwrap();
-    let (rq, _, _) = session_out(&mut alice);
-    let refer = &rq[0];
+    let (refer, target, accepted, trying) = transfer_to_carol(t0, &mut alice, &mut bob);
     assert_eq!(refer.method, Method::REFER);
     assert_eq!(value(&refer.headers, HeaderName::REFER_TO).as_deref(), Some("<sip:carol@chicago.example.com>"));
     assert_eq!(refer.headers.contact().count(), 1, "REFER carries the Contact");
-
-    bob.receive_request(t0, refer);
-    let (_, _, ev) = session_out(&mut bob);
-    let [SessionEvent::Refer { target, request }] = &ev[..] else { panic!("{ev:?}") };
-    assert_eq!(target, &carol);
-    bob.accept_refer(t0, request).unwrap();
-    let (rq, rs, _) = session_out(&mut bob);
-    assert_eq!(rs[0].status, StatusCode::ACCEPTED);
-    let trying = &rq[0];
+    assert_eq!(target.to_string(), CAROL);
+    assert_eq!(accepted.status, StatusCode::ACCEPTED);
     assert_eq!(trying.method, Method::NOTIFY);
     assert_eq!(value(&trying.headers, HeaderName::EVENT).as_deref(), Some("refer"));
     assert_eq!(value(&trying.headers, HeaderName::SUBSCRIPTION_STATE).as_deref(), Some("active;expires=60"));
     assert_eq!(value(&trying.headers, HeaderName::CONTENT_TYPE).as_deref(), Some("message/sipfrag;version=2.0"));
     assert_eq!(trying.body, Bytes::from("SIP/2.0 100 Trying\r\n"));
 
-    alice.receive_response(t0, &rs[0]).unwrap();
-    alice.receive_request(t0, trying);
+    alice.receive_response(t0, &accepted).unwrap();
+    alice.receive_request(t0, &trying);
     let (_, rs, ev) = session_out(&mut alice);
     assert_eq!(rs[0].status, StatusCode::OK);
     assert_eq!(ev, [SessionEvent::ReferProgress { status: StatusCode::TRYING, done: false }]);
@@ -419,16 +429,9 @@ fn blind_transfer_by_refer() {
 fn a_transfer_asked_for_ends_when_its_subscription_runs_out() {
     let t0 = Instant::now();
     let (mut alice, mut bob) = answered_call(t0);
-    let carol: Uri = "sip:carol@chicago.example.com".parse().unwrap();
-    alice.refer(&carol).unwrap();
-    let (rq, _, _) = session_out(&mut alice);
-    bob.receive_request(t0, &rq[0]);
-    let (_, _, ev) = session_out(&mut bob);
-    let [SessionEvent::Refer { request, .. }] = &ev[..] else { panic!("{ev:?}") };
-    bob.accept_refer(t0, request).unwrap();
-    let (rq, rs, _) = session_out(&mut bob);
-    alice.receive_response(t0, &rs[0]).unwrap();
-    alice.receive_request(t0, &rq[0]);
+    let (_, _, accepted, trying) = transfer_to_carol(t0, &mut alice, &mut bob);
+    alice.receive_response(t0, &accepted).unwrap();
+    alice.receive_request(t0, &trying);
     session_out(&mut alice);
     // Twenty seconds on, Carol's phone rings: 40 s of the subscription are left.
     let t20 = t0 + Duration::from_secs(20);
@@ -458,7 +461,7 @@ fn a_transfer_asked_for_ends_when_its_subscription_runs_out() {
 fn a_transfer_refused_or_never_notified_is_over() {
     let t0 = Instant::now();
     let (mut alice, _) = answered_call(t0);
-    let carol: Uri = "sip:carol@chicago.example.com".parse().unwrap();
+    let carol: Uri = CAROL.parse().unwrap();
     // Refused: no subscription, nothing to wait for.
     alice.refer(&carol).unwrap();
     let (rq, _, _) = session_out(&mut alice);

@@ -867,8 +867,9 @@ impl<E: Entropy> Answerer<E> {
     /// `terminated;reason=timeout`) or a NOTIFY fails, reporting
     /// [`Action::SubscriptionEnded`]. Tell the subscriber of changes with
     /// [`notify`](Self::notify). A SUBSCRIBE asking for a non-zero Expires below the
-    /// shortest taken (a minute by default) gets 423 with Min-Expires instead, one without an Event 489, one beyond
-    /// [`AnswerPolicy::max_subscriptions`] 503: the error says which.
+    /// shortest taken (a minute by default) gets 423 with Min-Expires instead, one without
+    /// an Event 489, one beyond [`AnswerPolicy::max_subscriptions`] 503: the error says
+    /// which.
     pub fn accept_subscription(
         &mut self,
         now: Instant,

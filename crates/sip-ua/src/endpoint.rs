@@ -601,8 +601,9 @@ impl IncomingRequest {
     /// the subscriber's refreshes and ends the subscription at its expiry or unsubscribe;
     /// send the state's changes through the [`IncomingSubscription`]. Refused with an
     /// error saying so when the request was answered otherwise: 423 for an Expires below
-    /// the shortest taken ([`EndpointBuilder::notifier`]; a minute by default), 489 for a SUBSCRIBE without an Event, 503 beyond the cap on subscriptions;
-    /// a request of another method is refused too, and gets its default answer.
+    /// the shortest taken ([`EndpointBuilder::notifier`]; a minute by default), 489 for a
+    /// SUBSCRIBE without an Event, 503 beyond the cap on subscriptions; a request of
+    /// another method is refused too, and gets its default answer.
     pub async fn accept_subscription(
         mut self,
         active: bool,

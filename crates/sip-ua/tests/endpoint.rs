@@ -44,6 +44,14 @@ fn uri_of(e: &Endpoint, user: &str) -> Uri {
     format!("sip:{user}@{}", e.local_addrs()[0].1).parse().unwrap()
 }
 
+/// The next request outside a call `endpoint` is asked to answer.
+async fn asked(endpoint: &Endpoint) -> sip_ua::endpoint::IncomingRequest {
+    let Some(Incoming::Request(asked)) = timeout(STEP, endpoint.incoming()).await.unwrap() else {
+        panic!("a request outside a call")
+    };
+    asked
+}
+
 async fn next(call: &mut sip_ua::endpoint::Call) -> CallEvent {
     timeout(STEP, call.next_event()).await.expect("an event in time").expect("the call reports")
 }
@@ -123,9 +131,7 @@ async fn a_rejected_call_and_requests_outside_a_dialog() {
     // Bob takes a MESSAGE (202) and leaves an OPTIONS to the default answer (200).
     let taker = tokio::spawn(async move {
         for _ in 0..2 {
-            let Some(Incoming::Request(asked)) = timeout(STEP, bob.incoming()).await.unwrap() else {
-                panic!("a request outside a call")
-            };
+            let asked = asked(&bob).await;
             if asked.request().method == Method::MESSAGE {
                 assert_eq!(&asked.request().body[..], b"hello");
                 asked.respond(StatusCode::ACCEPTED, Vec::new()).await.unwrap();
@@ -142,9 +148,7 @@ async fn a_rejected_call_and_requests_outside_a_dialog() {
     // whose NOTIFYs nobody sends (accept_subscription makes one). The refusal leaves it to
     // the default answer, 405.
     let taker = tokio::spawn(async move {
-        let Some(Incoming::Request(asked)) = timeout(STEP, bob.incoming()).await.unwrap() else {
-            panic!("a request outside a call")
-        };
+        let asked = asked(&bob).await;
         assert_eq!(asked.request().method, Method::SUBSCRIBE);
         assert!(matches!(asked.respond(StatusCode::OK, Vec::new()).await, Err(EndpointError::Invalid(_))));
         bob
@@ -221,9 +225,7 @@ async fn a_subscription_one_endpoint_serves_runs_until_the_subscriber_ends_it() 
     let bob_uri = uri_of(&bob, "bob");
     let (changed_tx, changed) = tokio::sync::oneshot::channel::<()>();
     let notifier = tokio::spawn(async move {
-        let Some(Incoming::Request(asked)) = timeout(STEP, bob.incoming()).await.unwrap() else {
-            panic!("a request outside a call")
-        };
+        let asked = asked(&bob).await;
         assert_eq!(asked.request().method, Method::SUBSCRIBE);
         let mut served = asked.accept_subscription(true, pidf("open")).await.unwrap();
         changed.await.unwrap();
@@ -252,9 +254,7 @@ async fn a_notifier_shutting_down_ends_its_subscriptions() {
     let bob = endpoint("bob").await;
     let bob_uri = uri_of(&bob, "bob");
     let notifier = tokio::spawn(async move {
-        let Some(Incoming::Request(asked)) = timeout(STEP, bob.incoming()).await.unwrap() else {
-            panic!("a request outside a call")
-        };
+        let asked = asked(&bob).await;
         // Pending: the subscriber waits for authorization.
         let served = asked.accept_subscription(false, None).await.unwrap();
         (bob, served)
