@@ -9,7 +9,9 @@
 //! - `sipkit register` against `scenarios/register-digest.xml`, a registrar that
 //!   challenges with 401 and checks the credentials (SIPp's `verifyauth`): accepted with
 //!   the right password, refused (and failed on both sides) with a wrong one.
-//! - `sipkit subscribe` against `scenarios/notifier.xml`, a presence notifier.
+//! - `sipkit subscribe` against `scenarios/notifier.xml`, a presence notifier; and the
+//!   other way round, `scenarios/subscriber.xml`, a presence watcher, against
+//!   `sipkit answer --serve-event presence`.
 //! - `sipkit call` against `scenarios/transferor.xml`, a UAS that answers and then
 //!   transfers the caller with a REFER: accepted with 202, its NOTIFYs (100, then the
 //!   603 that declines it: `sipkit call` places one call), then the caller's BYE.
@@ -126,7 +128,7 @@ fn counter(screen: &str, name: &str) -> Option<u64> {
 /// Runs SIPp's built-in `scenario` against 127.0.0.1:`port` over `transport` (`u1`,
 /// `t1`): what it counted, whether it exited with success, and its screen and errors.
 pub(crate) fn run_sipp(
-    scenario: &str,
+    scenario: [&str; 2],
     port: u16,
     transport: &str,
     load: Load,
@@ -135,7 +137,8 @@ pub(crate) fn run_sipp(
     // Long enough for every call at the rate, plus the tail of the last ones.
     let limit = load.calls / load.rate.max(1) + 30;
     let mut child = Command::new("sipp")
-        .args(["-sn", scenario, &format!("127.0.0.1:{port}"), "-i", "127.0.0.1", "-p", &local.to_string()])
+        .args(scenario)
+        .args([&format!("127.0.0.1:{port}"), "-i", "127.0.0.1", "-p", &local.to_string()])
         .args(["-t", transport, "-m", &load.calls.to_string(), "-r", &load.rate.to_string()])
         .args(["-timeout", &format!("{limit}s"), "-timeout_error", "-nostdin"])
         .stdin(Stdio::null())
@@ -194,7 +197,7 @@ fn wait_bounded(child: &mut Child, bound: Duration) -> Result<(Option<std::proce
 }
 
 /// [`run_sipp`], failing unless SIPp exited with success.
-pub(crate) fn sipp(scenario: &str, port: u16, transport: &str, load: Load) -> Result<Counts, String> {
+pub(crate) fn sipp(scenario: [&str; 2], port: u16, transport: &str, load: Load) -> Result<Counts, String> {
     let (counts, success, text) = run_sipp(scenario, port, transport, load)?;
     if !success {
         return Err(format!(
@@ -313,7 +316,7 @@ fn client_against_sipp(
 fn uac_against_answer(sipkit: &Path, transport: &str, load: Load) -> Result<Counts, String> {
     let port = free_port()?;
     let answering = Answering::start(sipkit, port)?;
-    let counts = sipp("uac", port, transport, load)?;
+    let counts = sipp(["-sn", "uac"], port, transport, load)?;
     // The last BYEs' lines may trail SIPp's exit by a moment.
     let mut lines = answering.calls();
     for _ in 0..50 {
@@ -332,6 +335,21 @@ fn uac_against_answer(sipkit: &Path, transport: &str, load: Load) -> Result<Coun
         ));
     }
     Ok(counts)
+}
+
+/// SIPp as a presence watcher (`scenarios/subscriber.xml`) against `sipkit answer
+/// --serve-event presence`: the subscription granted, its first NOTIFY, the unsubscribe in
+/// the dialog and the last NOTIFY, each checked by the scenario; SIPp must count its one
+/// call a success.
+fn subscriber_against_answer(sipkit: &Path, root: &Path) -> Result<(), String> {
+    let port = free_port()?;
+    let _answering = Answering::start_with(sipkit, port, &["--serve-event", "presence"])?;
+    let scenario = root.join("xtask/scenarios/subscriber.xml");
+    let counts = sipp(["-sf", &scenario.to_string_lossy()], port, "u1", Load { calls: 1, rate: 1 })?;
+    if counts != (Counts { successful: 1, failed: 0 }) {
+        return Err(format!("sipp counted {} successful and {} failed", counts.successful, counts.failed));
+    }
+    Ok(())
 }
 
 /// One `sipkit` client command against a SIPp server.
@@ -383,6 +401,14 @@ pub(crate) fn run(root: &Path, load: Load) -> bool {
                 ok = false;
                 println!("FAIL sipp uac -> sipkit answer over {name}: {e}");
             }
+        }
+    }
+    let watcher = "sipp watcher -> sipkit answer serving presence (subscribe, NOTIFY, unsubscribe, NOTIFY)";
+    match subscriber_against_answer(&sipkit, root) {
+        Ok(()) => println!("ok   {watcher}: 1 successful, 0 failed"),
+        Err(e) => {
+            ok = false;
+            println!("FAIL {watcher}: {e}");
         }
     }
     let scenario = root.join("xtask/scenarios/register-digest.xml");

@@ -157,7 +157,7 @@ fn step(uas: Uas, sipkit: &Path, load: Load, ticks: f64) -> Result<Step, String>
     let running = Running::start(uas, sipkit, port, load.rate)?;
     let before = cpu_used(running.pid(), ticks)?;
     // SIPp exits with failure when calls failed: the counts say how many.
-    let (counts, _, _) = run_sipp("uac", port, "u1", load)?;
+    let (counts, _, _) = run_sipp(["-sn", "uac"], port, "u1", load)?;
     let after = cpu_used(running.pid(), ticks)?;
     Ok(Step { successful: counts.successful, failed: counts.failed, cpu: after - before })
 }

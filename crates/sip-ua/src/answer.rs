@@ -39,9 +39,19 @@ pub const ALLOWED_METHODS: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, U
 pub const ALLOWED_METHODS_ASKING: &str =
     "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, PRACK, INFO, SUBSCRIBE, REFER";
 
-/// The Allow value of an answerer that does or does not `ask`.
-fn allowed_methods(ask: bool) -> &'static str {
-    if ask { ALLOWED_METHODS_ASKING } else { ALLOWED_METHODS }
+/// The methods the answerer accepts with [`AnswerPolicy::serve_events`] and without
+/// asking, for Allow: SUBSCRIBE too.
+pub const ALLOWED_METHODS_SERVING: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, PRACK, INFO, SUBSCRIBE";
+
+/// The Allow value of an answerer with `policy`.
+fn allowed_methods(policy: &AnswerPolicy) -> &'static str {
+    if policy.ask {
+        ALLOWED_METHODS_ASKING
+    } else if !policy.serve_events.is_empty() {
+        ALLOWED_METHODS_SERVING
+    } else {
+        ALLOWED_METHODS
+    }
 }
 
 /// The option tags the answerer supports (RFC 3262, RFC 4028): a request requiring
@@ -85,9 +95,14 @@ pub struct AnswerPolicy {
     /// With `ask`: requests outside a call waiting for the application at most; one
     /// beyond them gets the default answer at once, so a flood cannot pile them up.
     pub max_asked: usize,
-    /// With `ask`: subscriptions this side serves as notifier at most (each holds a
+    /// Subscriptions this side serves as notifier at most (each holds a
     /// [`Subscription`]); one accepted beyond them gets 503 instead.
     pub max_subscriptions: usize,
+    /// Event packages (RFC 6665 §8.4: `presence`, `dialog`, ...) whose SUBSCRIBEs this
+    /// side accepts at once, without asking, and serves active with NOTIFYs that carry no
+    /// body (it keeps no state of its own to report): `sipkit answer --serve-event`.
+    /// Without `ask`, a SUBSCRIBE for any other package gets 489 with Allow-Events.
+    pub serve_events: Vec<String>,
 }
 
 impl Default for AnswerPolicy {
@@ -100,6 +115,7 @@ impl Default for AnswerPolicy {
             max_calls: DEFAULT_MAX_CALLS,
             max_asked: DEFAULT_MAX_ASKED,
             max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
+            serve_events: Vec::new(),
         }
     }
 }
@@ -513,7 +529,7 @@ impl<E: Entropy> Answerer<E> {
         }
         let capabilities = matches!(response.status, StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED)
             || request.method == Method::OPTIONS;
-        decorate(&mut response, &self.user_agent, capabilities.then(|| allowed_methods(self.policy.ask)));
+        decorate(&mut response, &self.user_agent, capabilities.then(|| allowed_methods(&self.policy)));
         self.actions.push_back(Action::Respond { key, response });
     }
 
@@ -608,6 +624,18 @@ impl<E: Entropy> Answerer<E> {
             // Out of any dialog: nothing to end or acknowledge (§15.1.2, RFC 3262 §4).
             Method::BYE | Method::PRACK | Method::UPDATE | Method::INFO => {
                 self.respond_status(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST)
+            }
+            Method::SUBSCRIBE if self.serves_event(&request) => {
+                let id = self.next_call;
+                self.next_call += 1;
+                // Refused ones are answered inside, as the error says.
+                let _ = self.serve_subscription(now, id, (key, request, from), true, None);
+            }
+            // RFC 6665 §8.2.2: a package this side does not serve (and cannot ask about).
+            Method::SUBSCRIBE if !self.policy.ask && !self.policy.serve_events.is_empty() => {
+                let events = self.policy.serve_events.join(", ");
+                let allow_events = Header::new(HeaderName::ALLOW_EVENTS, events).into_iter().collect();
+                self.respond_with(key, &request, StatusCode::BAD_EVENT, allow_events);
             }
             // RFC 3515 §2.4.1: a REFER without one valid Refer-To is refused before the
             // application is asked.
@@ -728,7 +756,7 @@ impl<E: Entropy> Answerer<E> {
                     // An OPTIONS in a call is answered as one outside (§11.2): with what
                     // this side can do, as a 405 is.
                     let capabilities = status == StatusCode::METHOD_NOT_ALLOWED || request.method == Method::OPTIONS;
-                    let allow = capabilities.then(|| allowed_methods(self.policy.ask));
+                    let allow = capabilities.then(|| allowed_methods(&self.policy));
                     decorate(&mut response, &self.user_agent, allow);
                     call.session.send_response(response);
                 }
@@ -751,7 +779,7 @@ impl<E: Entropy> Answerer<E> {
                 }
                 Output::Event(SessionEvent::Refer { request, .. }) => {
                     let mut response = Response::from_request(&request, StatusCode::METHOD_NOT_ALLOWED);
-                    decorate(&mut response, &self.user_agent, Some(allowed_methods(self.policy.ask)));
+                    decorate(&mut response, &self.user_agent, Some(allowed_methods(&self.policy)));
                     call.session.send_response(response);
                 }
                 Output::Event(SessionEvent::Ended(reason)) => {
@@ -884,6 +912,26 @@ impl<E: Entropy> Answerer<E> {
         }
         let Some((key, request, from)) = self.asked.remove(&handle.0) else { return Err(SubscriptionRefused::Unknown) };
         self.deadlines.file(handle.0, None);
+        // The subscription keeps the number the request was asked under.
+        self.serve_subscription(now, handle.0, (key, request, from), active, body)
+    }
+
+    /// Whether `subscribe` names a package of [`AnswerPolicy::serve_events`].
+    fn serves_event(&self, subscribe: &Request) -> bool {
+        let Some(Ok(event)) = subscribe.headers.typed::<sip_message::header::Event>() else { return false };
+        self.policy.serve_events.iter().any(|served| served.eq_ignore_ascii_case(event.package()))
+    }
+
+    /// Makes subscription `id` of what `request` (a SUBSCRIBE or REFER from `from`,
+    /// waiting in server transaction `key`) asks for and serves it, or answers why not.
+    fn serve_subscription(
+        &mut self,
+        now: Instant,
+        id: u64,
+        (key, request, from): (TransactionKey, Request, Target),
+        active: bool,
+        body: Option<(MediaType, Bytes)>,
+    ) -> Result<SubscriptionHandle, SubscriptionRefused> {
         if self.notifiers.len() >= self.policy.max_subscriptions {
             self.respond_status(key, &request, StatusCode::SERVICE_UNAVAILABLE);
             return Err(SubscriptionRefused::Answered(StatusCode::SERVICE_UNAVAILABLE));
@@ -907,7 +955,6 @@ impl<E: Entropy> Answerer<E> {
                     return Err(SubscriptionRefused::Answered(status));
                 }
             };
-        let id = handle.0;
         let mut serving = Serving::default();
         if let Some((seq, method)) = cseq_of(&request.headers) {
             serving.push(seq, method, key);
@@ -992,6 +1039,7 @@ impl<E: Entropy> Answerer<E> {
         while let Some(event) = notifier.subscription.poll_event() {
             if let SubscriptionEvent::Terminated(reason) = event {
                 if !std::mem::replace(&mut notifier.reported, true) {
+                    tracing::info!(call_id = %String::from_utf8_lossy(notifier.subscription.dialog().id().call_id()), ?reason, "subscription ended");
                     let subscription = SubscriptionHandle(id);
                     self.actions.push_back(Action::SubscriptionEnded { subscription, reason });
                 }

@@ -857,3 +857,26 @@ fn the_expiries_granted_are_the_ones_configured() {
     assert_eq!(granted(&mut uas, "z9hG4bKx3", "Expires: 30\n"), (true, Some(30)), "above the shortest");
     assert_eq!(granted(&mut uas, "z9hG4bKx4", "Expires: 5\n"), (false, None), "below it: 423");
 }
+
+#[test]
+fn the_event_packages_served_are_accepted_without_asking() {
+    let t0 = Instant::now();
+    let mut uas = Uas::new(AnswerPolicy { serve_events: vec!["presence".into()], ..AnswerPolicy::default() });
+    let out = uas.receive(t0, &subscribe("z9hG4bKv1", "presence", "Expires: 300\n"));
+    let [Message::Response(ok), Message::Request(notify)] = &out[..] else { panic!("200 and NOTIFY: {out:?}") };
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.headers.expires().and_then(Result::ok).map(|e| e.0), Some(300));
+    assert_eq!(header(&notify.headers, "Subscription-State"), "active;expires=300");
+    assert!(notify.body.is_empty() && !notify.headers.contains(&HeaderName::CONTENT_TYPE), "no state to report");
+    assert_eq!(uas.answerer.subscriptions(), 1);
+    // Another package: 489, saying which are served (RFC 6665 §8.2.2).
+    let out = uas.receive(t0, &subscribe("z9hG4bKv2", "dialog", "Expires: 300\n"));
+    assert_eq!(statuses(&out), [489]);
+    assert_eq!(header(&response(&out[0]).headers, "Allow-Events"), "presence");
+    // Allow says SUBSCRIBE is taken.
+    let out = uas.receive(t0, &outside_a_call("OPTIONS", "z9hG4bKv3", ""));
+    assert!(header(&response(&out[0]).headers, "Allow").contains("SUBSCRIBE"));
+    // Without packages to serve, a SUBSCRIBE is a method this side does not take.
+    let mut plain = Uas::new(AnswerPolicy::default());
+    assert_eq!(statuses(&plain.receive(t0, &subscribe("z9hG4bKv4", "presence", ""))), [405]);
+}

@@ -1,6 +1,7 @@
 //! `sipkit answer`: a UAS on the listeners given that answers every INVITE (200 with an SDP
 //! answer, after ringing if asked, or a rejection), OPTIONS and MESSAGE with 200, and BYE;
-//! one line per call on standard output.
+//! serves the subscriptions to the event packages it is given; one line per call on
+//! standard output.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -58,6 +59,8 @@ pub(crate) struct Options {
     pub(crate) reject: Option<u16>,
     /// [`Config::max_transactions`].
     pub(crate) max_transactions: usize,
+    /// [`AnswerPolicy::serve_events`].
+    pub(crate) serve_events: Vec<String>,
 }
 
 pub(crate) fn run(options: Options) -> ExitCode {
@@ -114,7 +117,8 @@ async fn answer(options: Options) -> Result<(), String> {
     drop(incoming_tx);
     let contact_addr = first_bound.unwrap_or(first.addr);
     let contact = first.kind.contact("sipkit", contact_addr)?;
-    let policy = AnswerPolicy { ring: options.ring, reject, ..AnswerPolicy::default() };
+    let policy =
+        AnswerPolicy { ring: options.ring, reject, serve_events: options.serve_events, ..AnswerPolicy::default() };
     let mut answerer = Answerer::new(policy, contact, first.addr.ip());
     for (transport, contact) in contacts {
         answerer = answerer.with_contact_for(transport, contact);

@@ -90,6 +90,11 @@ enum Command {
         /// R calls/s need about 64 R.
         #[arg(long, value_name = "N", default_value_t = sip_transaction::DEFAULT_MAX_TRANSACTIONS)]
         max_transactions: usize,
+        /// Accept SUBSCRIBEs for this event package (presence, dialog, ...; repeatable)
+        /// and serve them (RFC 6665): 200, NOTIFYs without a body, refreshes, expiry.
+        /// Another package gets 489.
+        #[arg(long, value_name = "PACKAGE")]
+        serve_event: Vec<String>,
     },
     /// Call URI: wait for the answer, hold and resume the call, hang up; exit 0 only
     /// when the call was answered and ended cleanly.
@@ -202,10 +207,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Demo => demo::run(),
         Command::Parse { json, files } => parse::run(&files, json),
-        Command::Answer { listen, cert, key, ring, reject, max_transactions } => {
+        Command::Answer { listen, cert, key, ring, reject, max_transactions, serve_event } => {
             let cert = cert.zip(key);
             let ring = ring.map(Duration::from_millis);
-            answer::run(answer::Options { listen, cert, ring, reject, max_transactions })
+            answer::run(answer::Options { listen, cert, ring, reject, max_transactions, serve_events: serve_event })
         }
         Command::Call { uri, duration, no_hold, common } => {
             let duration = Duration::try_from_secs_f64(duration).unwrap_or(Duration::from_secs(1));
