@@ -16,7 +16,8 @@
 //! - `3`: dialog `u8` ends; then every ended dialog is removed.
 //! - `4`: time passes: `u16` LE, in units of 10 ms; every session's due timers fire.
 //! - `5`: session `u8` (by position) does action `u8`: ring, accept, reject, hold, resume,
-//!   update, bye, INFO, progress (a reliable 183 with SDP).
+//!   update, bye, INFO, progress (a reliable 183 with SDP), REFER (a transfer, whose
+//!   subscription then follows the NOTIFYs and responses received and its own expiry).
 
 #![no_main]
 
@@ -290,7 +291,8 @@ fuzz_target!(|data: &[u8]| {
                 let count = sessions.len();
                 let Some((_, s)) = sessions.get_mut(usize::from(which) % count.max(1)) else { continue };
                 let ended = s.is_ended();
-                let result = match action % 9 {
+                let result = match action % 10 {
+                    9 => s.refer(&contact),
                     8 => s.progress(now, StatusCode::SESSION_PROGRESS),
                     0 => s.ring(now, StatusCode::RINGING),
                     1 => s.accept(now),
@@ -302,7 +304,7 @@ fuzz_target!(|data: &[u8]| {
                     _ => s.request(Method::INFO, |_| {}),
                 };
                 if ended {
-                    assert!(result.is_err() || matches!(action % 9, 0..=2 | 8), "an ended session sent a request");
+                    assert!(result.is_err() || matches!(action % 10, 0..=2 | 8), "an ended session sent a request");
                 }
                 drain(s);
             }
