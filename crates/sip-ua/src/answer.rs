@@ -380,6 +380,14 @@ impl<E: Entropy> Answerer<E> {
         }
     }
 
+    /// A number for a new call, request asked or subscription (one numbering for all,
+    /// so the deadlines and routing maps take any of them).
+    fn next_id(&mut self) -> u64 {
+        let id = self.next_call;
+        self.next_call += 1;
+        id
+    }
+
     fn tick(&mut self, now: Instant) {
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
     }
@@ -626,8 +634,7 @@ impl<E: Entropy> Answerer<E> {
                 self.respond_status(key, &request, StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST)
             }
             Method::SUBSCRIBE if self.serves_event(&request) => {
-                let id = self.next_call;
-                self.next_call += 1;
+                let id = self.next_id();
                 // Refused ones are answered inside, as the error says.
                 let _ = self.serve_subscription(now, id, (key, request, from), true, None);
             }
@@ -649,8 +656,7 @@ impl<E: Entropy> Answerer<E> {
                 self.respond_status(key, &request, default_status(&request.method))
             }
             _ if self.policy.ask => {
-                let id = self.next_call;
-                self.next_call += 1;
+                let id = self.next_id();
                 self.deadlines.file(id, Some(now + self.policy.answer_within));
                 self.actions.push_back(Action::Asked { handle: RequestHandle(id), request: Box::new(request.clone()) });
                 self.asked.insert(id, (key, request, from));
@@ -695,8 +701,7 @@ impl<E: Entropy> Answerer<E> {
                 return;
             }
         };
-        let id = self.next_call;
-        self.next_call += 1;
+        let id = self.next_id();
         let mut answer_at = None;
         match (asked, self.policy.ring) {
             (Some(invite), _) => {
