@@ -955,7 +955,7 @@ impl<E: Entropy> InviteSession<E> {
 
     /// The final response to the REFER this side sent: a refusal makes no subscription; a
     /// 2xx starts the wait for its end (the 202's Expires, or Timer N until a NOTIFY
-    /// says).
+    /// says when it has none or 0).
     fn refer_answered(&mut self, now: Instant, seq: u32, response: &Response) {
         let Some(watch) = self.refer_out.as_mut().filter(|w| w.seq == seq) else { return };
         if !response.status.is_success() {
@@ -963,7 +963,8 @@ impl<E: Entropy> InviteSession<E> {
             return;
         }
         if watch.expires_at.is_none() {
-            let expires = response.headers.expires().and_then(Result::ok);
+            // An Expires of 0 would end the wait before the first NOTIFY: it waits Timer N.
+            let expires = response.headers.expires().and_then(Result::ok).filter(|e| e.0 > 0);
             let wait = expires.map_or(self.config.t1 * 64, |e| Duration::from_secs(u64::from(e.0)));
             watch.expires_at = Some(now + wait);
         }

@@ -467,13 +467,20 @@ fn a_transfer_refused_or_never_notified_is_over() {
     let (rq, _, _) = session_out(&mut alice);
     alice.receive_response(t0, &Response::from_request(&rq[0], StatusCode::DECLINE)).unwrap();
     assert_eq!(alice.poll_timeout(), None);
-    // Accepted without an Expires, and no NOTIFY within Timer N (64·T1): over, with 408.
-    alice.refer(&carol).unwrap();
-    let (rq, _, _) = session_out(&mut alice);
-    alice.receive_response(t0, &Response::from_request(&rq[0], StatusCode::ACCEPTED)).unwrap();
-    let timer_n = t0 + Duration::from_secs(32);
-    assert_eq!(alice.poll_timeout(), Some(timer_n));
-    alice.handle_timeout(timer_n);
-    let (_, _, ev) = session_out(&mut alice);
-    assert_eq!(ev, [SessionEvent::ReferProgress { status: StatusCode::REQUEST_TIMEOUT, done: true }]);
+    // Accepted without an Expires, or with 0, and no NOTIFY within Timer N (64·T1): over,
+    // with 408.
+    for expires in [None, Some("0")] {
+        alice.refer(&carol).unwrap();
+        let (rq, _, _) = session_out(&mut alice);
+        let mut accepted = Response::from_request(&rq[0], StatusCode::ACCEPTED);
+        if let Some(expires) = expires {
+            accepted.headers.push(sip_message::Header::new(HeaderName::EXPIRES, expires).unwrap());
+        }
+        alice.receive_response(t0, &accepted).unwrap();
+        let timer_n = t0 + Duration::from_secs(32);
+        assert_eq!(alice.poll_timeout(), Some(timer_n), "Expires {expires:?}");
+        alice.handle_timeout(timer_n);
+        let (_, _, ev) = session_out(&mut alice);
+        assert_eq!(ev, [SessionEvent::ReferProgress { status: StatusCode::REQUEST_TIMEOUT, done: true }]);
+    }
 }
