@@ -125,8 +125,9 @@ fn counter(screen: &str, name: &str) -> Option<u64> {
     row.rsplit('|').next()?.trim().parse().ok()
 }
 
-/// Runs SIPp's built-in `scenario` against 127.0.0.1:`port` over `transport` (`u1`,
-/// `t1`): what it counted, whether it exited with success, and its screen and errors.
+/// Runs SIPp with `scenario` (`-sn NAME` for a built-in one, `-sf FILE` for the project's)
+/// against 127.0.0.1:`port` over `transport` (`u1`, `t1`): what it counted, whether it
+/// exited with success, and its screen and errors.
 pub(crate) fn run_sipp(
     scenario: [&str; 2],
     port: u16,
