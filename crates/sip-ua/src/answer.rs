@@ -477,17 +477,10 @@ impl<E: Entropy> Answerer<E> {
             Event::Response { key, response } => {
                 let final_response = response.status.is_final();
                 if let Some(&(id, _)) = self.by_request.get(&key) {
-                    if let Some(call) = self.calls.get_mut(&id) {
-                        // A response the session cannot take is dropped: the session ends on its own timers.
-                        let _ = call.session.receive_response(now, &response);
-                    } else if let Some(notifier) = self.notifiers.get_mut(&id) {
-                        notifier.subscription.receive_response(now, &response);
-                        notifier.notifying = notifier.notifying.saturating_sub(usize::from(final_response));
-                    }
                     if final_response {
                         self.by_request.remove(&key);
                     }
-                    self.settle(id);
+                    self.take_response(now, id, &response);
                 }
             }
             Event::Timeout { key, .. } | Event::TransportError { key } => {
@@ -1106,12 +1099,20 @@ impl<E: Entropy> Answerer<E> {
 
     fn failed(&mut self, now: Instant, id: u64, request: &Request) {
         let timeout = Response::from_request(request, StatusCode::REQUEST_TIMEOUT);
-        if let Some(c) = self.calls.get_mut(&id) {
-            // The session ends on it; an error only says it had ended already.
-            let _ = c.session.receive_response(now, &timeout);
+        self.take_response(now, id, &timeout);
+    }
+
+    /// Gives `response`, to a request call or subscription `id` sent, to its session or
+    /// subscription (a final one answers a NOTIFY waited for), and settles it.
+    fn take_response(&mut self, now: Instant, id: u64, response: &Response) {
+        if let Some(call) = self.calls.get_mut(&id) {
+            // A response the session cannot take is dropped (it ends on its own timers);
+            // after a 408 an error only says it had ended already.
+            let _ = call.session.receive_response(now, response);
         } else if let Some(notifier) = self.notifiers.get_mut(&id) {
-            notifier.subscription.receive_response(now, &timeout);
-            notifier.notifying = notifier.notifying.saturating_sub(1);
+            notifier.subscription.receive_response(now, response);
+            let answered = usize::from(response.status.is_final());
+            notifier.notifying = notifier.notifying.saturating_sub(answered);
         }
         self.settle(id);
     }
